@@ -1,0 +1,119 @@
+//! Configuration of the edge server: the data folder, its keys, logging.
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, ValueEnum};
+use rand::RngCore;
+use sesame::adapters::sqlite::SqliteStore;
+use sesame::http::AppState;
+use sesame::ports::SystemClock;
+use sesame::token::TokenKey;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Backend {
+    Sqlite,
+    Aws,
+}
+
+impl Backend {
+    pub fn ensure_available(self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite => Ok(()),
+            Self::Aws => anyhow::bail!("the aws backend is not part of this build yet; use --backend sqlite"),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct Paths {
+    /// Where the database, keys and files live.
+    #[arg(long, env = "SESAME_DATA_DIR", default_value = "./sesame-data")]
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    fn dir(&self) -> anyhow::Result<&Path> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        Ok(&self.data_dir)
+    }
+
+    /// A secret from the environment variable `var`, or else from `file` in the data
+    /// folder, generated there once (readable by its owner only).
+    fn secret(&self, var: &str, file: &str) -> anyhow::Result<Vec<u8>> {
+        if let Ok(value) = std::env::var(var) {
+            anyhow::ensure!(value.len() >= 32, "{var} must be at least 32 characters");
+            return Ok(value.into_bytes());
+        }
+        let path = self.dir()?.join(file);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return B64
+                .decode(text.trim())
+                .with_context(|| format!("{} is not base64", path.display()));
+        }
+        let mut key = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        write_private(&path, B64.encode(&key).as_bytes())?;
+        Ok(key)
+    }
+
+    pub fn token_key(&self) -> anyhow::Result<TokenKey> {
+        Ok(TokenKey::new(&self.secret("SESAME_JWT_KEY", "jwt.key")?))
+    }
+
+    pub fn state(&self) -> anyhow::Result<AppState> {
+        let store = SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?;
+        let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
+        AppState::new(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            Some(self.token_key()?),
+            &data_key,
+        )
+    }
+}
+
+fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(content)?;
+    Ok(())
+}
+
+/// `30m`, `8h`, `2d`.
+pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
+    let (number, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not like 30m, 8h or 2d"))?;
+    match unit {
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        _ => Err(format!("{raw:?} is not like 30m, 8h or 2d")),
+    }
+}
+
+/// Logs to stderr: text by default, JSON with `SESAME_LOG_FORMAT=json`; level from
+/// `SESAME_LOG` (default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SESAME_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SESAME_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,167 @@
+//! `sesame`: the edge deployment of Sésame in one binary (SPEC §10).
+
+mod config;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::{Backend, Paths};
+use sesame::demo::{DEMO_STUDENT_PASSWORD, ensure_demo_school};
+use sesame::domain::{Role, School, SchoolId, Settings};
+use sesame::http::{Group, router};
+use sesame::token::Claims;
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(
+    name = "sesame",
+    version,
+    about = "Login accounts of a school: list, reset, activate, distribute."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Create the demo school if absent, print tokens and commands to try, and serve.
+    Demo(ServeArgs),
+    /// Print a bearer token signed with the deployment's key.
+    Token(TokenArgs),
+    /// Create a school (idempotent).
+    School(SchoolArgs),
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[arg(long, env = "SESAME_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    #[command(flatten)]
+    paths: Paths,
+    #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
+    backend: Backend,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    #[arg(long)]
+    school: String,
+    #[arg(long, value_parser = ["admin", "secondary_admin", "teacher"])]
+    role: String,
+    #[arg(long)]
+    sub: String,
+    /// Classes of a teacher, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    classes: Vec<String>,
+    /// Lifetime, e.g. `30m`, `8h`, `2d`.
+    #[arg(long, default_value = "8h", value_parser = config::parse_ttl)]
+    ttl: chrono::Duration,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+#[derive(Args)]
+struct SchoolArgs {
+    #[arg(long)]
+    id: String,
+    #[arg(long)]
+    name: String,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    config::init_logging();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args, false).await,
+        Command::Demo(args) => serve(args, true).await,
+        Command::Token(args) => {
+            let claims = Claims {
+                sub: args.sub,
+                school: SchoolId::parse(&args.school).context("--school")?.to_string(),
+                role: Role::parse(&args.role)
+                    .map(|_| args.role.clone())
+                    .context("--role")?,
+                classes: args.classes,
+                exp: (chrono::Utc::now() + args.ttl).timestamp(),
+                iat: chrono::Utc::now().timestamp(),
+            };
+            println!("{}", args.paths.token_key()?.sign(&claims));
+            Ok(())
+        }
+        Command::School(args) => {
+            let state = args.paths.state()?;
+            let id = SchoolId::parse(&args.id).context("--id")?;
+            if state.sesame.store.get_school(&id).await?.is_none() {
+                let school = School {
+                    id: id.clone(),
+                    name: args.name,
+                    settings: Settings::default(),
+                    version: 0,
+                };
+                state.sesame.store.put_school(&school).await?;
+                println!("created school {id}");
+            } else {
+                println!("school {id} already exists");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    args.backend.ensure_available()?;
+    let state = args.paths.state()?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
+    let address = listener.local_addr()?;
+    if demo {
+        let info = ensure_demo_school(&state.sesame).await?;
+        let key = args.paths.token_key()?;
+        let token = |sub: &str, role: &str, classes: Vec<String>| {
+            let now = chrono::Utc::now();
+            let exp = (now + chrono::Duration::hours(8)).timestamp();
+            let claims = Claims {
+                sub: sub.to_owned(),
+                school: info.school.to_string(),
+                role: role.to_owned(),
+                classes,
+                exp,
+                iat: now.timestamp(),
+            };
+            key.sign(&claims)
+        };
+        let admin = token(&info.admin_id, "admin", vec![]);
+        let teacher = token(&info.teacher_id, "teacher", info.teacher_classes.clone());
+        println!(
+            "\nSésame demo school \"{school}\" is served at http://{address}\n\n\
+             Admin token (8 h):\n  export ADMIN={admin}\n\
+             Teacher token ({classes}, 8 h):\n  export TEACHER={teacher}\n\n\
+             Try:\n\
+             \x20 curl -s http://{address}/v1/classes -H \"Authorization: Bearer $TEACHER\"\n\
+             \x20 curl -s 'http://{address}/v1/accounts?class=CM1-A&profile=student&limit=5' -H \"Authorization: Bearer $ADMIN\"\n\
+             \x20 curl -s 'http://{address}/v1/accounts?q=lefevre' -H \"Authorization: Bearer $ADMIN\"\n\
+             \x20 curl -s -X POST http://{address}/v1/auth/login -H 'Content-Type: application/json' \\\n\
+             \x20      -d '{{\"login\":\"{student}\",\"password\":\"{password}\"}}'\n\
+             \x20 reset a password: POST /v1/accounts/reset-password {{\"account_ids\":[\"<id>\"],\"method\":\"temporary\"}}\n\
+             \x20 the whole API: http://{address}/openapi.json\n",
+            school = info.school,
+            classes = info.teacher_classes.join(", "),
+            student = info.student_login,
+            password = DEMO_STUDENT_PASSWORD,
+        );
+    }
+    tracing::info!(%address, "serving");
+    axum::serve(listener, router(state, &Group::ALL))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,4 @@
+//! Adapters: implementations of the ports over real infrastructure.
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;

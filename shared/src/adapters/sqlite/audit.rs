@@ -1,0 +1,95 @@
+//! The audit log: appended in batches, read newest first with a keyset on `(at, id)`.
+
+use super::{from_json, nanos, to_json};
+use crate::domain::{AuditEvent, SchoolId};
+use crate::ports::{AuditPage, AuditQuery, StoreError, StoreResult};
+use rusqlite::types::Value;
+use rusqlite::{Connection, TransactionBehavior, params, params_from_iter};
+
+/// All or nothing; an event id already logged is a `Conflict`.
+pub(super) fn append(connection: &mut Connection, events: &[AuditEvent]) -> StoreResult<()> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    {
+        let mut event_row = tx
+            .prepare_cached(
+                "INSERT INTO audit_events (id, school, at, actor, action, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .map_err(StoreError::backend)?;
+        let mut target_row = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO audit_targets (event_id, school, account_id) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(StoreError::backend)?;
+        for event in events {
+            let school = event.school.as_str();
+            let inserted = event_row
+                .execute(params![
+                    event.id,
+                    school,
+                    nanos(event.at),
+                    event.actor,
+                    event.action,
+                    to_json(event)?
+                ])
+                .map_err(StoreError::backend)?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            for target in &event.targets {
+                target_row
+                    .execute(params![event.id, school, target.as_str()])
+                    .map_err(StoreError::backend)?;
+            }
+        }
+    }
+    tx.commit().map_err(StoreError::backend)
+}
+
+pub(super) fn list(connection: &Connection, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage> {
+    let mut sql = String::from("SELECT body FROM audit_events e WHERE e.school = ?");
+    let mut params = vec![Value::Text(school.as_str().to_owned())];
+    if let Some(account) = &query.account_id {
+        sql.push_str(" AND e.id IN (SELECT event_id FROM audit_targets WHERE school = ? AND account_id = ?)");
+        params.push(Value::Text(school.as_str().to_owned()));
+        params.push(Value::Text(account.as_str().to_owned()));
+    }
+    if let Some(actor) = &query.actor {
+        sql.push_str(" AND e.actor = ?");
+        params.push(Value::Text(actor.clone()));
+    }
+    if let Some(action) = &query.action {
+        sql.push_str(" AND e.action = ?");
+        params.push(Value::Text(action.clone()));
+    }
+    if let Some(from) = query.from {
+        sql.push_str(" AND e.at >= ?");
+        params.push(Value::Integer(nanos(from)));
+    }
+    if let Some(to) = query.to {
+        sql.push_str(" AND e.at <= ?");
+        params.push(Value::Integer(nanos(to)));
+    }
+    if let Some((at, id)) = &query.before {
+        sql.push_str(" AND (e.at, e.id) < (?, ?)");
+        params.push(Value::Integer(nanos(*at)));
+        params.push(Value::Text(id.clone()));
+    }
+    sql.push_str(" ORDER BY e.at DESC, e.id DESC LIMIT ?");
+    params.push(Value::Integer(
+        i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX),
+    ));
+
+    let mut select = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
+    let rows = select
+        .query_map(params_from_iter(params), |row| row.get::<_, String>(0))
+        .map_err(StoreError::backend)?;
+    let mut items = rows
+        .map(|body| from_json::<AuditEvent>(&body.map_err(StoreError::backend)?))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let more = items.len() > query.limit;
+    items.truncate(query.limit);
+    Ok(AuditPage { items, more })
+}

@@ -1,0 +1,146 @@
+//! The SQLite store of the edge deployment: one database file in WAL mode, one
+//! writer connection and a few readers, every call run on tokio's blocking pool.
+
+mod accounts;
+mod audit;
+mod listing;
+mod migrations;
+mod other;
+mod store;
+
+use crate::ports::{StoreError, StoreResult};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+const READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const STATEMENT_CACHE: usize = 64;
+
+/// A [`Store`](crate::ports::Store) in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut writer =
+            Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
+        configure(&writer)?;
+        let mode: String = writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        anyhow::ensure!(
+            mode.eq_ignore_ascii_case("wal"),
+            "the database refused WAL mode (it is in {mode} mode)"
+        );
+        writer.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations::apply(&mut writer).context("migrating the database")?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let reader = Connection::open_with_flags(path, flags)
+                    .with_context(|| format!("opening the database {} to read", path.display()))?;
+                configure(&reader)?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let pool = Pool {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        };
+        Ok(Self { pool: Arc::new(pool) })
+    }
+
+    /// Runs `work` on a reader connection, off the async executor.
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        blocking(move || work(&mut pool.reader())).await
+    }
+
+    /// Runs `work` on the writer connection, off the async executor.
+    async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        blocking(move || work(&mut lock(&pool.writer))).await
+    }
+}
+
+impl Pool {
+    /// A free reader if there is one, otherwise the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        lock(&self.readers[turn])
+    }
+}
+
+/// A panic while a connection was held leaves it usable: an open transaction is
+/// rolled back when its guard drops, so a poisoned lock is taken over.
+fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    connection.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn configure(connection: &Connection) -> anyhow::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+async fn blocking<T, F>(work: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(StoreError::backend)?
+}
+
+/// Instants are stored as integer nanoseconds since the epoch: exact (the domain
+/// compares full-precision instants) and ordered. Instants beyond the years
+/// 1677–2262 saturate, which keeps every comparison with a stored instant right.
+fn nanos(at: DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt()
+        .unwrap_or(if at.timestamp() < 0 { i64::MIN } else { i64::MAX })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(StoreError::backend)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(body: &str) -> StoreResult<T> {
+    serde_json::from_str(body).map_err(StoreError::backend)
+}
+
+/// Versions are `u64` in the domain and `INTEGER` (i64) here.
+fn version(value: u64) -> StoreResult<i64> {
+    i64::try_from(value).map_err(StoreError::backend)
+}

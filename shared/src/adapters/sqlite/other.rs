@@ -1,0 +1,182 @@
+//! Schools, classes, brute-force counters and idempotency records.
+
+use super::{from_json, nanos, to_json, version};
+use crate::domain::{Class, School, SchoolId};
+use crate::ports::{IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+pub(super) fn get_school(connection: &Connection, id: &SchoolId) -> StoreResult<Option<School>> {
+    body(connection, "SELECT body FROM schools WHERE id = ?1", id.as_str())?
+        .as_deref()
+        .map(from_json)
+        .transpose()
+}
+
+/// Inserts when `school.version` is 0, else replaces the row at that version.
+pub(super) fn put_school(connection: &Connection, school: &School) -> StoreResult<()> {
+    let stored = School {
+        version: school.version.saturating_add(1),
+        ..school.clone()
+    };
+    let (id, new_version, body) = (stored.id.as_str(), version(stored.version)?, to_json(&stored)?);
+    let changed = if school.version == 0 {
+        connection
+            .prepare_cached(
+                "INSERT INTO schools (id, version, body) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+            )
+            .and_then(|mut insert| insert.execute(params![id, new_version, body]))
+    } else {
+        let Ok(read_version) = i64::try_from(school.version) else {
+            return Err(StoreError::Conflict);
+        };
+        connection
+            .prepare_cached("UPDATE schools SET version = ?2, body = ?3 WHERE id = ?1 AND version = ?4")
+            .and_then(|mut update| update.execute(params![id, new_version, body, read_version]))
+    };
+    written(changed)
+}
+
+pub(super) fn put_classes(
+    connection: &mut Connection,
+    school: &SchoolId,
+    classes: &[Class],
+) -> StoreResult<()> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    {
+        let mut upsert = tx
+            .prepare_cached(
+                "INSERT INTO classes (school, name, body) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (school, name) DO UPDATE SET body = excluded.body",
+            )
+            .map_err(StoreError::backend)?;
+        for class in classes {
+            upsert
+                .execute(params![school.as_str(), class.name.as_str(), to_json(class)?])
+                .map_err(StoreError::backend)?;
+        }
+    }
+    tx.commit().map_err(StoreError::backend)
+}
+
+pub(super) fn list_classes(connection: &Connection, school: &SchoolId) -> StoreResult<Vec<Class>> {
+    let mut select = connection
+        .prepare_cached("SELECT body FROM classes WHERE school = ?1 ORDER BY name")
+        .map_err(StoreError::backend)?;
+    let rows = select
+        .query_map([school.as_str()], |row| row.get::<_, String>(0))
+        .map_err(StoreError::backend)?;
+    rows.map(|body| from_json(&body.map_err(StoreError::backend)?))
+        .collect()
+}
+
+pub(super) fn get_throttle(connection: &Connection, key: &str) -> StoreResult<Option<Throttle>> {
+    body(connection, "SELECT body FROM throttles WHERE key = ?1", key)?
+        .as_deref()
+        .map(from_json)
+        .transpose()
+}
+
+/// Creates when `throttle.version` is 0, else replaces the row at that version;
+/// the stored version is one more, as for schools.
+pub(super) fn put_throttle(connection: &Connection, throttle: &Throttle) -> StoreResult<()> {
+    let stored = Throttle {
+        version: throttle.version.saturating_add(1),
+        ..throttle.clone()
+    };
+    let (key, new_version, body) = (stored.key.as_str(), version(stored.version)?, to_json(&stored)?);
+    let expires_at = nanos(stored.expires_at);
+    let changed = if throttle.version == 0 {
+        connection
+            .prepare_cached(
+                "INSERT INTO throttles (key, version, expires_at, body) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .and_then(|mut insert| insert.execute(params![key, new_version, expires_at, body]))
+    } else {
+        let Ok(read_version) = i64::try_from(throttle.version) else {
+            return Err(StoreError::Conflict);
+        };
+        connection
+            .prepare_cached(
+                "UPDATE throttles SET version = ?2, expires_at = ?3, body = ?4 WHERE key = ?1 AND version = ?5",
+            )
+            .and_then(|mut update| {
+                update.execute(params![key, new_version, expires_at, body, read_version])
+            })
+    };
+    written(changed)
+}
+
+/// Atomic: the existing record is read and the new one written in one write
+/// transaction.
+pub(super) fn claim_idempotency(
+    connection: &mut Connection,
+    record: &IdempotencyRecord,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<IdempotencyRecord>> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    let existing = body(&tx, "SELECT body FROM idempotency WHERE key = ?1", &record.key)?
+        .as_deref()
+        .map(from_json::<IdempotencyRecord>)
+        .transpose()?;
+    if let Some(existing) = existing.filter(|existing| existing.expires_at > now) {
+        return Ok(Some(existing));
+    }
+    let body_json = to_json(record)?;
+    tx.prepare_cached("INSERT OR REPLACE INTO idempotency (key, expires_at, body) VALUES (?1, ?2, ?3)")
+        .and_then(|mut insert| insert.execute(params![record.key, nanos(record.expires_at), body_json]))
+        .map_err(StoreError::backend)?;
+    tx.commit().map_err(StoreError::backend)?;
+    Ok(None)
+}
+
+/// Records the response; a key no longer there (released) is left alone.
+pub(super) fn complete_idempotency(
+    connection: &mut Connection,
+    key: &str,
+    response: &StoredResponse,
+) -> StoreResult<()> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    let existing = body(&tx, "SELECT body FROM idempotency WHERE key = ?1", key)?;
+    if let Some(existing) = existing {
+        let record = IdempotencyRecord {
+            response: Some(response.clone()),
+            ..from_json::<IdempotencyRecord>(&existing)?
+        };
+        let body_json = to_json(&record)?;
+        tx.prepare_cached("UPDATE idempotency SET body = ?2 WHERE key = ?1")
+            .and_then(|mut update| update.execute(params![key, body_json]))
+            .map_err(StoreError::backend)?;
+    }
+    tx.commit().map_err(StoreError::backend)
+}
+
+pub(super) fn release_idempotency(connection: &Connection, key: &str) -> StoreResult<()> {
+    connection
+        .prepare_cached("DELETE FROM idempotency WHERE key = ?1")
+        .and_then(|mut delete| delete.execute([key]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
+fn body(connection: &Connection, sql: &str, key: &str) -> StoreResult<Option<String>> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut select| select.query_row([key], |row| row.get(0)).optional())
+        .map_err(StoreError::backend)
+}
+
+/// A conditional write that changed no row lost its condition.
+fn written(changed: rusqlite::Result<usize>) -> StoreResult<()> {
+    match changed.map_err(StoreError::backend)? {
+        0 => Err(StoreError::Conflict),
+        _ => Ok(()),
+    }
+}

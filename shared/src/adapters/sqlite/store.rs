@@ -1,0 +1,111 @@
+//! The `Store` port over the SQLite functions: each call copies its arguments
+//! and runs on the reader or writer connection off the executor.
+
+use super::{SqliteStore, accounts, audit, listing, other};
+use crate::domain::{Account, AccountId, AuditEvent, Class, Login, School, SchoolId};
+use crate::ports::{
+    AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
+    StoredResponse, Throttle,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>> {
+        let id = id.clone();
+        self.read(move |c| other::get_school(c, &id)).await
+    }
+
+    async fn put_school(&self, school: &School) -> StoreResult<()> {
+        let school = school.clone();
+        self.write(move |c| other::put_school(c, &school)).await
+    }
+
+    async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {
+        let (school, classes) = (school.clone(), classes.to_vec());
+        self.write(move |c| other::put_classes(c, &school, &classes))
+            .await
+    }
+
+    async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>> {
+        let school = school.clone();
+        self.read(move |c| other::list_classes(c, &school)).await
+    }
+
+    async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>> {
+        let (school, id) = (school.clone(), id.clone());
+        self.read(move |c| accounts::get(c, &school, &id)).await
+    }
+
+    async fn get_accounts(&self, school: &SchoolId, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        let (school, ids) = (school.clone(), ids.to_vec());
+        self.read(move |c| accounts::get_many(c, &school, &ids)).await
+    }
+
+    async fn find_by_login(&self, login: &Login) -> StoreResult<Option<Account>> {
+        let login = login.clone();
+        self.read(move |c| accounts::find_by_login(c, &login)).await
+    }
+
+    async fn create_accounts(&self, new: &[Account]) -> StoreResult<()> {
+        let new = new.to_vec();
+        self.write(move |c| accounts::create(c, &new)).await
+    }
+
+    async fn update_accounts(&self, changed: &[Account]) -> StoreResult<Vec<StoreResult<()>>> {
+        let changed = changed.to_vec();
+        self.write(move |c| accounts::update(c, &changed)).await
+    }
+
+    async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage> {
+        let (school, query) = (school.clone(), query.clone());
+        self.read(move |c| listing::list(c, &school, &query)).await
+    }
+
+    async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64> {
+        let (school, filter) = (school.clone(), filter.clone());
+        self.read(move |c| listing::count(c, &school, &filter)).await
+    }
+
+    async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>> {
+        let key = key.to_owned();
+        self.read(move |c| other::get_throttle(c, &key)).await
+    }
+
+    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()> {
+        let throttle = throttle.clone();
+        self.write(move |c| other::put_throttle(c, &throttle)).await
+    }
+
+    async fn claim_idempotency(
+        &self,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let record = record.clone();
+        self.write(move |c| other::claim_idempotency(c, &record, now))
+            .await
+    }
+
+    async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        let (key, response) = (key.to_owned(), response.clone());
+        self.write(move |c| other::complete_idempotency(c, &key, &response))
+            .await
+    }
+
+    async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |c| other::release_idempotency(c, &key)).await
+    }
+
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let events = events.to_vec();
+        self.write(move |c| audit::append(c, &events)).await
+    }
+
+    async fn list_audit(&self, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage> {
+        let (school, query) = (school.clone(), query.clone());
+        self.read(move |c| audit::list(c, &school, &query)).await
+    }
+}

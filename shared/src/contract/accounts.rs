@@ -1,0 +1,202 @@
+//! Contract: creating and reading accounts, and keeping schools apart.
+
+use super::{account, class, create, day, get, id_of, listed, logins, school_id, sorted, strings};
+use crate::domain::{Account, Credentials, Email, Login, Profile, Sort, Source};
+use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
+use chrono::{Duration, NaiveDate};
+
+pub async fn creates_and_reads_back_an_account(store: &dyn Store) {
+    let mut zoe = account(
+        "north",
+        "zoe.lefevre",
+        "Zoé",
+        "Lefèvre",
+        Profile::Student,
+        &["6A", "Latin 2"],
+    );
+    zoe.level = Some("6e".to_owned());
+    zoe.groups = vec!["chorale".to_owned()];
+    zoe.options = vec!["latin".to_owned()];
+    zoe.email = Some(Email::parse("zoe@example.org").expect("valid e-mail"));
+    zoe.birth_date = NaiveDate::from_ymd_opt(2013, 2, 28);
+    zoe.parents = vec![id_of("paul.lefevre")];
+    zoe.source = Source::Federated("ent".to_owned());
+    zoe.external_id = Some("EXT-1".to_owned());
+    zoe.credentials = Credentials {
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
+        must_change_password: true,
+        temporary_password_expires_at: Some(day(10)),
+        password_changed_at: Some(day(-1)),
+    };
+    // Sub-microsecond precision must survive the round trip.
+    zoe.created_at = day(0) + Duration::nanoseconds(123_456_789);
+
+    create(store, std::slice::from_ref(&zoe)).await;
+
+    let stored = get(store, &zoe).await.expect("the created account");
+    assert_eq!(
+        stored,
+        Account { version: 1, ..zoe },
+        "stored as given, at version 1"
+    );
+}
+
+pub async fn gets_only_the_accounts_that_exist_in_the_school(store: &dyn Store) {
+    let a = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    let b = account("north", "bruno.b", "Bruno", "B", Profile::Student, &[]);
+    let c = account("north", "chloe.c", "Chloé", "C", Profile::Student, &[]);
+    create(store, &[a.clone(), b, c.clone()]).await;
+
+    let found = store
+        .get_accounts(
+            &school_id("north"),
+            &[c.id.clone(), id_of("nobody.here"), a.id.clone()],
+        )
+        .await
+        .expect("get_accounts");
+
+    assert_eq!(sorted(logins(&found)), strings(&["anna.a", "chloe.c"]));
+    assert!(
+        found.iter().all(|a| a.version == 1),
+        "every account read at version 1"
+    );
+}
+
+pub async fn finds_an_account_by_login_whatever_its_school(store: &dyn Store) {
+    let north = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    let south = account("south", "bruno.b", "Bruno", "B", Profile::Teacher, &[]);
+    create(store, &[north, south.clone()]).await;
+
+    let found = store.find_by_login(&south.login).await.expect("find_by_login");
+    let missing = store
+        .find_by_login(&Login::parse("nobody").expect("login"))
+        .await
+        .expect("find_by_login");
+
+    assert_eq!(found, Some(Account { version: 1, ..south }));
+    assert_eq!(missing, None);
+}
+
+pub async fn a_taken_login_fails_the_whole_batch(store: &dyn Store) {
+    create(
+        store,
+        &[account(
+            "north",
+            "zoe.martin",
+            "Zoé",
+            "Martin",
+            Profile::Student,
+            &[],
+        )],
+    )
+    .await;
+    let fresh = account("south", "adam.roux", "Adam", "Roux", Profile::Student, &[]);
+    let mut taken = account("south", "zoe.martin", "Zoé", "Martin", Profile::Student, &[]);
+    taken.id = id_of("zoe.martin.south");
+
+    let result = store.create_accounts(&[fresh.clone(), taken]).await;
+
+    assert!(
+        matches!(&result, Err(StoreError::LoginTaken(login)) if login.as_str() == "zoe.martin"),
+        "a login taken in another school is refused by name, got {result:?}"
+    );
+    assert_eq!(get(store, &fresh).await, None, "nothing of the batch is created");
+    assert_eq!(
+        store.find_by_login(&fresh.login).await.expect("find_by_login"),
+        None
+    );
+}
+
+pub async fn a_login_repeated_within_a_batch_is_taken(store: &dyn Store) {
+    let first = account("north", "lea.petit", "Léa", "Petit", Profile::Student, &[]);
+    let mut second = account("north", "lea.petit", "Léa", "Petit", Profile::Parent, &[]);
+    second.id = id_of("lea.petit.2");
+
+    let result = store.create_accounts(&[first.clone(), second]).await;
+
+    assert!(
+        matches!(&result, Err(StoreError::LoginTaken(login)) if login.as_str() == "lea.petit"),
+        "got {result:?}"
+    );
+    assert_eq!(get(store, &first).await, None, "nothing of the batch is created");
+}
+
+pub async fn an_existing_id_is_a_conflict(store: &dyn Store) {
+    let first = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    create(store, std::slice::from_ref(&first)).await;
+    let mut same_id = account("north", "anna.b", "Anna", "B", Profile::Student, &[]);
+    same_id.id = first.id.clone();
+
+    let result = store.create_accounts(&[same_id.clone()]).await;
+
+    assert!(matches!(result, Err(StoreError::Conflict)), "got {result:?}");
+    assert_eq!(
+        store.find_by_login(&same_id.login).await.expect("find_by_login"),
+        None
+    );
+}
+
+pub async fn another_schools_accounts_are_never_returned(store: &dyn Store) {
+    let north = account("north", "anna.a", "Anna", "A", Profile::Student, &["6A"]);
+    let south = account("south", "bruno.b", "Bruno", "B", Profile::Student, &["6A"]);
+    create(store, &[north.clone(), south.clone()]).await;
+    let south_id = school_id("south");
+
+    let by_id = store
+        .get_account(&south_id, &north.id)
+        .await
+        .expect("get_account");
+    let by_ids = store
+        .get_accounts(&south_id, &[north.id.clone(), south.id.clone()])
+        .await
+        .expect("get");
+    let whole = AccountQuery {
+        filter: AccountFilter::default(),
+        sort: Sort::Name,
+        after: None,
+        limit: 50,
+    };
+    let page = store
+        .list_accounts(&south_id, &whole)
+        .await
+        .expect("list_accounts");
+    let roster = AccountFilter {
+        classes: vec![class("6A")],
+        ..Default::default()
+    };
+
+    assert_eq!(by_id, None, "get_account");
+    assert_eq!(logins(&by_ids), strings(&["bruno.b"]), "get_accounts");
+    assert_eq!(
+        (logins(&page.items), page.total),
+        (strings(&["bruno.b"]), 1),
+        "list_accounts"
+    );
+    assert_eq!(
+        listed(store, "south", &roster, Sort::Class).await,
+        strings(&["bruno.b"]),
+        "a class roster"
+    );
+    assert_eq!(
+        store.count_accounts(&south_id, &roster).await.expect("count"),
+        1,
+        "count_accounts"
+    );
+    let south_update = Account {
+        school: south_id,
+        version: 1,
+        ..north.clone()
+    };
+    let results = store
+        .update_accounts(&[south_update])
+        .await
+        .expect("update_accounts");
+    assert!(
+        matches!(results[..], [Err(StoreError::Conflict)]),
+        "an update names the school, got {results:?}"
+    );
+    assert_eq!(
+        get(store, &north).await.map(|a| a.school),
+        Some(school_id("north"))
+    );
+}

@@ -1,0 +1,178 @@
+//! Contract: conditional updates of accounts.
+
+use super::{account, class, create, day, get, listed, strings};
+use crate::domain::{Access, Account, LocalAdmin, Login, Profile, Sort};
+use crate::ports::{AccountFilter, Store, StoreError};
+
+pub async fn an_update_needs_the_version_it_was_read_at(store: &dyn Store) {
+    let anna = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    create(store, std::slice::from_ref(&anna)).await;
+    let read = get(store, &anna).await.expect("the created account");
+    let disabled = Account {
+        access: Access::Disabled,
+        disabled_at: Some(day(3)),
+        ..read.clone()
+    };
+
+    let first = store
+        .update_accounts(std::slice::from_ref(&disabled))
+        .await
+        .expect("update_accounts");
+    let stale = Account {
+        local_admin: LocalAdmin::Admin,
+        ..read.clone()
+    };
+    let second = store.update_accounts(&[stale]).await.expect("update_accounts");
+
+    assert!(
+        matches!(first[..], [Ok(())]),
+        "the fresh update is written, got {first:?}"
+    );
+    assert!(
+        matches!(second[..], [Err(StoreError::Conflict)]),
+        "the stale one is refused, got {second:?}"
+    );
+    let stored = get(store, &read).await.expect("stored");
+    assert_eq!(
+        stored,
+        Account {
+            version: 2,
+            ..disabled
+        },
+        "the fresh update, at version 2"
+    );
+}
+
+pub async fn each_update_of_a_batch_succeeds_or_fails_on_its_own(store: &dyn Store) {
+    let a = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    let b = account("north", "bruno.b", "Bruno", "B", Profile::Student, &[]);
+    create(store, &[a.clone(), b.clone()]).await;
+    let fresh_a = Account {
+        first_name: "Annabelle".to_owned(),
+        version: 1,
+        ..a.clone()
+    };
+    let stale_b = Account {
+        first_name: "Bruneau".to_owned(),
+        version: 7,
+        ..b.clone()
+    };
+
+    let results = store
+        .update_accounts(&[stale_b, fresh_a])
+        .await
+        .expect("update_accounts");
+
+    assert!(
+        matches!(results[..], [Err(StoreError::Conflict), Ok(())]),
+        "in order, got {results:?}"
+    );
+    assert_eq!(
+        get(store, &a).await.map(|a| (a.first_name, a.version)),
+        Some(("Annabelle".to_owned(), 2))
+    );
+    assert_eq!(
+        get(store, &b).await.map(|b| (b.first_name, b.version)),
+        Some(("Bruno".to_owned(), 1))
+    );
+}
+
+pub async fn updating_an_unknown_account_is_a_conflict(store: &dyn Store) {
+    let ghost = Account {
+        version: 1,
+        ..account("north", "ghost.g", "Ghost", "G", Profile::Student, &[])
+    };
+
+    let results = store
+        .update_accounts(std::slice::from_ref(&ghost))
+        .await
+        .expect("update_accounts");
+
+    assert!(
+        matches!(results[..], [Err(StoreError::Conflict)]),
+        "got {results:?}"
+    );
+    assert_eq!(get(store, &ghost).await, None, "an update never creates");
+}
+
+pub async fn an_update_does_not_change_the_login(store: &dyn Store) {
+    let anna = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    create(store, std::slice::from_ref(&anna)).await;
+    let renamed = Account {
+        login: Login::parse("anna.renamed").expect("login"),
+        version: 1,
+        ..anna.clone()
+    };
+
+    // Whether the item is refused or written without its login, the login stays.
+    let _ = store
+        .update_accounts(std::slice::from_ref(&renamed))
+        .await
+        .expect("update_accounts");
+
+    let by_old = store.find_by_login(&anna.login).await.expect("find_by_login");
+    assert_eq!(
+        by_old.map(|a| a.login),
+        Some(anna.login.clone()),
+        "still found by its login"
+    );
+    assert_eq!(
+        store.find_by_login(&renamed.login).await.expect("find_by_login"),
+        None
+    );
+    assert_eq!(get(store, &anna).await.map(|a| a.login), Some(anna.login));
+}
+
+pub async fn an_update_moves_an_account_between_classes(store: &dyn Store) {
+    let mut anna = account("north", "anna.a", "Anna", "A", Profile::Student, &["6A"]);
+    anna.groups = vec!["latin".to_owned()];
+    create(store, std::slice::from_ref(&anna)).await;
+    let moved = Account {
+        classes: vec![class("5B")],
+        groups: vec!["chorale".to_owned()],
+        last_name: "Zed".to_owned(),
+        version: 1,
+        ..anna
+    };
+
+    let results = store.update_accounts(&[moved]).await.expect("update_accounts");
+
+    assert!(matches!(results[..], [Ok(())]), "got {results:?}");
+    let in_class = |name: &str| AccountFilter {
+        classes: vec![class(name)],
+        ..Default::default()
+    };
+    let in_group = |name: &str| AccountFilter {
+        group: Some(name.to_owned()),
+        ..Default::default()
+    };
+    assert!(
+        listed(store, "north", &in_class("6A"), Sort::Name)
+            .await
+            .is_empty(),
+        "left 6A"
+    );
+    assert_eq!(
+        listed(store, "north", &in_class("5B"), Sort::Name).await,
+        strings(&["anna.a"])
+    );
+    assert!(
+        listed(store, "north", &in_group("latin"), Sort::Name)
+            .await
+            .is_empty(),
+        "left latin"
+    );
+    assert_eq!(
+        listed(store, "north", &in_group("chorale"), Sort::Name).await,
+        strings(&["anna.a"])
+    );
+    let search = AccountFilter {
+        search: Some("zed".to_owned()),
+        ..Default::default()
+    };
+    assert_eq!(
+        listed(store, "north", &search, Sort::Name).await,
+        strings(&["anna.a"]),
+        "search follows names"
+    );
+}

@@ -1,0 +1,8 @@
+//! Secrets: hashing, temporary passwords, the password policy, brute-force counters.
+
+pub mod hashing;
+pub mod passphrase;
+pub mod policy;
+pub mod throttle;
+
+pub use hashing::Hasher;

@@ -1,0 +1,17 @@
+//! Domain types: accounts, schools, callers and their permissions, audit events.
+//! Nothing here knows about HTTP, SQL or any SDK.
+
+pub mod account;
+pub mod audit;
+pub mod caller;
+pub mod error;
+pub mod ids;
+pub mod school;
+pub mod text;
+
+pub use account::{Access, Account, Activation, Credentials, LocalAdmin, Profile, Sort, Source};
+pub use audit::{AuditEvent, Outcome};
+pub use caller::{Caller, Denied, Role};
+pub use error::{Error, FieldError, Result};
+pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
+pub use school::{Class, Language, School, Settings};

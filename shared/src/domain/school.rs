@@ -1,0 +1,61 @@
+//! Schools (tenants) and their settings.
+
+use super::ids::{Email, SchoolId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    Fr,
+    En,
+}
+
+/// Per-school settings (SPEC §4 `/v1/settings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Settings {
+    /// Days a temporary password stays valid (1–90).
+    pub temporary_password_days: u32,
+    /// Legacy mode: a reset may set the password to the birth date `ddmmyyyy`.
+    pub birth_date_mode: bool,
+    /// Minimum password length in code points (8–64).
+    pub password_min_length: u32,
+    /// Days a disabled account is kept before it is `pre_deletion` (1–3650).
+    pub retention_days: u32,
+    /// The address users log in at, printed on credential sheets.
+    pub login_url: String,
+    /// Sender address of the school's mail.
+    #[schema(value_type = Option<String>)]
+    pub sender: Option<Email>,
+    pub language: Language,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            temporary_password_days: 10,
+            birth_date_mode: false,
+            password_min_length: 8,
+            retention_days: 90,
+            login_url: "http://127.0.0.1:8080/".to_owned(),
+            sender: None,
+            language: Language::Fr,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct School {
+    pub id: SchoolId,
+    pub name: String,
+    pub settings: Settings,
+    pub version: u64,
+}
+
+/// A class of a school, as imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Class {
+    pub name: super::ids::ClassName,
+    pub level: Option<String>,
+}

@@ -1,0 +1,122 @@
+//! `Idempotency-Key` on bulk POSTs: the first request's response is remembered for
+//! 24 hours (sealed, since it may hold temporary passwords) and a retry with the
+//! same key and body gets it back instead of running again.
+
+use super::AppState;
+use super::problem::{ApiResult, Problem};
+use crate::domain::Caller;
+use crate::ports::{IdempotencyRecord, StoredResponse};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use std::future::Future;
+
+const HEADER: &str = "idempotency-key";
+const TTL: Duration = Duration::hours(24);
+
+/// Runs `run` at most once per (caller, route, key): a replay returns the stored
+/// response with `Idempotent-Replayed: true`.
+pub async fn once<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    route: &str,
+    body_digest: &str,
+    run: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<(StatusCode, serde_json::Value)>>,
+{
+    let Some(key) = headers.get(HEADER) else {
+        let (status, body) = run().await?;
+        return Ok((status, axum::Json(body)).into_response());
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible characters",
+            )
+        })?;
+    let sesame = &state.sesame;
+    let now = sesame.now();
+    let record = IdempotencyRecord {
+        key: format!("{}|{}|{route}|{key}", caller.school, caller.sub),
+        fingerprint: body_digest.to_owned(),
+        response: None,
+        created_at: now,
+        expires_at: now + TTL,
+    };
+    if let Some(existing) = sesame
+        .store
+        .claim_idempotency(&record, now)
+        .await
+        .map_err(crate::domain::Error::from)?
+    {
+        if existing.fingerprint != record.fingerprint {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for another request",
+            ));
+        }
+        let Some(stored) = existing.response else {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "the first request with this Idempotency-Key is still running",
+            ));
+        };
+        let body = sesame
+            .sealer
+            .open(&stored.sealed_body)
+            .map_err(crate::domain::Error::from)?;
+        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+        let mut response = (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+    match run().await {
+        Ok((status, body)) => {
+            let bytes = serde_json::to_vec(&body).map_err(|e| crate::domain::Error::Internal(e.into()))?;
+            let sealed = sesame.sealer.seal(&bytes).map_err(crate::domain::Error::from)?;
+            let stored = StoredResponse {
+                status: status.as_u16(),
+                sealed_body: sealed,
+            };
+            sesame
+                .store
+                .complete_idempotency(&record.key, &stored)
+                .await
+                .map_err(crate::domain::Error::from)?;
+            Ok((
+                status,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                bytes,
+            )
+                .into_response())
+        }
+        Err(problem) => {
+            // A failed request may be retried with the same key.
+            if let Err(e) = sesame.store.release_idempotency(&record.key).await {
+                tracing::error!(
+                    error = format!("{:#}", anyhow::Error::from(e)),
+                    "could not release an idempotency key"
+                );
+            }
+            Err(problem)
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The HTTP API as one axum `Router`, served by `axum::serve` on the edge and by
+//! `lambda_http::run` in the cloud (one group of routes per function).
+
+// Handlers return `Result<_, Problem>`: the error is the response body itself, built
+// once per failed request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod dto;
+pub mod extract;
+pub mod idempotency;
+pub mod problem;
+pub mod routes;
+
+use crate::ops::Sesame;
+use auth::Authenticator;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use problem::Problem;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+/// Largest JSON body accepted (imports have their own, larger limit).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sesame: Sesame,
+    pub auth: Arc<Authenticator>,
+}
+
+/// The groups of endpoints, one per Lambda function in the cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// `GET /v1/classes`, `/v1/accounts`, `/v1/accounts/{id}`.
+    List,
+    /// `POST /v1/accounts/reset-password`, `PUT /v1/accounts/{id}/password`.
+    Reset,
+    Activate,
+    Deactivate,
+    Settings,
+    Audit,
+    Imports,
+    /// `/v1/auth/*`.
+    SelfService,
+    /// `/healthz`, `/openapi.json`.
+    System,
+}
+
+impl Group {
+    pub const ALL: [Group; 9] = [
+        Self::List,
+        Self::Reset,
+        Self::Activate,
+        Self::Deactivate,
+        Self::Settings,
+        Self::Audit,
+        Self::Imports,
+        Self::SelfService,
+        Self::System,
+    ];
+
+    fn routes(self) -> OpenApiRouter<AppState> {
+        match self {
+            Self::List => routes::accounts::routes(),
+            Self::Reset => routes::passwords::routes(),
+            Self::Activate => routes::access::activate_routes(),
+            Self::Deactivate => routes::access::deactivate_routes(),
+            Self::Settings => routes::settings::routes(),
+            Self::Audit => routes::audit::routes(),
+            Self::Imports => {
+                routes::imports::routes().layer(DefaultBodyLimit::max(routes::imports::MAX_IMPORT_BYTES))
+            }
+            Self::SelfService => routes::selfservice::routes(),
+            Self::System => routes::system::routes(),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sésame", description = "Login accounts of a school: list, reset, activate, distribute."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+fn merged(groups: &[Group]) -> OpenApiRouter<AppState> {
+    groups
+        .iter()
+        .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |router, g| {
+            router.merge(g.routes())
+        })
+}
+
+/// The OpenAPI 3.1 description of the whole API, generated from the handlers.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| merged(&Group::ALL).split_for_parts().1)
+}
+
+/// The router serving `groups`, with request ids, logs that carry no secret, body
+/// limits and problem responses for unknown routes.
+pub fn router(state: AppState, groups: &[Group]) -> Router {
+    let (mut router, _) = merged(groups).split_for_parts();
+    if groups.contains(&Group::System) {
+        router = router.route(
+            "/openapi.json",
+            axum::routing::get(|| async { axum::Json(openapi()) }),
+        );
+    }
+    router
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this method is not allowed here",
+            )
+        })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_request(())
+                        .on_response(
+                            |response: &axum::response::Response, latency: Duration, _: &Span| {
+                                tracing::info!(
+                                    status = response.status().as_u16(),
+                                    latency_ms = latency.as_secs_f64() * 1e3,
+                                    "request"
+                                );
+                            },
+                        )
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// The span of a request: its id, method and route template. Never the URI itself,
+/// which may carry a token (`/reset/{token}`), nor any header or body.
+fn request_span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", request_id, method = %request.method(), route)
+}
+
+impl AppState {
+    /// The state every deployment builds once at start-up. `data_secret` keys the
+    /// sealing of remembered responses; `token_key` verifies bearer tokens (absent
+    /// when an authorizer in front verifies them).
+    pub fn new(
+        store: Arc<dyn crate::ports::Store>,
+        clock: Arc<dyn crate::ports::Clock>,
+        token_key: Option<crate::token::TokenKey>,
+        data_secret: &[u8],
+    ) -> anyhow::Result<Self> {
+        let sesame = Sesame {
+            store,
+            clock,
+            hasher: crate::credentials::Hasher::new(0)?,
+            sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
+        };
+        Ok(Self {
+            sesame,
+            auth: Arc::new(Authenticator::new(token_key)),
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! The one place where errors become HTTP responses: `application/problem+json`
+//! (RFC 9457) with a stable `code`. Internal causes go to the log, never the client.
+
+use crate::domain::{Error, FieldError};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error response body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip)]
+    retry_after: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("urn:sesame:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// The status each domain error answers with.
+pub fn status_of(error: &Error) -> StatusCode {
+    match error {
+        Error::Validation(_) | Error::PasswordPolicy(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        Error::Unauthenticated | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Error::AccessDisabled | Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Federated { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        if let Error::Internal(source) = &error {
+            tracing::error!(error = format!("{source:#}"), "internal error");
+        }
+        let mut problem = Problem::new(status_of(&error), error.code(), error.detail());
+        match error {
+            Error::Validation(errors) | Error::PasswordPolicy(errors) => problem.errors = errors,
+            Error::Locked { retry_after_secs } => problem.retry_after = Some(retry_after_secs),
+            _ => {}
+        }
+        problem
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = self.retry_after;
+        let mut response = (status, axum::Json(&self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED && self.code == "unauthenticated" {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, Problem>;

@@ -1,0 +1,96 @@
+//! The audit log.
+
+use crate::domain::{AccountId, AuditEvent, Error, FieldError};
+use crate::http::AppState;
+use crate::http::extract::{ApiQuery, Authenticated};
+use crate::http::problem::{ApiResult, Problem};
+use crate::ports::AuditQuery;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    pub account_id: Option<String>,
+    pub actor: Option<String>,
+    /// e.g. `password.reset`.
+    pub action: Option<String>,
+    /// RFC 3339.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 500, default 100.
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}
+
+fn instant(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+    let parsed = DateTime::parse_from_rfc3339(raw?)
+        .map(|t| t.with_timezone(&Utc))
+        .ok();
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, "must be an RFC 3339 instant"));
+    }
+    parsed
+}
+
+/// The school's audit events, newest first (administrators).
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams), security(("bearer" = [])),
+    responses((status = 200, body = AuditList), (status = 403, body = Problem)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> ApiResult<Json<AuditList>> {
+    let mut errors = Vec::new();
+    let account_id = params.account_id.as_deref().and_then(|raw| {
+        AccountId::parse(raw)
+            .map_err(|e| errors.push(FieldError::new("account_id", e.to_string())))
+            .ok()
+    });
+    let from = instant("from", params.from.as_deref(), &mut errors);
+    let to = instant("to", params.to.as_deref(), &mut errors);
+    let limit = match params.limit.as_deref().map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=500).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "must be a number from 1 to 500"));
+            100
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors).into());
+    }
+    let query = AuditQuery {
+        account_id,
+        actor: params.actor,
+        action: params.action,
+        from,
+        to,
+        before: None,
+        limit,
+    };
+    let list = state
+        .sesame
+        .list_audit(&caller, query, params.cursor.as_deref())
+        .await?;
+    Ok(Json(AuditList {
+        items: list.items,
+        next_cursor: list.next_cursor,
+    }))
+}

@@ -1,0 +1,10 @@
+//! The endpoints, grouped as the Lambda functions deploy them.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod imports;
+pub mod passwords;
+pub mod selfservice;
+pub mod settings;
+pub mod system;

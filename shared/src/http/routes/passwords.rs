@@ -1,0 +1,129 @@
+//! Password resets by staff.
+
+use crate::domain::{AccountId, Error};
+use crate::http::AppState;
+use crate::http::dto::{AccountView, BulkResults};
+use crate::http::extract::{ApiJson, Authenticated, RequestId};
+use crate::http::idempotency;
+use crate::http::problem::{ApiResult, Problem};
+use crate::ops::distinct_ids;
+use crate::ops::reset::{Issued, MAX_RESET_IDS, ResetMethod};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reset_passwords))
+        .routes(routes!(set_password))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// At most 100 accounts; for more, use an export.
+    pub account_ids: Vec<String>,
+    pub method: ResetMethod,
+}
+
+/// What a successful reset hands out, once.
+#[derive(Serialize, ToSchema)]
+pub struct ResetIssued {
+    pub temporary_password: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// New temporary (or birth-date) passwords for several accounts. Each account
+/// succeeds or fails on its own. Honours `Idempotency-Key`: a retry returns the same
+/// passwords, never new ones.
+#[utoipa::path(post, path = "/v1/accounts/reset-password", tag = "passwords", security(("bearer" = [])),
+    request_body = ResetRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
+    responses((status = 200, body = BulkResults<ResetIssued>), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn reset_passwords(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    headers: HeaderMap,
+    body: ApiJson<ResetRequest>,
+) -> ApiResult<Response> {
+    let ids = distinct_ids(&body.value.account_ids, MAX_RESET_IDS)?;
+    let method = body.value.method;
+    idempotency::once(
+        &state,
+        &caller,
+        &headers,
+        "reset-password",
+        &body.digest,
+        || async {
+            let results = state
+                .sesame
+                .reset_passwords(&caller, request_id.as_deref(), &ids, method)
+                .await?;
+            let body = BulkResults::from_results(results, |issued: Issued| ResetIssued {
+                temporary_password: issued.password.expose_secret().to_owned(),
+                expires_at: issued.expires_at,
+            });
+            Ok((
+                StatusCode::OK,
+                serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,
+            ))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub confirmation: SecretString,
+    /// Whether the user must choose a new password at next login (default true).
+    #[serde(default = "yes")]
+    pub must_change: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Sets a password chosen by an administrator, checked against the school's policy.
+#[utoipa::path(put, path = "/v1/accounts/{id}/password", tag = "passwords", security(("bearer" = [])),
+    request_body = SetPasswordRequest, params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, body = AccountView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn set_password(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    Path(id): Path<String>,
+    body: ApiJson<SetPasswordRequest>,
+) -> ApiResult<Json<AccountView>> {
+    let id = AccountId::parse(&id).map_err(|_| Error::NotFound)?;
+    let SetPasswordRequest {
+        password,
+        confirmation,
+        must_change,
+    } = body.value;
+    let sesame = &state.sesame;
+    let account = sesame
+        .set_password(
+            &caller,
+            request_id.as_deref(),
+            &id,
+            password,
+            confirmation,
+            must_change,
+        )
+        .await?;
+    let retention = sesame.school(&caller.school).await?.settings.retention_days;
+    Ok(Json(AccountView::new(account, &caller, sesame.now(), retention)))
+}

@@ -1,0 +1,79 @@
+//! Self-service for students and parents: log in, change the password.
+
+use crate::http::AppState;
+use crate::http::extract::{ApiJson, RequestId};
+use crate::http::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(change_password))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub login: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub account_id: String,
+    /// The password is temporary or was set by staff: choose a new one now.
+    pub must_change_password: bool,
+}
+
+/// Checks a login and password. Any failure answers 401; a correct password on a
+/// disabled account 403; too many failures 429 with `Retry-After`.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "self-service", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
+async fn login(State(state): State<AppState>, body: ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let LoginRequest { login, password } = body.value;
+    let outcome = state.sesame.login(&login, password).await?;
+    Ok(Json(LoginResponse {
+        account_id: outcome.account_id.into(),
+        must_change_password: outcome.must_change_password,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub login: String,
+    #[schema(value_type = String, format = Password)]
+    pub current_password: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Replaces the current (possibly temporary) password with one the user chooses.
+#[utoipa::path(post, path = "/v1/auth/change-password", tag = "self-service", request_body = ChangePasswordRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn change_password(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    body: ApiJson<ChangePasswordRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let ChangePasswordRequest {
+        login,
+        current_password,
+        new_password,
+    } = body.value;
+    let outcome = state
+        .sesame
+        .change_password(request_id.as_deref(), &login, current_password, new_password)
+        .await?;
+    Ok(Json(LoginResponse {
+        account_id: outcome.account_id.into(),
+        must_change_password: outcome.must_change_password,
+    }))
+}

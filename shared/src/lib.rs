@@ -1,0 +1,14 @@
+//! Sésame: login accounts of a school — listing, password resets, access, and
+//! credential distribution — served as one HTTP API on the edge and in the cloud.
+
+pub mod adapters;
+#[cfg(feature = "contract")]
+pub mod contract;
+pub mod credentials;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod ops;
+pub mod ports;
+pub mod seal;
+pub mod token;

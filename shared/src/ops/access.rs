@@ -1,0 +1,68 @@
+//! Activating and deactivating access. Deactivation also revokes a temporary
+//! password still outstanding; nobody deactivates their own account.
+
+use super::bulk::Change;
+use super::{Actor, PerAccount, Sesame};
+use crate::domain::{Access, Account, AccountId, Caller, Error, Outcome, Result};
+
+impl Sesame {
+    pub async fn set_access(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        access: Access,
+    ) -> Result<Vec<PerAccount<Account>>> {
+        let now = self.now();
+        let results = self
+            .update_each(&caller.school, ids, |account| {
+                caller.may_set_access(account)?;
+                if access == Access::Disabled && caller.is_self(account) {
+                    return Err(Error::conflict(
+                        "cannot_deactivate_self",
+                        "you cannot deactivate your own account",
+                    ));
+                }
+                if account.access == access {
+                    return Ok(Change::Keep);
+                }
+                let mut next = account.clone();
+                next.access = access;
+                match access {
+                    Access::Enabled => next.disabled_at = None,
+                    Access::Disabled => {
+                        next.disabled_at = Some(now);
+                        if next.credentials.temporary_password_expires_at.take().is_some() {
+                            next.credentials.password_hash = None;
+                            next.credentials.must_change_password = false;
+                        }
+                    }
+                }
+                Ok(Change::Write(next))
+            })
+            .await?;
+        let done: Vec<AccountId> = results
+            .iter()
+            .filter(|r| r.result.is_ok())
+            .map(|r| r.account_id.clone())
+            .collect();
+        let outcome = Outcome::of(done.len(), ids.len());
+        let action = match access {
+            Access::Enabled => "account.activate",
+            Access::Disabled => "account.deactivate",
+        };
+        self.audit(
+            Actor {
+                name: &caller.sub,
+                request_id,
+            },
+            &caller.school,
+            action,
+            done,
+            outcome,
+            None,
+        )
+        .await?;
+        Ok(results)
+    }
+}

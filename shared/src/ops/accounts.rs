@@ -1,0 +1,207 @@
+//! Reading accounts: the class list, the filtered account list, one account.
+
+use super::Sesame;
+use crate::domain::text::fold;
+use crate::domain::{
+    Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Profile, Result, Sort,
+};
+use crate::ports::{AccountCursor, AccountFilter, AccountQuery};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 500;
+
+/// Which accounts a caller asks for (the list's filters, also used by exports).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    pub profiles: Vec<Profile>,
+    pub classes: Vec<ClassName>,
+    pub level: Option<String>,
+    pub group: Option<String>,
+    pub access: Option<Access>,
+    pub activation: Option<Activation>,
+    pub has_email: Option<bool>,
+    pub local_admin: Option<LocalAdmin>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub disabled_within_days: Option<u32>,
+    pub pre_deletion: Option<bool>,
+    pub q: Option<String>,
+}
+
+impl Selection {
+    /// The store filter for `caller`, narrowed to what a teacher may see; `None` when
+    /// the caller can see none of the accounts asked for.
+    pub fn to_filter(
+        &self,
+        caller: &Caller,
+        now: DateTime<Utc>,
+        retention_days: u32,
+    ) -> Option<AccountFilter> {
+        let mut profiles = self.profiles.clone();
+        let mut within_classes = None;
+        if !caller.is_admin() {
+            let visible = [Profile::Student, Profile::Parent];
+            profiles = if profiles.is_empty() {
+                visible.to_vec()
+            } else {
+                profiles.into_iter().filter(|p| visible.contains(p)).collect()
+            };
+            if profiles.is_empty() || caller.classes.is_empty() {
+                return None;
+            }
+            within_classes = Some(caller.classes.clone());
+        }
+        let days = |d: u32| Duration::days(i64::from(d));
+        Some(AccountFilter {
+            profiles,
+            classes: self.classes.clone(),
+            within_classes,
+            level: self.level.clone(),
+            group: self.group.clone(),
+            access: self.access,
+            activation: self.activation,
+            has_email: self.has_email,
+            local_admin: self.local_admin,
+            created_from: self.created_from,
+            created_to: self.created_to,
+            disabled_since: self.disabled_within_days.map(|d| now - days(d)),
+            pre_deletion: self
+                .pre_deletion
+                .map(|want| (want, now - days(retention_days) + Duration::microseconds(1))),
+            search: self
+                .q
+                .as_deref()
+                .map(fold)
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
+        })
+    }
+}
+
+/// A page of the account list.
+#[derive(Debug)]
+pub struct AccountList {
+    pub items: Vec<Account>,
+    pub next_cursor: Option<String>,
+    pub total: u64,
+    /// The school's retention period, which decides `pre_deletion`.
+    pub retention_days: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    s: Sort,
+    k: String,
+    i: AccountId,
+}
+
+fn encode_cursor(sort: Sort, last: &Account) -> String {
+    let data = CursorData {
+        s: sort,
+        k: last.sort_key(sort),
+        i: last.id.clone(),
+    };
+    B64.encode(serde_json::to_vec(&data).unwrap_or_default())
+}
+
+fn decode_cursor(sort: Sort, raw: &str) -> Result<AccountCursor> {
+    let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this list gave");
+    let data: CursorData = B64
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(invalid)?;
+    if data.s != sort {
+        return Err(invalid());
+    }
+    Ok(AccountCursor {
+        key: data.k,
+        id: data.i,
+    })
+}
+
+/// A class as listed, with its number of students.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSummary {
+    pub name: ClassName,
+    pub level: Option<String>,
+    pub student_count: u64,
+}
+
+impl Sesame {
+    pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
+        let mut classes = self.store.list_classes(&caller.school).await?;
+        if !caller.is_admin() {
+            classes.retain(|c| caller.classes.contains(&c.name));
+        }
+        classes.sort_by_key(|c| fold(c.name.as_str()));
+        let mut out = Vec::with_capacity(classes.len());
+        for class in classes {
+            let filter = AccountFilter {
+                profiles: vec![Profile::Student],
+                classes: vec![class.name.clone()],
+                ..AccountFilter::default()
+            };
+            let student_count = self.store.count_accounts(&caller.school, &filter).await?;
+            out.push(ClassSummary {
+                name: class.name,
+                level: class.level,
+                student_count,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn list_accounts(
+        &self,
+        caller: &Caller,
+        selection: &Selection,
+        sort: Sort,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<AccountList> {
+        let after = cursor.map(|c| decode_cursor(sort, c)).transpose()?;
+        let school = self.school(&caller.school).await?;
+        let Some(filter) = selection.to_filter(caller, self.now(), school.settings.retention_days) else {
+            let retention_days = school.settings.retention_days;
+            return Ok(AccountList {
+                items: Vec::new(),
+                next_cursor: None,
+                total: 0,
+                retention_days,
+            });
+        };
+        let query = AccountQuery {
+            filter,
+            sort,
+            after,
+            limit: limit.clamp(1, MAX_LIMIT),
+        };
+        let page = self.store.list_accounts(&caller.school, &query).await?;
+        let next_cursor = page
+            .more
+            .then(|| page.items.last().map(|a| encode_cursor(sort, a)))
+            .flatten();
+        let retention_days = school.settings.retention_days;
+        Ok(AccountList {
+            items: page.items,
+            next_cursor,
+            total: page.total,
+            retention_days,
+        })
+    }
+
+    pub async fn get_account(&self, caller: &Caller, id: &AccountId) -> Result<Account> {
+        let account = self
+            .store
+            .get_account(&caller.school, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        caller.may_view(&account)?;
+        Ok(account)
+    }
+}

@@ -1,0 +1,456 @@
+//! Roster imports: create or update a school's accounts from rows, generating
+//! logins (`first.last`, then `first.last2`, …), linking parents to children, and
+//! setting initial passwords where the file gives one. Each bad row is reported and
+//! skipped; the others go through. The demo school is built by this same code.
+
+use super::reset::policy_context;
+use super::roster::RosterRow;
+use super::{Actor, Sesame};
+use crate::credentials::policy;
+use crate::domain::text::login_base;
+use crate::domain::{
+    Access, Account, AccountId, Activation, Caller, Class, ClassName, Credentials, Email, Error, LocalAdmin,
+    Login, Outcome, Profile, Result, School, Sort, Source,
+};
+use crate::ports::{AccountFilter, AccountQuery};
+use chrono::NaiveDate;
+use secrecy::SecretString;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const CREATE_BATCH: usize = 500;
+
+/// A problem with one row (numbered as in the file, the header being row 1).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<RowError>,
+}
+
+struct Row {
+    line: usize,
+    account: Account,
+    children: Vec<String>,
+    password: Option<SecretString>,
+}
+
+fn split_list(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(['|', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_date(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .ok()
+}
+
+/// Validates one row into an account (without id or login yet).
+fn validate(
+    line: usize,
+    raw: &RosterRow,
+    school: &School,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Row, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut error = |field: &str, message: String| {
+        errors.push(RowError {
+            row: line,
+            field: field.to_owned(),
+            message,
+        })
+    };
+    let profile = Profile::parse(&raw.profile.to_lowercase());
+    if profile.is_none() {
+        error(
+            "profile",
+            "must be student, parent, teacher, staff or guest".to_owned(),
+        );
+    }
+    for (field, value) in [("first_name", &raw.first_name), ("last_name", &raw.last_name)] {
+        if value.trim().is_empty() || value.chars().count() > 100 {
+            error(field, "must be 1 to 100 characters".to_owned());
+        }
+    }
+    let mut classes = Vec::new();
+    for name in split_list(raw.classes.as_deref()) {
+        match ClassName::parse(&name) {
+            Ok(c) if !classes.contains(&c) => classes.push(c),
+            Ok(_) => {}
+            Err(e) => error("classes", format!("{name:?} {e}")),
+        }
+    }
+    let email = raw
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .unwrap_or_else(|e| {
+            error("email", e.to_string());
+            None
+        });
+    let birth_date = raw.birth_date.as_deref().and_then(|d| {
+        let parsed = parse_date(d);
+        if parsed.is_none() {
+            error("birth_date", "must be YYYY-MM-DD or DD/MM/YYYY".to_owned());
+        }
+        parsed
+    });
+    let local_admin = match raw.local_admin.as_deref() {
+        None => LocalAdmin::None,
+        Some(v) => LocalAdmin::parse(v).unwrap_or_else(|| {
+            error("local_admin", "must be none, secondary or admin".to_owned());
+            LocalAdmin::None
+        }),
+    };
+    let login = raw
+        .login
+        .as_deref()
+        .and_then(|l| Login::parse(l).map_err(|e| error("login", e.to_string())).ok());
+    let source = Source::from(raw.source.clone().unwrap_or_default());
+    if source != Source::Local && raw.password.is_some() {
+        error(
+            "password",
+            "federated accounts get their password from their directory".to_owned(),
+        );
+    }
+    let (Some(profile), true) = (profile, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let account = Account {
+        id: AccountId::generate(),
+        school: school.id.clone(),
+        login: login.unwrap_or_else(|| Login::parse("pending").unwrap_or_else(|_| unreachable!())),
+        first_name: raw.first_name.trim().to_owned(),
+        last_name: raw.last_name.trim().to_owned(),
+        profile,
+        classes,
+        level: raw.level.clone(),
+        groups: split_list(raw.groups.as_deref()),
+        options: split_list(raw.options.as_deref()),
+        email,
+        birth_date,
+        local_admin,
+        parents: Vec::new(),
+        children: Vec::new(),
+        access: Access::Enabled,
+        activation: Activation::Pending,
+        source,
+        external_id: raw.external_id.clone(),
+        credentials: Credentials::default(),
+        created_at: now,
+        activated_at: None,
+        disabled_at: None,
+        version: 0,
+    };
+    Ok(Row {
+        line,
+        account,
+        children: split_list(raw.children.as_deref()),
+        password: raw.password.clone().map(SecretString::from),
+    })
+}
+
+impl Sesame {
+    /// Every account of a school, page by page.
+    async fn all_accounts(&self, school: &School) -> Result<Vec<Account>> {
+        let mut all = Vec::new();
+        let mut query = AccountQuery {
+            filter: AccountFilter::default(),
+            sort: Sort::Name,
+            after: None,
+            limit: 500,
+        };
+        loop {
+            let page = self.store.list_accounts(&school.id, &query).await?;
+            query.after = page.items.last().map(|a| crate::ports::AccountCursor {
+                key: a.sort_key(Sort::Name),
+                id: a.id.clone(),
+            });
+            all.extend(page.items);
+            if !page.more {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// A login not used in the deployment nor by this import.
+    async fn free_login(&self, first: &str, last: &str, taken: &mut HashSet<Login>) -> Result<Login> {
+        let base = login_base(first, last);
+        for n in 1.. {
+            let candidate = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}{n}")
+            };
+            let login = Login::parse(&candidate)
+                .map_err(|e| Error::Internal(anyhow::anyhow!("generated login: {e}")))?;
+            if !taken.contains(&login) && self.store.find_by_login(&login).await?.is_none() {
+                taken.insert(login.clone());
+                return Ok(login);
+            }
+        }
+        unreachable!("an unbounded range always yields")
+    }
+
+    /// Imports `rows` into the caller's school (administrators only).
+    pub async fn import_roster(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        rows: &[RosterRow],
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        if !caller.may_administer() {
+            return Err(Error::Forbidden);
+        }
+        let school = self.school(&caller.school).await?;
+        let now = self.now();
+        let mut report = ImportReport {
+            dry_run,
+            ..ImportReport::default()
+        };
+
+        let existing = self.all_accounts(&school).await?;
+        let by_external: HashMap<String, Account> = existing
+            .iter()
+            .filter_map(|a| Some((a.external_id.clone()?, a.clone())))
+            .collect();
+        let mut valid: Vec<Row> = Vec::with_capacity(rows.len());
+        let mut seen_ids = HashSet::new();
+        for (i, raw) in rows.iter().enumerate() {
+            let line = i + 2;
+            match validate(line, raw, &school, now) {
+                Ok(row) => {
+                    if let Some(ext) = &row.account.external_id
+                        && !seen_ids.insert(ext.clone())
+                    {
+                        report.errors.push(RowError {
+                            row: line,
+                            field: "external_id".into(),
+                            message: "appears twice in the file".into(),
+                        });
+                        continue;
+                    }
+                    valid.push(row);
+                }
+                Err(errors) => report.errors.extend(errors),
+            }
+        }
+
+        // Identity: an existing account keeps its id, login, state and credentials.
+        let mut taken: HashSet<Login> = HashSet::new();
+        let mut is_new = Vec::with_capacity(valid.len());
+        for row in &mut valid {
+            let found = row.account.external_id.as_ref().and_then(|e| by_external.get(e));
+            if let Some(old) = found {
+                let fresh = std::mem::replace(&mut row.account, old.clone());
+                let a = &mut row.account;
+                (a.first_name, a.last_name, a.profile, a.classes) =
+                    (fresh.first_name, fresh.last_name, fresh.profile, fresh.classes);
+                (a.level, a.groups, a.options, a.email) =
+                    (fresh.level, fresh.groups, fresh.options, fresh.email);
+                (a.birth_date, a.local_admin, a.source) = (fresh.birth_date, fresh.local_admin, fresh.source);
+                is_new.push(false);
+            } else {
+                let explicit = rows[row.line - 2].login.is_some();
+                let login = &row.account.login;
+                row.account.login =
+                    if explicit && !taken.contains(login) && self.store.find_by_login(login).await?.is_none()
+                    {
+                        taken.insert(login.clone());
+                        login.clone()
+                    } else {
+                        self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
+                            .await?
+                    };
+                is_new.push(true);
+            }
+        }
+
+        // Parents and children, by external id (in this file or already imported).
+        let mut id_of: HashMap<String, AccountId> = by_external
+            .iter()
+            .map(|(ext, a)| (ext.clone(), a.id.clone()))
+            .collect();
+        id_of.extend(
+            valid
+                .iter()
+                .filter_map(|r| Some((r.account.external_id.clone()?, r.account.id.clone()))),
+        );
+        let index: HashMap<AccountId, usize> = valid
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.account.id.clone(), i))
+            .collect();
+        let mut extra: BTreeMap<AccountId, Account> = BTreeMap::new();
+        for p in 0..valid.len() {
+            let mut children = Vec::new();
+            for ext in valid[p].children.clone() {
+                match id_of.get(&ext) {
+                    Some(id) => children.push(id.clone()),
+                    None => report.errors.push(RowError {
+                        row: valid[p].line,
+                        field: "children".into(),
+                        message: format!("no account has the external id {ext:?}"),
+                    }),
+                }
+            }
+            let parent_id = valid[p].account.id.clone();
+            let mut classes = valid[p].account.classes.clone();
+            for child_id in &children {
+                let child = match index.get(child_id) {
+                    Some(&c) => &mut valid[c].account,
+                    None => {
+                        let old = existing.iter().find(|a| &a.id == child_id).cloned();
+                        match old {
+                            Some(old) => extra.entry(child_id.clone()).or_insert(old),
+                            None => continue,
+                        }
+                    }
+                };
+                if !child.parents.contains(&parent_id) {
+                    child.parents.push(parent_id.clone());
+                }
+                classes.extend(
+                    child
+                        .classes
+                        .iter()
+                        .filter(|c| !classes.contains(c))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+            }
+            if !children.is_empty() {
+                let parent = &mut valid[p].account;
+                for child in children {
+                    if !parent.children.contains(&child) {
+                        parent.children.push(child);
+                    }
+                }
+                parent.classes = classes;
+            }
+        }
+
+        // Initial passwords: policy-checked, hashed in parallel.
+        let mut to_hash = Vec::new();
+        let mut keep = vec![true; valid.len()];
+        for (i, row) in valid.iter().enumerate() {
+            if let Some(password) = &row.password {
+                let broken = policy::check(password, &policy_context(&school, &row.account), "password");
+                if broken.is_empty() {
+                    to_hash.push((i, password.clone()));
+                } else {
+                    keep[i] = false;
+                    report.errors.extend(broken.into_iter().map(|e| RowError {
+                        row: row.line,
+                        field: e.field,
+                        message: e.message,
+                    }));
+                }
+            }
+        }
+        let hashes = self
+            .hasher
+            .hash_many(to_hash.iter().map(|(_, p)| p.clone()).collect())
+            .await?;
+        for ((i, _), hash) in to_hash.iter().zip(hashes) {
+            let c = &mut valid[*i].account.credentials;
+            (c.password_hash, c.must_change_password, c.password_changed_at) = (Some(hash), false, Some(now));
+        }
+
+        let mut creates = Vec::new();
+        let mut updates: Vec<Account> = extra.into_values().collect();
+        for ((row, new), keep) in valid.into_iter().zip(is_new).zip(keep) {
+            if !keep {
+                continue;
+            }
+            if new {
+                creates.push(row.account);
+            } else if by_external.get(row.account.external_id.as_deref().unwrap_or_default())
+                == Some(&row.account)
+            {
+                report.unchanged += 1;
+            } else if let Some(pos) = updates.iter().position(|u| u.id == row.account.id) {
+                updates[pos] = row.account;
+            } else {
+                updates.push(row.account);
+            }
+        }
+        report.created = creates.len();
+        report.updated = updates.len();
+        if dry_run {
+            return Ok(report);
+        }
+
+        let mut classes: BTreeMap<ClassName, Option<String>> = BTreeMap::new();
+        for a in creates
+            .iter()
+            .chain(&updates)
+            .filter(|a| a.profile == Profile::Student)
+        {
+            for c in &a.classes {
+                let level = classes.entry(c.clone()).or_default();
+                if level.is_none() {
+                    level.clone_from(&a.level);
+                }
+            }
+        }
+        let classes: Vec<Class> = classes
+            .into_iter()
+            .map(|(name, level)| Class { name, level })
+            .collect();
+        self.store.put_classes(&school.id, &classes).await?;
+        for batch in creates.chunks(CREATE_BATCH) {
+            self.store.create_accounts(batch).await?;
+        }
+        let outcomes = self.store.update_accounts(&updates).await?;
+        let failed = outcomes.iter().filter(|o| o.is_err()).count();
+        if failed > 0 {
+            report.updated -= failed;
+            report.errors.push(RowError {
+                row: 0,
+                field: "file".into(),
+                message: format!("{failed} accounts changed during the import; import again"),
+            });
+        }
+        let targets: Vec<AccountId> = creates.iter().chain(&updates).map(|a| a.id.clone()).collect();
+        let detail = format!(
+            "created={} updated={} errors={}",
+            report.created,
+            report.updated,
+            report.errors.len()
+        );
+        let outcome = if report.errors.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Partial
+        };
+        self.audit(
+            Actor {
+                name: &caller.sub,
+                request_id,
+            },
+            &school.id,
+            "roster.import",
+            targets,
+            outcome,
+            Some(detail),
+        )
+        .await?;
+        Ok(report)
+    }
+}

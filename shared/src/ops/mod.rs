@@ -1,0 +1,111 @@
+//! Operations (use cases). Each takes the caller, checks the permission matrix,
+//! works through the ports, and records an audit event for every change.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub(crate) mod bulk;
+pub mod import;
+pub mod reset;
+pub mod roster;
+pub mod settings;
+
+use crate::credentials::Hasher;
+use crate::domain::{AccountId, AuditEvent, Error, Outcome, Result, School, SchoolId};
+use crate::ports::{Clock, Store};
+use crate::seal::Sealer;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Most accounts one audit event names; larger actions are recorded as several.
+const AUDIT_TARGETS_PER_EVENT: usize = 500;
+
+/// Everything the operations need: the ports and the deployment's keys.
+#[derive(Clone)]
+pub struct Sesame {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Hasher,
+    pub sealer: Sealer,
+}
+
+/// Who acts, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+impl Sesame {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The caller's school. A token naming a school that does not exist gets 404.
+    pub async fn school(&self, id: &SchoolId) -> Result<School> {
+        self.store.get_school(id).await?.ok_or(Error::NotFound)
+    }
+
+    /// Records that `actor` did `action` to `targets`.
+    pub async fn audit(
+        &self,
+        actor: Actor<'_>,
+        school: &SchoolId,
+        action: &str,
+        targets: Vec<AccountId>,
+        outcome: Outcome,
+        detail: Option<String>,
+    ) -> Result<()> {
+        let at = self.now();
+        let event = |targets: Vec<AccountId>| AuditEvent {
+            id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
+            school: school.clone(),
+            at,
+            actor: actor.name.to_owned(),
+            action: action.to_owned(),
+            targets,
+            outcome,
+            request_id: actor.request_id.map(str::to_owned),
+            detail: detail.clone(),
+        };
+        let events: Vec<AuditEvent> = if targets.is_empty() {
+            vec![event(targets)]
+        } else {
+            targets
+                .chunks(AUDIT_TARGETS_PER_EVENT)
+                .map(|c| event(c.to_vec()))
+                .collect()
+        };
+        Ok(self.store.append_audit(&events).await?)
+    }
+}
+
+/// One account's result in a bulk action.
+#[derive(Debug)]
+pub struct PerAccount<T> {
+    pub account_id: AccountId,
+    pub result: Result<T>,
+}
+
+/// The ids of a bulk request, without repeats, in the order given; at most `max`.
+pub fn distinct_ids(raw: &[String], max: usize) -> Result<Vec<AccountId>> {
+    if raw.is_empty() {
+        return Err(Error::invalid("account_ids", "must name at least one account"));
+    }
+    if raw.len() > max {
+        return Err(Error::invalid(
+            "account_ids",
+            format!("must name at most {max} accounts"),
+        ));
+    }
+    let mut ids: Vec<AccountId> = Vec::with_capacity(raw.len());
+    for (i, id) in raw.iter().enumerate() {
+        let id =
+            AccountId::parse(id).map_err(|e| Error::invalid(&format!("account_ids[{i}]"), e.to_string()))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}

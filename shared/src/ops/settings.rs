@@ -1,0 +1,137 @@
+//! Per-school settings. Both administrators read them; only `admin` changes them.
+
+use super::{Actor, Sesame};
+use crate::domain::{Caller, Email, Error, FieldError, Language, Outcome, Result, Role, School};
+use crate::ports::StoreError;
+
+/// The settings to change; absent fields keep their value.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub school_name: Option<String>,
+    pub temporary_password_days: Option<u32>,
+    pub birth_date_mode: Option<bool>,
+    pub password_min_length: Option<u32>,
+    pub retention_days: Option<u32>,
+    pub login_url: Option<String>,
+    /// An e-mail address, or `null` to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub sender: Option<Option<String>>,
+    pub language: Option<Language>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+fn in_range(errors: &mut Vec<FieldError>, field: &str, value: Option<u32>, min: u32, max: u32) {
+    if value.is_some_and(|v| !(min..=max).contains(&v)) {
+        errors.push(FieldError::new(field, format!("must be between {min} and {max}")));
+    }
+}
+
+impl SettingsPatch {
+    fn apply(self, school: &mut School) -> Result<()> {
+        let mut errors = Vec::new();
+        in_range(
+            &mut errors,
+            "temporary_password_days",
+            self.temporary_password_days,
+            1,
+            90,
+        );
+        in_range(
+            &mut errors,
+            "password_min_length",
+            self.password_min_length,
+            8,
+            64,
+        );
+        in_range(&mut errors, "retention_days", self.retention_days, 1, 3650);
+        if let Some(name) = &self.school_name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            errors.push(FieldError::new("school_name", "must be 1 to 200 characters"));
+        }
+        if let Some(url) = &self.login_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500)
+        {
+            errors.push(FieldError::new("login_url", "must be an http(s) URL"));
+        }
+        let sender = match self.sender {
+            Some(Some(raw)) => match Email::parse(&raw) {
+                Ok(email) => Some(Some(email)),
+                Err(e) => {
+                    errors.push(FieldError::new("sender", e.to_string()));
+                    None
+                }
+            },
+            Some(None) => Some(None),
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let s = &mut school.settings;
+        if let Some(name) = self.school_name {
+            school.name = name.trim().to_owned();
+        }
+        s.temporary_password_days = self.temporary_password_days.unwrap_or(s.temporary_password_days);
+        s.birth_date_mode = self.birth_date_mode.unwrap_or(s.birth_date_mode);
+        s.password_min_length = self.password_min_length.unwrap_or(s.password_min_length);
+        s.retention_days = self.retention_days.unwrap_or(s.retention_days);
+        s.login_url = self.login_url.unwrap_or_else(|| s.login_url.clone());
+        s.language = self.language.unwrap_or(s.language);
+        if let Some(sender) = sender {
+            s.sender = sender;
+        }
+        Ok(())
+    }
+}
+
+impl Sesame {
+    pub async fn get_settings(&self, caller: &Caller) -> Result<School> {
+        if !caller.may_administer() {
+            return Err(Error::Forbidden);
+        }
+        self.school(&caller.school).await
+    }
+
+    pub async fn update_settings(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        patch: SettingsPatch,
+    ) -> Result<School> {
+        if caller.role != Role::Admin {
+            return Err(Error::Forbidden);
+        }
+        for _ in 0..5 {
+            let mut school = self.school(&caller.school).await?;
+            patch.clone().apply(&mut school)?;
+            match self.store.put_school(&school).await {
+                Ok(()) => {
+                    school.version += 1;
+                    let actor = Actor {
+                        name: &caller.sub,
+                        request_id,
+                    };
+                    self.audit(
+                        actor,
+                        &caller.school,
+                        "settings.update",
+                        vec![],
+                        Outcome::Ok,
+                        None,
+                    )
+                    .await?;
+                    return Ok(school);
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+}

@@ -1,0 +1,226 @@
+//! The store port. Its queries are shaped so that a key-value store with indexes
+//! (DynamoDB) can answer them with key conditions: by id, by login, a school's
+//! accounts in one sort order from a keyset position, a class's accounts, a school's
+//! audit events newest first. Nothing here is SQL. Every state change is guarded by
+//! a version (optimistic concurrency); expiring items carry `expires_at`, which the
+//! operations check themselves.
+
+use crate::domain::{
+    Access, Account, AccountId, Activation, AuditEvent, Class, ClassName, LocalAdmin, Login, Profile, School,
+    SchoolId, Sort,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item changed since it was read (version mismatch), or already exists.
+    #[error("conflicting write")]
+    Conflict,
+    /// Another account already has this login.
+    #[error("login {0} is taken")]
+    LoginTaken(Login),
+    #[error("storage backend failed")]
+    Backend(#[source] anyhow::Error),
+}
+
+impl StoreError {
+    pub fn backend(error: impl Into<anyhow::Error>) -> Self {
+        Self::Backend(error.into())
+    }
+}
+
+impl From<StoreError> for crate::domain::Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict => Self::conflict("conflict", "the resource changed meanwhile; try again"),
+            StoreError::LoginTaken(login) => {
+                Self::conflict("login_taken", format!("the login {login} is taken"))
+            }
+            StoreError::Backend(source) => Self::Internal(source.context("store")),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which accounts of a school a list, count or export covers. Every set condition
+/// must hold; an empty list means "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountFilter {
+    pub profiles: Vec<Profile>,
+    /// At least one of the account's classes is among these.
+    pub classes: Vec<ClassName>,
+    /// A second class condition, for a teacher's scope: also among these.
+    pub within_classes: Option<Vec<ClassName>>,
+    pub level: Option<String>,
+    pub group: Option<String>,
+    pub access: Option<Access>,
+    pub activation: Option<Activation>,
+    /// `Some(true)`: has an e-mail address; `Some(false)`: has none.
+    pub has_email: Option<bool>,
+    pub local_admin: Option<LocalAdmin>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Disabled at or after this instant.
+    pub disabled_since: Option<DateTime<Utc>>,
+    /// `Some((true, cutoff))`: disabled before `cutoff`; `Some((false, cutoff))`: not.
+    pub pre_deletion: Option<(bool, DateTime<Utc>)>,
+    /// Folded text that `Account::search_text` must contain.
+    pub search: Option<String>,
+}
+
+impl AccountFilter {
+    /// The same filter evaluated in memory: the definition every adapter must match.
+    pub fn matches(&self, a: &Account) -> bool {
+        let any_class = |set: &[ClassName]| a.classes.iter().any(|c| set.contains(c));
+        (self.profiles.is_empty() || self.profiles.contains(&a.profile))
+            && (self.classes.is_empty() || any_class(&self.classes))
+            && self.within_classes.as_deref().is_none_or(any_class)
+            && self.level.as_ref().is_none_or(|l| a.level.as_ref() == Some(l))
+            && self.group.as_ref().is_none_or(|g| a.groups.contains(g))
+            && self.access.is_none_or(|x| a.access == x)
+            && self.activation.is_none_or(|x| a.activation == x)
+            && self.has_email.is_none_or(|x| a.email.is_some() == x)
+            && self.local_admin.is_none_or(|x| a.local_admin == x)
+            && self.created_from.is_none_or(|t| a.created_at >= t)
+            && self.created_to.is_none_or(|t| a.created_at <= t)
+            && self
+                .disabled_since
+                .is_none_or(|t| a.disabled_at.is_some_and(|d| d >= t))
+            && self.pre_deletion.is_none_or(|(want, cutoff)| {
+                let is = a.access == Access::Disabled && a.disabled_at.is_some_and(|d| d < cutoff);
+                is == want
+            })
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|s| a.search_text().contains(s.as_str()))
+    }
+}
+
+/// A keyset position: the sort key and id of the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCursor {
+    pub key: String,
+    pub id: AccountId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountQuery {
+    pub filter: AccountFilter,
+    pub sort: Sort,
+    pub after: Option<AccountCursor>,
+    /// 1 to 500.
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountPage {
+    pub items: Vec<Account>,
+    /// Whether more items follow the last one.
+    pub more: bool,
+    /// All the accounts that match the filter, on every page.
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    pub account_id: Option<AccountId>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Newest first: the page starts after this `(at, id)`.
+    pub before: Option<(DateTime<Utc>, String)>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub items: Vec<AuditEvent>,
+    pub more: bool,
+}
+
+/// Failed attempts on one path (login, change, activation) for one login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub key: String,
+    pub failures: u32,
+    pub window_start: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the record may be forgotten (a TTL for stores that have one).
+    pub expires_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+/// A remembered response to a bulk POST, so that a retry with the same
+/// `Idempotency-Key` gets the same answer (its body is encrypted: it may hold
+/// temporary passwords).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    /// A hash of the request, so that a key reused for another request is refused.
+    pub fingerprint: String,
+    /// `None` while the first request is still running.
+    pub response: Option<StoredResponse>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    /// Nonce and ciphertext of the JSON body.
+    pub sealed_body: Vec<u8>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    // Schools.
+    async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>>;
+    /// Creates the school when `school.version == 0`, otherwise writes it if the
+    /// stored version is `school.version`; the stored version becomes one more.
+    async fn put_school(&self, school: &School) -> StoreResult<()>;
+
+    // Classes.
+    async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()>;
+    async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>>;
+
+    // Accounts.
+    async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>>;
+    /// The accounts of `school` among `ids` that exist, in no particular order.
+    async fn get_accounts(&self, school: &SchoolId, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
+    /// Looks a login up across the whole deployment (logins are global).
+    async fn find_by_login(&self, login: &Login) -> StoreResult<Option<Account>>;
+    /// Creates all of `accounts` or none: `LoginTaken` names a login already used,
+    /// `Conflict` an id that exists. Versions are stored as 1.
+    async fn create_accounts(&self, accounts: &[Account]) -> StoreResult<()>;
+    /// Writes each account whose stored version is still `account.version`,
+    /// storing `version + 1`; each item succeeds or fails (`Conflict`) on its own.
+    /// Logins cannot be changed by an update.
+    async fn update_accounts(&self, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>>;
+    async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage>;
+    async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64>;
+
+    // Brute-force counters.
+    async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>>;
+    /// Creates (version 0) or replaces (stored version must match) a counter.
+    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()>;
+
+    // Idempotency.
+    /// Stores `record` unless a record with its key exists that has not expired at
+    /// `now`; answers that existing record instead.
+    async fn claim_idempotency(
+        &self,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
+    async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()>;
+    async fn release_idempotency(&self, key: &str) -> StoreResult<()>;
+
+    // Audit.
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
+    async fn list_audit(&self, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage>;
+}

@@ -1,0 +1,10 @@
+//! Black-box tests of the edge server over HTTP: a real server on port 0, a fresh
+//! SQLite database per test.
+
+mod bad_input;
+mod listing;
+mod passwords;
+mod permissions;
+mod secrets;
+mod settings_audit;
+mod system;

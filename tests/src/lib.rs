@@ -1,0 +1,302 @@
+//! Test helpers: a real server on port 0 with a fresh database, a clock the tests
+//! move, a school fixture imported over HTTP, and the logs of the run.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use sesame::adapters::sqlite::SqliteStore;
+use sesame::http::{AppState, Group, router};
+use sesame::ports::Clock;
+use sesame::token::{Claims, TokenKey};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Everything the server logged during this test binary's run.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("debug,hyper=info,h2=info,reqwest=info")
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `code` of a problem response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub key: TokenKey,
+    pub state: AppState,
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        capture_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("sesame.db");
+        let store = SqliteStore::open(&db_path).unwrap();
+        let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+        let key = TokenKey::new(b"test-key-test-key-test-key-test-key");
+        let state = AppState::new(
+            Arc::new(store),
+            clock.clone(),
+            Some(key.clone()),
+            b"test-data-key",
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(state.clone(), &Group::ALL);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            key,
+            state,
+            db_path,
+            _dir: dir,
+        }
+    }
+
+    pub fn token(&self, school: &str, role: &str, sub: &str, classes: &[&str]) -> String {
+        let now = self.clock.now();
+        self.key.sign(&Claims {
+            sub: sub.to_owned(),
+            school: school.to_owned(),
+            role: role.to_owned(),
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            exp: (now + Duration::hours(1)).timestamp(),
+            iat: now.timestamp(),
+        })
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn with_token(&self, request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(self.client.get(format!("{}{path}", self.base)).bearer_auth(token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        let request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        self.send(self.with_token(request, token)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(
+            self.client
+                .put(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn create_school(&self, id: &str, name: &str) {
+        use sesame::domain::{School, SchoolId, Settings};
+        let school = School {
+            id: SchoolId::parse(id).unwrap(),
+            name: name.to_owned(),
+            settings: Settings::default(),
+            version: 0,
+        };
+        self.state.sesame.store.put_school(&school).await.unwrap();
+    }
+
+    /// Imports a CSV roster as an admin of `school`.
+    pub async fn import(&self, school: &str, csv: &str) -> Reply {
+        let token = self.token(school, "admin", "fixture", &[]);
+        let request = self
+            .client
+            .post(format!("{}/v1/imports", self.base))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned());
+        self.send(request).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.post(
+            "/v1/auth/login",
+            None,
+            json!({"login": login, "password": password}),
+        )
+        .await
+    }
+}
+
+/// The school `riverside` (classes 5A and 5B) and a second school `hillside`.
+pub struct Fixture {
+    pub app: TestApp,
+    /// external id → account id
+    pub ids: HashMap<String, String>,
+    /// external id → login
+    pub logins: HashMap<String, String>,
+}
+
+pub const RIVERSIDE: &str = "\
+external_id,profile,first_name,last_name,classes,email,birth_date,local_admin,source,children
+SA1,student,Zoé,Lefèvre,5A,,2013-03-09,,,
+SA2,student,Noé,Martin,5A,,2013-05-01,,,
+SAF,student,Inès,Fédérée,5A,,2013-06-01,,ENT Académie,
+SB1,student,Léa,Dubois,5B,,2013-07-02,,,
+PA1,parent,Sébastien,Lefèvre,,seb@example.org,,,,SA1
+PB1,parent,Émilie,Dubois,,,,,,SB1
+TA,teacher,Marion,Besson,5A,m.besson@example.org,,,,
+TB,teacher,Yannick,Paquay,5B,,,,,
+ADM,staff,Hélène,Garnier,,h.garnier@example.org,,admin,,
+SEC,staff,Benoît,Roux,,,,secondary,,
+STF,staff,Paul,Vidal,,,,,,
+";
+
+impl Fixture {
+    pub async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        app.create_school("riverside", "Collège Rive Gauche").await;
+        app.create_school("hillside", "Lycée des Collines").await;
+        let report = app.import("riverside", RIVERSIDE).await;
+        assert_eq!(report.status, 200, "{:?}", report.body);
+        assert_eq!(report.body["errors"], json!([]), "{:?}", report.body);
+        let other = app
+            .import(
+                "hillside",
+                "external_id,profile,first_name,last_name,classes\nH1,student,Zoé,Lefèvre,5A\n",
+            )
+            .await;
+        assert_eq!(other.status, 200);
+        let mut ids = HashMap::new();
+        let mut logins = HashMap::new();
+        for school in ["riverside", "hillside"] {
+            let token = app.token(school, "admin", "fixture", &[]);
+            let list = app.get("/v1/accounts?limit=500", &token).await;
+            for item in list.body["items"].as_array().unwrap() {
+                let login = item["login"].as_str().unwrap().to_owned();
+                let account = app
+                    .state
+                    .sesame
+                    .store
+                    .find_by_login(&sesame::domain::Login::parse(&login).unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let ext = account.external_id.unwrap();
+                ids.insert(ext.clone(), item["id"].as_str().unwrap().to_owned());
+                logins.insert(ext, login);
+            }
+        }
+        Self { app, ids, logins }
+    }
+
+    pub fn id(&self, ext: &str) -> &str {
+        &self.ids[ext]
+    }
+
+    pub fn login_of(&self, ext: &str) -> &str {
+        &self.logins[ext]
+    }
+
+    pub fn admin(&self) -> String {
+        self.app.token("riverside", "admin", self.id("ADM"), &[])
+    }
+
+    pub fn secondary(&self) -> String {
+        self.app
+            .token("riverside", "secondary_admin", self.id("SEC"), &[])
+    }
+
+    pub fn teacher_a(&self) -> String {
+        self.app.token("riverside", "teacher", self.id("TA"), &["5A"])
+    }
+
+    /// Resets `ext`'s password as `token`; answers the reply.
+    pub async fn reset(&self, token: &str, ext: &str) -> Reply {
+        let body = json!({"account_ids": [self.id(ext)], "method": "temporary"});
+        self.app
+            .post("/v1/accounts/reset-password", Some(token), body)
+            .await
+    }
+
+    /// A fresh temporary password for `ext`, reset by the admin.
+    pub async fn temporary_password(&self, ext: &str) -> String {
+        let reply = self.reset(&self.admin(), ext).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        let item = &reply.body["results"][0];
+        assert_eq!(item["status"], "ok", "{item:?}");
+        item["temporary_password"].as_str().unwrap().to_owned()
+    }
+}
