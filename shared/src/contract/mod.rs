@@ -41,6 +41,7 @@ macro_rules! store_contract_tests {
             updating_an_unknown_account_is_a_conflict,
             an_update_does_not_change_the_login,
             an_update_moves_an_account_between_classes,
+            concurrent_updates_at_one_version_let_exactly_one_through,
             another_schools_accounts_are_never_returned,
             // Filters.
             lists_by_profile,

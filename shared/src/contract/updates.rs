@@ -176,3 +176,39 @@ pub async fn an_update_moves_an_account_between_classes(store: &dyn Store) {
         "search follows names"
     );
 }
+
+pub async fn concurrent_updates_at_one_version_let_exactly_one_through(store: &dyn Store) {
+    let anna = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
+    create(store, std::slice::from_ref(&anna)).await;
+    let read = get(store, &anna).await.expect("the created account");
+    let edit = |n: u8| {
+        vec![Account {
+            first_name: format!("Anna {n}"),
+            ..read.clone()
+        }]
+    };
+    let (first, second, third) = (edit(0), edit(1), edit(2));
+
+    let results = tokio::join!(
+        store.update_accounts(&first),
+        store.update_accounts(&second),
+        store.update_accounts(&third)
+    );
+
+    let results = [results.0, results.1, results.2].map(|r| r.expect("update_accounts"));
+    let winners: Vec<usize> = (0..3).filter(|&n| matches!(results[n][..], [Ok(())])).collect();
+    let losers = results
+        .iter()
+        .filter(|r| matches!(r[..], [Err(StoreError::Conflict)]))
+        .count();
+    assert_eq!(
+        (winners.len(), losers),
+        (1, 2),
+        "one writer wins, the others conflict: {results:?}"
+    );
+    let stored = get(store, &anna).await.expect("stored");
+    assert_eq!(
+        (stored.first_name, stored.version),
+        (format!("Anna {}", winners[0]), 2)
+    );
+}

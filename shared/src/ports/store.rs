@@ -112,7 +112,7 @@ pub struct AccountQuery {
     pub filter: AccountFilter,
     pub sort: Sort,
     pub after: Option<AccountCursor>,
-    /// 1 to 500.
+    /// 1 to 500 (the operations clamp it).
     pub limit: usize,
 }
 
@@ -198,15 +198,17 @@ pub trait Store: Send + Sync {
     /// `Conflict` an id that exists. Versions are stored as 1.
     async fn create_accounts(&self, accounts: &[Account]) -> StoreResult<()>;
     /// Writes each account whose stored version is still `account.version`,
-    /// storing `version + 1`; each item succeeds or fails (`Conflict`) on its own.
-    /// Logins cannot be changed by an update.
+    /// storing `version + 1`; each item succeeds or fails (`Conflict`) on its own
+    /// (a backend failure fails the call). The stored login is kept: an update never
+    /// changes a login.
     async fn update_accounts(&self, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>>;
     async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage>;
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64>;
 
     // Brute-force counters.
     async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>>;
-    /// Creates (version 0) or replaces (stored version must match) a counter.
+    /// Creates (version 0) or replaces (stored version must match) a counter; the
+    /// stored version becomes one more.
     async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()>;
 
     // Idempotency.
@@ -217,6 +219,7 @@ pub trait Store: Send + Sync {
         record: &IdempotencyRecord,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Stores the response of a claimed key (a key that expired meanwhile: no-op).
     async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()>;
     async fn release_idempotency(&self, key: &str) -> StoreResult<()>;
 

@@ -1,8 +1,9 @@
 //! Lists and counts of a school's accounts: `AccountFilter` as SQL, keyset pages.
 //!
 //! A filter on classes reads the class index first (a roster of 35 among 100,000
-//! accounts must not scan the school), then sorts the few rows it found; any other
-//! list walks the index of its sort order from the cursor.
+//! accounts must not scan the school), then sorts the few rows it found; so do a
+//! group filter and a search, through their own indexes. Any other list walks the
+//! index of its sort order from the cursor.
 
 use super::accounts::{access_str, activation_str};
 use super::{from_json, nanos, to_json};
@@ -71,34 +72,27 @@ fn count_selection(connection: &Connection, selection: &Selection) -> StoreResul
 
 /// The rows a filter selects, as SQL fragments and their parameters in order.
 struct Selection {
-    /// Empty, or a CTE of the ids in the classes that drive the query.
+    /// Empty, or a CTE `picked` of the ids the driving condition selects.
     with: String,
     from: &'static str,
     conditions: String,
     params: Vec<Value>,
 }
 
-const IN_CLASSES: &str = "EXISTS (SELECT 1 FROM account_classes k \
+const HAS_CLASS_AMONG: &str = "EXISTS (SELECT 1 FROM account_classes k \
      WHERE k.account_id = a.id AND k.class IN (SELECT value FROM json_each(?)))";
 
 impl Selection {
     fn of(school: &SchoolId, filter: &AccountFilter) -> StoreResult<Self> {
         let school = Value::Text(school.as_str().to_owned());
         let mut params = Vec::new();
-        let driving = if filter.classes.is_empty() {
-            filter.within_classes.as_deref()
-        } else {
-            Some(&filter.classes[..])
-        };
-        let (with, from) = match driving {
-            Some(classes) => {
+        let (with, from) = match driver(filter)? {
+            Some((picked, value)) => {
                 params.push(school.clone());
-                params.push(classes_json(classes)?);
+                params.push(value);
+                // CROSS JOIN keeps the driving index as the outer loop.
                 (
-                    "WITH picked (id) AS MATERIALIZED (SELECT DISTINCT account_id FROM account_classes \
-                     WHERE school = ? AND class IN (SELECT value FROM json_each(?)))"
-                        .to_owned(),
-                    // CROSS JOIN keeps the class index as the outer loop.
+                    format!("WITH picked (id) AS MATERIALIZED ({picked})"),
                     "picked CROSS JOIN accounts a ON a.id = picked.id",
                 )
             }
@@ -118,10 +112,10 @@ impl Selection {
             );
         }
         if !filter.classes.is_empty() {
-            condition(IN_CLASSES, classes_json(&filter.classes)?);
+            condition(HAS_CLASS_AMONG, classes_json(&filter.classes)?);
         }
         if let Some(within) = &filter.within_classes {
-            condition(IN_CLASSES, classes_json(within)?);
+            condition(HAS_CLASS_AMONG, classes_json(within)?);
         }
         if let Some(level) = &filter.level {
             condition("a.level = ?", Value::Text(level.clone()));
@@ -175,6 +169,31 @@ impl Selection {
             params,
         })
     }
+}
+
+/// The condition to read through its own index first, if any, as a query of ids
+/// taking the school and one value. Each stays among the conditions as well.
+fn driver(filter: &AccountFilter) -> StoreResult<Option<(&'static str, Value)>> {
+    const MEMBERS: &str = "SELECT DISTINCT account_id FROM account_classes \
+         WHERE school = ? AND class IN (SELECT value FROM json_each(?))";
+    Ok(if !filter.classes.is_empty() {
+        Some((MEMBERS, classes_json(&filter.classes)?))
+    } else if let Some(within) = &filter.within_classes {
+        Some((MEMBERS, classes_json(within)?))
+    } else if let Some(group) = &filter.group {
+        Some((
+            "SELECT account_id FROM account_groups WHERE school = ? AND grp = ?",
+            Value::Text(group.clone()),
+        ))
+    } else {
+        // A scan of the small search index beats one of the table.
+        filter.search.as_ref().map(|needle| {
+            (
+                "SELECT id FROM accounts WHERE school = ? AND instr(search, ?) > 0",
+                Value::Text(needle.clone()),
+            )
+        })
+    })
 }
 
 fn classes_json(classes: &[ClassName]) -> StoreResult<Value> {

@@ -45,6 +45,7 @@ CREATE TABLE accounts (
 CREATE INDEX accounts_by_name ON accounts (school, sort_name, id);
 CREATE INDEX accounts_by_profile ON accounts (school, sort_profile, id);
 CREATE INDEX accounts_by_class ON accounts (school, sort_class, id);
+CREATE INDEX accounts_by_search ON accounts (school, search, id);
 
 CREATE TABLE account_classes (
     account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,

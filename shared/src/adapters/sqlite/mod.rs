@@ -144,3 +144,52 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &str) -> StoreResult<T> {
 fn version(value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(StoreError::backend)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{School, SchoolId, Settings};
+    use crate::ports::Store;
+
+    #[tokio::test]
+    async fn reopening_a_database_keeps_its_data_in_wal_mode() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("sesame.db");
+        let id = SchoolId::parse("north").expect("school id");
+        let school = School {
+            id: id.clone(),
+            name: "Nord".to_owned(),
+            settings: Settings::default(),
+            version: 0,
+        };
+        SqliteStore::open(&path)
+            .expect("open")
+            .put_school(&school)
+            .await
+            .expect("put_school");
+
+        let reopened = SqliteStore::open(&path).expect("reopen");
+
+        let found = reopened.get_school(&id).await.expect("get_school");
+        assert_eq!(found.map(|s| (s.name, s.version)), Some(("Nord".to_owned(), 1)));
+        let mode: String = lock(&reopened.pool.writer)
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_database_newer_than_the_binary_is_refused() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("sesame.db");
+        drop(SqliteStore::open(&path).expect("open"));
+        Connection::open(&path)
+            .and_then(|c| c.pragma_update(None, "user_version", 99))
+            .expect("bump");
+
+        let reopened = SqliteStore::open(&path);
+
+        let message = format!("{:#}", reopened.err().expect("a refusal"));
+        assert!(message.contains("newer than this binary"), "{message}");
+    }
+}
