@@ -27,16 +27,35 @@ fn roster(students: usize, class_size: usize) -> Vec<RosterRow> {
 
 async fn school_with(app: &TestApp, id: &str, rows: &[RosterRow]) -> Vec<String> {
     app.create_school(id, "École du banc d'essai").await;
-    let caller = Caller { sub: "bench".into(), school: SchoolId::parse(id).unwrap(), role: Role::Admin, classes: vec![] };
-    let report = app.state.sesame.import_roster(&caller, None, rows, false).await.unwrap();
+    let caller = Caller {
+        sub: "bench".into(),
+        school: SchoolId::parse(id).unwrap(),
+        role: Role::Admin,
+        classes: vec![],
+    };
+    let report = app
+        .state
+        .sesame
+        .import_roster(&caller, None, rows, false)
+        .await
+        .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors.first());
     let token = app.token(id, "admin", "bench", &[]);
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let after = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let after = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
         let page = app.get(&format!("/v1/accounts?limit=500{after}"), &token).await;
-        ids.extend(page.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()));
+        ids.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned()),
+        );
         match page.body["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => return ids,
@@ -50,7 +69,9 @@ fn one_hash_seconds(n: usize) -> f64 {
     let mut times: Vec<f64> = (0..n)
         .map(|i| {
             let start = Instant::now();
-            argon2::Argon2::default().hash_password(format!("bench-password-{i}").as_bytes()).unwrap();
+            argon2::Argon2::default()
+                .hash_password(format!("bench-password-{i}").as_bytes())
+                .unwrap();
             start.elapsed().as_secs_f64()
         })
         .collect();
@@ -65,7 +86,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let out = std::env::args().skip_while(|a| a != "--out").nth(1).unwrap_or_else(|| "BENCHMARKS.md".into());
+    let out = std::env::args()
+        .skip_while(|a| a != "--out")
+        .nth(1)
+        .unwrap_or_else(|| "BENCHMARKS.md".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = String::new();
 
@@ -76,18 +100,34 @@ async fn main() {
     let hash = one_hash_seconds(15);
     let floor = cores as f64 / hash;
     // Warm up: first allocations of Argon2's memory, SQLite's page cache.
-    app.post("/v1/accounts/reset-password", Some(&token), json!({"account_ids": &ids[..10], "method": "temporary"})).await;
+    app.post(
+        "/v1/accounts/reset-password",
+        Some(&token),
+        json!({"account_ids": &ids[..10], "method": "temporary"}),
+    )
+    .await;
     let mut rows = Vec::new();
     for total in [100usize, 500] {
         let start = Instant::now();
         let requests = ids[..total].chunks(100).map(|chunk| {
-            app.post("/v1/accounts/reset-password", Some(&token), json!({"account_ids": chunk, "method": "temporary"}))
+            app.post(
+                "/v1/accounts/reset-password",
+                Some(&token),
+                json!({"account_ids": chunk, "method": "temporary"}),
+            )
         });
         let replies = futures::future::join_all(requests).await;
         let elapsed = start.elapsed().as_secs_f64();
         let ok: usize = replies
             .iter()
-            .map(|r| r.body["results"].as_array().unwrap().iter().filter(|i| i["status"] == "ok").count())
+            .map(|r| {
+                r.body["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|i| i["status"] == "ok")
+                    .count()
+            })
             .sum();
         assert_eq!(ok, total);
         let throughput = total as f64 / elapsed;
@@ -100,7 +140,11 @@ async fn main() {
     }
     writeln!(report, "## Bulk temporary-password reset over HTTP\n").unwrap();
     writeln!(report, "Argon2id (m=19456 KiB, t=2, p=1): one hash takes {:.1} ms on one thread (median of 15); with {cores} cores the floor is {floor:.1} hashes/s. Target: throughput ≥ 0.9 × floor.\n", hash * 1e3).unwrap();
-    writeln!(report, "| reset | time | throughput | ÷ floor |\n|---|---|---|---|").unwrap();
+    writeln!(
+        report,
+        "| reset | time | throughput | ÷ floor |\n|---|---|---|---|"
+    )
+    .unwrap();
     for row in rows {
         writeln!(report, "{row}").unwrap();
     }
@@ -114,7 +158,8 @@ async fn main() {
     let token = app.token("big", "admin", "bench", &[]);
     let classes = 100_000usize.div_ceil(35);
     for i in 0..50 {
-        app.get(&format!("/v1/accounts?class=C{:05}", i * 7 % classes), &token).await;
+        app.get(&format!("/v1/accounts?class=C{:05}", i * 7 % classes), &token)
+            .await;
     }
     let mut latencies = Vec::with_capacity(2000);
     for i in 0..2000usize {
@@ -122,7 +167,14 @@ async fn main() {
         let start = Instant::now();
         let reply = app.get(&path, &token).await;
         latencies.push(start.elapsed());
-        assert_eq!(reply.body["items"].as_array().map(Vec::len), Some(if (i * 131) % classes == classes - 1 { 100_000 % 35 } else { 35 }));
+        assert_eq!(
+            reply.body["items"].as_array().map(Vec::len),
+            Some(if (i * 131) % classes == classes - 1 {
+                100_000 % 35
+            } else {
+                35
+            })
+        );
     }
     latencies.sort();
     writeln!(report, "\n## One class among 100,000 accounts (edge, HTTP)\n").unwrap();
@@ -142,10 +194,17 @@ async fn main() {
         "{cores} cores, {}, release build (`cargo run --release -p sesame-tests --bin sesame-bench`)",
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                .split(':')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .to_owned()))
             .unwrap_or_else(|| "unknown CPU".into())
     );
-    let document = format!("# Benchmarks\n\nMeasured by `tests/bench/main.rs` on {machine}. Re-run it to refresh this file.\n\n{report}");
+    let document = format!(
+        "# Benchmarks\n\nMeasured by `tests/bench/main.rs` on {machine}. Re-run it to refresh this file.\n\n{report}"
+    );
     std::fs::write(&out, &document).unwrap();
     println!("{document}");
 }
@@ -153,9 +212,19 @@ async fn main() {
 /// Seeds a school through the import, without listing it back.
 async fn school_with_import_only(app: &TestApp, id: &str, rows: &[RosterRow]) {
     app.create_school(id, "Académie du banc d'essai").await;
-    let caller = Caller { sub: "bench".into(), school: SchoolId::parse(id).unwrap(), role: Role::Admin, classes: vec![] };
+    let caller = Caller {
+        sub: "bench".into(),
+        school: SchoolId::parse(id).unwrap(),
+        role: Role::Admin,
+        classes: vec![],
+    };
     for chunk in rows.chunks(20_000) {
-        let report = app.state.sesame.import_roster(&caller, None, chunk, false).await.unwrap();
+        let report = app
+            .state
+            .sesame
+            .import_roster(&caller, None, chunk, false)
+            .await
+            .unwrap();
         assert!(report.errors.is_empty());
     }
 }
