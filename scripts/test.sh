@@ -18,4 +18,11 @@ echo "== lints"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 echo "== tests"
-cargo test --workspace --all-features --locked
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --all-features --locked --lib --bins --tests 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: the sum of every test binary's results.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn each_broken_rule_is_named() {
-        assert_eq!(rules("abc"), ["too_short"]);
+        assert_eq!(rules("q7Vz-w"), ["too_short"]);
         assert!(rules("password123").contains(&"common".to_owned()));
         assert!(rules("ZOE.lefevre!!").contains(&"contains_login".to_owned()));
         assert!(rules("mon-chat-lefevre").contains(&"contains_name".to_owned()));
