@@ -14,14 +14,34 @@ need curl
 echo "== formatting"
 cargo fmt --all -- --check
 
+echo "== SAM template"
+bash scripts/validate-template.sh
+
+echo "== Lambda functions link no SQLite"
+for manifest in functions/*/Cargo.toml; do
+    package="sesame-$(basename "$(dirname "$manifest")")"
+    if cargo tree -p "$package" --edges normal --prefix none --locked | grep -q '^rusqlite '; then
+        echo "$package links rusqlite" >&2
+        exit 1
+    fi
+done
+
 echo "== lints"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+echo "== AWS emulator (moto) for the DynamoDB tests"
+# Installs moto when missing, starts it and exports AWS_ENDPOINT_URL; fails loudly.
+source scripts/moto.sh
+
 echo "== tests"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; moto_stop' EXIT
 status=0
 cargo test --workspace --all-features --locked --lib --bins --tests 2>&1 | tee "$log" || status=$?
+
+echo "== the black-box HTTP tests again, on the DynamoDB store (moto)"
+SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api 2>&1 \
+    | tee -a "$log" || status=$?
 # One closing line for the whole run: the sum of every test binary's results.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

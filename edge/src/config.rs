@@ -18,13 +18,12 @@ pub enum Backend {
     Aws,
 }
 
-impl Backend {
-    pub fn ensure_available(self) -> anyhow::Result<()> {
-        match self {
-            Self::Sqlite => Ok(()),
-            Self::Aws => anyhow::bail!("the aws backend is not part of this build yet; use --backend sqlite"),
-        }
-    }
+/// Where the AWS backend keeps its data (from the standard AWS environment).
+#[derive(Args, Clone)]
+pub struct AwsArgs {
+    /// The DynamoDB table.
+    #[arg(long, env = "SESAME_TABLE")]
+    pub table: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -64,15 +63,35 @@ impl Paths {
         Ok(TokenKey::new(&self.secret("SESAME_JWT_KEY", "jwt.key")?))
     }
 
+    /// The state on the SQLite database of the data folder.
     pub fn state(&self) -> anyhow::Result<AppState> {
         let store = SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?;
+        self.state_on(Arc::new(store))
+    }
+
+    /// The state on `backend`.
+    pub async fn state_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<AppState> {
+        match backend {
+            Backend::Sqlite => self.state(),
+            #[cfg(feature = "aws")]
+            Backend::Aws => {
+                let table = aws
+                    .table
+                    .as_deref()
+                    .context("--backend aws needs SESAME_TABLE (or --table)")?;
+                self.state_on(Arc::new(crate::aws::store(table).await?))
+            }
+            #[cfg(not(feature = "aws"))]
+            Backend::Aws => {
+                let _ = aws;
+                anyhow::bail!("this sesame was built without AWS support: build it with `--features aws`")
+            }
+        }
+    }
+
+    fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<AppState> {
         let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
-        AppState::new(
-            Arc::new(store),
-            Arc::new(SystemClock),
-            Some(self.token_key()?),
-            &data_key,
-        )
+        AppState::new(store, Arc::new(SystemClock), Some(self.token_key()?), &data_key)
     }
 }
 

@@ -1,10 +1,12 @@
 //! `sesame`: the edge deployment of Sésame in one binary (SPEC §10).
 
+#[cfg(feature = "aws")]
+mod aws;
 mod config;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use config::{Backend, Paths};
+use config::{AwsArgs, Backend, Paths};
 use sesame::demo::{DEMO_STUDENT_PASSWORD, ensure_demo_school};
 use sesame::domain::{Role, School, SchoolId, Settings};
 use sesame::http::{Group, router};
@@ -32,6 +34,25 @@ enum Command {
     Token(TokenArgs),
     /// Create a school (idempotent).
     School(SchoolArgs),
+    /// AWS helpers.
+    #[command(subcommand)]
+    Aws(AwsCommand),
+}
+
+#[derive(Subcommand)]
+enum AwsCommand {
+    /// Create the table, the files bucket and the sender identity (idempotent).
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Args)]
+struct BootstrapArgs {
+    #[arg(long, env = "SESAME_TABLE")]
+    table: String,
+    #[arg(long, env = "SESAME_BUCKET")]
+    bucket: Option<String>,
+    #[arg(long, env = "SESAME_SENDER")]
+    sender: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -42,6 +63,8 @@ struct ServeArgs {
     paths: Paths,
     #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
     backend: Backend,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(Args)]
@@ -92,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", args.paths.token_key()?.sign(&claims));
             Ok(())
         }
+        Command::Aws(AwsCommand::Bootstrap(args)) => bootstrap(args).await,
         Command::School(args) => {
             let state = args.paths.state()?;
             let id = SchoolId::parse(&args.id).context("--id")?;
@@ -112,9 +136,18 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+#[cfg(feature = "aws")]
+async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
+    aws::bootstrap(&args.table, args.bucket.as_deref(), args.sender.as_deref()).await
+}
+
+#[cfg(not(feature = "aws"))]
+async fn bootstrap(_: BootstrapArgs) -> anyhow::Result<()> {
+    anyhow::bail!("this sesame was built without AWS support: build it with `--features aws`")
+}
+
 async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
-    args.backend.ensure_available()?;
-    let state = args.paths.state()?;
+    let state = args.paths.state_for(args.backend, &args.aws).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

@@ -2,12 +2,15 @@
 //! credential distribution — served as one HTTP API on the edge and in the cloud.
 
 pub mod adapters;
+pub mod config;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod credentials;
 pub mod demo;
 pub mod domain;
 pub mod http;
+#[cfg(all(feature = "aws", feature = "lambda"))]
+pub mod lambda;
 pub mod ops;
 pub mod ports;
 pub mod seal;

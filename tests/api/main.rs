@@ -2,6 +2,7 @@
 //! SQLite database per test.
 
 mod bad_input;
+mod gateway;
 mod listing;
 mod passwords;
 mod permissions;

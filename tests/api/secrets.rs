@@ -29,12 +29,8 @@ async fn temporary_passwords_appear_in_no_database_file_audit_event_or_log() {
     );
     passwords.push(chosen.to_owned());
 
-    let mut stored = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let path = format!("{}{suffix}", f.app.db_path.display());
-        stored.extend(std::fs::read(&path).unwrap_or_default());
-    }
-    assert!(stored.len() > 4096, "the database was read");
+    let stored = f.app.stored_bytes().await;
+    assert!(stored.len() > 4096, "the store was read");
     let audit = f
         .app
         .get("/v1/audit?limit=500", &f.admin())

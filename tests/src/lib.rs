@@ -75,31 +75,80 @@ impl Reply {
     }
 }
 
+/// Where a test server keeps its data.
+pub enum Backend {
+    /// A fresh SQLite database file.
+    Sqlite(PathBuf),
+    /// A fresh table on the emulator that `AWS_ENDPOINT_URL` names.
+    #[cfg(feature = "aws")]
+    Dynamo(String),
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub key: TokenKey,
     pub state: AppState,
-    pub db_path: PathBuf,
+    pub backend: Backend,
     _dir: tempfile::TempDir,
+}
+
+/// The store the suite runs on: SQLite, or DynamoDB when `SESAME_TEST_BACKEND` is
+/// `dynamodb` (then `AWS_ENDPOINT_URL` must name an emulator, or the test fails).
+async fn store(dir: &std::path::Path) -> (Arc<dyn sesame::ports::Store>, Backend) {
+    match std::env::var("SESAME_TEST_BACKEND").as_deref() {
+        Ok("dynamodb") => dynamo_store().await,
+        Ok("sqlite") | Err(_) => {
+            let path = dir.join("sesame.db");
+            (Arc::new(SqliteStore::open(&path).unwrap()), Backend::Sqlite(path))
+        }
+        Ok(other) => panic!("SESAME_TEST_BACKEND={other} is neither sqlite nor dynamodb"),
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn dynamo_store() -> (Arc<dyn sesame::ports::Store>, Backend) {
+    use sesame::adapters::dynamodb::DynamoStore;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "SESAME_TEST_BACKEND=dynamodb needs AWS_ENDPOINT_URL (scripts/moto.sh)"
+    );
+    let table = format!("sesame-api-{}", uuid_like());
+    let store = DynamoStore::connect(&table).await.expect("the emulator answers");
+    store.create_table().await.expect("the table is created");
+    (Arc::new(store), Backend::Dynamo(table))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn dynamo_store() -> (Arc<dyn sesame::ports::Store>, Backend) {
+    panic!("SESAME_TEST_BACKEND=dynamodb needs the tests built with --features aws")
+}
+
+#[cfg(feature = "aws")]
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{nanos:x}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
         capture_logs();
         let dir = tempfile::tempdir().unwrap();
-        let db_path = dir.path().join("sesame.db");
-        let store = SqliteStore::open(&db_path).unwrap();
+        let (store, backend) = store(dir.path()).await;
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let key = TokenKey::new(b"test-key-test-key-test-key-test-key");
-        let state = AppState::new(
-            Arc::new(store),
-            clock.clone(),
-            Some(key.clone()),
-            b"test-data-key",
-        )
-        .unwrap();
+        let state = AppState::new(store, clock.clone(), Some(key.clone()), b"test-data-key").unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = router(state.clone(), &Group::ALL);
@@ -110,8 +159,42 @@ impl TestApp {
             clock,
             key,
             state,
-            db_path,
+            backend,
             _dir: dir,
+        }
+    }
+
+    /// Everything the store holds, as raw bytes: the SQLite files, or every item of
+    /// the DynamoDB table (read with a Scan: a test may, the adapter never does).
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        match &self.backend {
+            Backend::Sqlite(path) => ["", "-wal", "-shm"]
+                .iter()
+                .flat_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default())
+                .collect(),
+            #[cfg(feature = "aws")]
+            Backend::Dynamo(table) => {
+                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let client = aws_sdk_dynamodb::Client::new(&config);
+                let mut bytes = Vec::new();
+                let mut start = None;
+                loop {
+                    let page = client
+                        .scan()
+                        .table_name(table)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .unwrap();
+                    for item in page.items() {
+                        bytes.extend(format!("{item:?}").into_bytes());
+                    }
+                    start = page.last_evaluated_key().cloned();
+                    if start.is_none() {
+                        return bytes;
+                    }
+                }
+            }
         }
     }
 

@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod dto;
 pub mod extract;
+#[cfg(feature = "lambda")]
+pub mod gateway;
 pub mod idempotency;
 pub mod problem;
 pub mod routes;

@@ -1,0 +1,164 @@
+//! Accounts: reads by key and by login, and conditional updates that keep the
+//! class rosters in step. Creation, with its login reservations, is in `create`.
+
+use super::batch::{Write, get_items, write_items};
+use super::item::{
+    ACCOUNT, Item, SCHOOL, VERSION, account_item, account_key, account_of, login_key, member_key, n, parsed,
+    string,
+};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
+use crate::ports::{StoreError, StoreResult};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::{BTreeSet, HashMap};
+
+/// Updates of one call in flight at once.
+const CONCURRENT_UPDATES: usize = 16;
+/// The condition of an update: the stored version is still the one read.
+const AT_VERSION: &str = "#version = :expected";
+
+pub(super) async fn get_item(store: &DynamoStore, key: Item) -> StoreResult<Option<Item>> {
+    let output = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(failed("GetItem"))?;
+    Ok(output.item)
+}
+
+pub(super) async fn get(
+    store: &DynamoStore,
+    school: &SchoolId,
+    id: &AccountId,
+) -> StoreResult<Option<Account>> {
+    get_item(store, account_key(school, id))
+        .await?
+        .as_ref()
+        .map(account_of)
+        .transpose()
+}
+
+pub(super) async fn get_many(
+    store: &DynamoStore,
+    school: &SchoolId,
+    ids: impl IntoIterator<Item = &AccountId>,
+) -> StoreResult<Vec<Account>> {
+    let distinct: BTreeSet<&AccountId> = ids.into_iter().collect();
+    let keys = distinct.into_iter().map(|id| account_key(school, id)).collect();
+    get_items(store, keys).await?.iter().map(account_of).collect()
+}
+
+/// The login's reservation names the account; an account whose login is not
+/// this one (a reservation left by a failed rollback) is not found.
+pub(super) async fn find_by_login(store: &DynamoStore, login: &Login) -> StoreResult<Option<Account>> {
+    let Some(reservation) = get_item(store, login_key(login)).await? else {
+        return Ok(None);
+    };
+    let school = parsed(string(&reservation, SCHOOL)?, SCHOOL, SchoolId::parse)?;
+    let id = parsed(string(&reservation, ACCOUNT)?, ACCOUNT, AccountId::parse)?;
+    Ok(get(store, &school, &id)
+        .await?
+        .filter(|account| account.login == *login))
+}
+
+/// Each account on its own, a few at a time; results in the order given.
+pub(super) async fn update(store: &DynamoStore, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>> {
+    let updates: Vec<_> = accounts
+        .iter()
+        .map(|account| update_one(store, account))
+        .collect();
+    futures::stream::iter(updates)
+        .buffered(CONCURRENT_UPDATES)
+        .try_collect()
+        .await
+}
+
+/// The outer error fails the whole call; the inner one is this account's.
+async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<StoreResult<()>> {
+    let Some(item) = get_item(store, account_key(&account.school, &account.id)).await? else {
+        return Ok(Err(StoreError::Conflict));
+    };
+    let current = account_of(&item)?;
+    if current.version != account.version {
+        return Ok(Err(StoreError::Conflict));
+    }
+    // The stored login is kept; the roster changes are those from the version read.
+    let stored = Account {
+        login: current.login.clone(),
+        version: account.version.saturating_add(1),
+        ..account.clone()
+    };
+    let (old, new): (BTreeSet<&ClassName>, BTreeSet<&ClassName>) =
+        (current.classes.iter().collect(), stored.classes.iter().collect());
+    let mut roster_changes: Vec<Write> = old
+        .difference(&new)
+        .map(|class| Write::Delete(member_key(&stored.school, class, &stored.id)))
+        .collect();
+    roster_changes.extend(
+        new.difference(&old)
+            .map(|class| Write::Put(member_key(&stored.school, class, &stored.id))),
+    );
+    let expected = HashMap::from([(":expected".to_owned(), n(account.version))]);
+    let names = HashMap::from([("#version".to_owned(), VERSION.to_owned())]);
+    if roster_changes.is_empty() {
+        let written = store
+            .client
+            .put_item()
+            .table_name(&store.table)
+            .set_item(Some(account_item(&stored)?))
+            .condition_expression(AT_VERSION)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(expected))
+            .send()
+            .await;
+        return match written {
+            Ok(_) => Ok(Ok(())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(Err(StoreError::Conflict))
+            }
+            Err(e) => Err(failed("PutItem")(e)),
+        };
+    }
+    // The account and its roster changes in one transaction, so that rosters
+    // never disagree with the accounts; an account in more than 99 classes has
+    // the rest of its changes written right after.
+    let put = Put::builder()
+        .table_name(&store.table)
+        .set_item(Some(account_item(&stored)?))
+        .condition_expression(AT_VERSION)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(expected))
+        .build()
+        .map_err(StoreError::backend)?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    let overflow = roster_changes.split_off(roster_changes.len().min(TRANSACTION_ITEMS - 1));
+    for change in roster_changes {
+        items.push(change.in_transaction(&store.table)?);
+    }
+    let written = store
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    if let Err(e) = written {
+        return match refusal(e)? {
+            Refusal::Condition(_) | Refusal::Contention => Ok(Err(StoreError::Conflict)),
+        };
+    }
+    let overflow = overflow
+        .into_iter()
+        .map(Write::in_batch)
+        .collect::<StoreResult<_>>()?;
+    write_items(store, overflow).await?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,251 @@
+//! Creation of accounts: all of a batch or none, each login reserved by an item of
+//! its own (`LOGIN#<login>`) so that logins stay unique across the deployment.
+
+use super::batch::{Write, get_items, write_items};
+use super::item::{
+    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, string,
+};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
+use crate::ports::{StoreError, StoreResult};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::{BTreeSet, HashSet};
+
+const ABSENT: &str = "attribute_not_exists(pk)";
+/// Login reservations being released at once by a rollback.
+const CONCURRENT_RELEASES: usize = 16;
+
+/// What one write of a creation is: what a failed condition on it means, and
+/// how to undo it.
+enum Role {
+    Account,
+    /// A login reservation, for this account.
+    Login(Login, SchoolId, AccountId),
+    Member,
+}
+
+struct Planned {
+    role: Role,
+    key: Item,
+    write: TransactWriteItem,
+}
+
+/// Checks the whole batch first, then writes it in transactions of at most 100
+/// items, each account with its login and class items in one transaction.
+///
+/// One transaction is atomic. A batch too large for one is not quite: between its
+/// transactions, readers see the accounts of the first ones, and a login or id
+/// created concurrently (after the check) refuses a later transaction. The
+/// accounts this call already wrote are then deleted again, so the call still
+/// creates all or nothing, but a concurrent update of one of them in that
+/// window is deleted with it.
+pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreResult<()> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    check(store, accounts).await?;
+    let mut written: Vec<(Role, Item)> = Vec::new();
+    for transaction in plan(&store.table, accounts)? {
+        let mut roles = Vec::with_capacity(transaction.len());
+        let mut keys = Vec::with_capacity(transaction.len());
+        let mut writes = Vec::with_capacity(transaction.len());
+        for planned in transaction {
+            roles.push(planned.role);
+            keys.push(planned.key);
+            writes.push(planned.write);
+        }
+        let sent = store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let error = match sent {
+            Ok(_) => {
+                written.extend(roles.into_iter().zip(keys));
+                continue;
+            }
+            Err(e) => match refusal(e) {
+                Ok(Refusal::Condition(index)) => match roles.get(index) {
+                    Some(Role::Login(login, ..)) => StoreError::LoginTaken(login.clone()),
+                    _ => StoreError::Conflict,
+                },
+                Ok(Refusal::Contention) => StoreError::Conflict,
+                Err(backend) => {
+                    // Perhaps written all the same (a time-out): undone with the rest.
+                    written.extend(roles.into_iter().zip(keys));
+                    backend
+                }
+            },
+        };
+        return Err(roll_back(store, written, error).await);
+    }
+    Ok(())
+}
+
+/// Refuses the batch before anything is written, as the SQLite store does: the
+/// first account, in the order given, whose login is reserved or repeats in the
+/// batch is `LoginTaken`; one whose id exists or repeats is a `Conflict`.
+async fn check(store: &DynamoStore, accounts: &[Account]) -> StoreResult<()> {
+    let mut seen = HashSet::new();
+    let mut keys = Vec::new();
+    for account in accounts {
+        for key in [
+            login_key(&account.login),
+            account_key(&account.school, &account.id),
+        ] {
+            if seen.insert(pair(&key)?) {
+                keys.push(key);
+            }
+        }
+    }
+    let existing = get_items(store, keys)
+        .await?
+        .iter()
+        .map(pair)
+        .collect::<StoreResult<HashSet<_>>>()?;
+    let (mut logins, mut ids) = (HashSet::new(), HashSet::new());
+    for account in accounts {
+        if !logins.insert(&account.login) || existing.contains(&pair(&login_key(&account.login))?) {
+            return Err(StoreError::LoginTaken(account.login.clone()));
+        }
+        let key = pair(&account_key(&account.school, &account.id))?;
+        if existing.contains(&key) || !ids.insert(key) {
+            return Err(StoreError::Conflict);
+        }
+    }
+    Ok(())
+}
+
+fn pair(item: &Item) -> StoreResult<(String, String)> {
+    Ok((string(item, PK)?.to_owned(), string(item, SK)?.to_owned()))
+}
+
+/// The transactions of a batch. An account's items stay in one transaction, but
+/// for an account in more than 98 classes, whose last class items spill over.
+fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
+    let mut transactions = Vec::new();
+    let mut current: Vec<Planned> = Vec::new();
+    for account in accounts {
+        let stored = Account {
+            version: 1,
+            ..account.clone()
+        };
+        let mut reservation = login_key(&stored.login);
+        reservation.insert(SCHOOL.to_owned(), s(stored.school.as_str()));
+        reservation.insert(ACCOUNT.to_owned(), s(stored.id.as_str()));
+        let mut unit = vec![
+            planned(table, Role::Account, account_item(&stored)?, true)?,
+            planned(
+                table,
+                Role::Login(stored.login.clone(), stored.school.clone(), stored.id.clone()),
+                reservation,
+                true,
+            )?,
+        ];
+        let classes: BTreeSet<&ClassName> = stored.classes.iter().collect();
+        for class in classes {
+            let member = member_key(&stored.school, class, &stored.id);
+            unit.push(planned(table, Role::Member, member, false)?);
+        }
+        if !current.is_empty() && current.len() + unit.len() > TRANSACTION_ITEMS {
+            transactions.push(std::mem::take(&mut current));
+        }
+        for item in unit {
+            if current.len() == TRANSACTION_ITEMS {
+                transactions.push(std::mem::take(&mut current));
+            }
+            current.push(item);
+        }
+    }
+    if !current.is_empty() {
+        transactions.push(current);
+    }
+    Ok(transactions)
+}
+
+fn planned(table: &str, role: Role, item: Item, absent: bool) -> StoreResult<Planned> {
+    let key = key_of(&item);
+    let write = if absent {
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(ABSENT)
+            .build()
+            .map_err(StoreError::backend)?;
+        TransactWriteItem::builder().put(put).build()
+    } else {
+        Write::Put(item).in_transaction(table)?
+    };
+    Ok(Planned { role, key, write })
+}
+
+/// Deletes what this call wrote, then answers `error`; a rollback that fails is
+/// the error then, for the batch is half written. A login reservation is deleted
+/// only if it is this call's: another creation may hold it by now.
+async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: StoreError) -> StoreError {
+    if written.is_empty() {
+        return error;
+    }
+    let mut deletes = Vec::new();
+    let mut reservations = Vec::new();
+    for (role, key) in written {
+        match role {
+            Role::Login(_, school, account) => reservations.push((key, school, account)),
+            Role::Account | Role::Member => deletes.push(Write::Delete(key)),
+        }
+    }
+    let rolled_back = async {
+        let deletes = deletes
+            .into_iter()
+            .map(Write::in_batch)
+            .collect::<StoreResult<_>>()?;
+        write_items(store, deletes).await?;
+        let releases: Vec<_> = reservations
+            .iter()
+            .map(|(key, school, account)| release(store, key, school, account))
+            .collect();
+        futures::stream::iter(releases)
+            .buffer_unordered(CONCURRENT_RELEASES)
+            .try_collect::<Vec<()>>()
+            .await
+            .map(drop)
+    };
+    match rolled_back.await {
+        Ok(()) => error,
+        Err(rollback) => {
+            tracing::error!(%error, "a batch of accounts failed and could not be rolled back");
+            StoreError::Backend(anyhow::Error::new(rollback).context(format!(
+                "rolling back a partly created batch of accounts ({error})"
+            )))
+        }
+    }
+}
+
+/// Deletes a login reservation if it names this account.
+async fn release(store: &DynamoStore, key: &Item, school: &SchoolId, account: &AccountId) -> StoreResult<()> {
+    let deleted = store
+        .client
+        .delete_item()
+        .table_name(&store.table)
+        .set_key(Some(key.clone()))
+        .condition_expression("#school = :school AND #account = :account")
+        .expression_attribute_names("#school", SCHOOL)
+        .expression_attribute_names("#account", ACCOUNT)
+        .expression_attribute_values(":school", s(school.as_str()))
+        .expression_attribute_values(":account", s(account.as_str()))
+        .send()
+        .await;
+    match deleted {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(DeleteItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed("DeleteItem")(e)),
+    }
+}

@@ -1,0 +1,215 @@
+//! The table's keys and the mapping between items and domain values. Every item
+//! has a string partition key `pk` and sort key `sk`; the domain value is kept
+//! whole as JSON in `body`, next to the few attributes conditions and keys need.
+
+use crate::domain::{Account, AccountId, ClassName, Login, ParseError, SchoolId};
+use crate::ports::{StoreError, StoreResult};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+pub(super) const PK: &str = "pk";
+pub(super) const SK: &str = "sk";
+pub(super) const BODY: &str = "body";
+pub(super) const VERSION: &str = "version";
+/// Epoch seconds after which DynamoDB's TTL may delete the item.
+pub(super) const TTL: &str = "ttl";
+
+/// A login reservation's school and account id.
+pub(super) const SCHOOL: &str = "school";
+pub(super) const ACCOUNT: &str = "account";
+
+/// The sort-key prefix of a school's accounts in its partition.
+pub(super) const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+/// The sort-key prefix of a school's classes in its partition.
+pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
+
+pub(super) fn school_pk(school: &SchoolId) -> String {
+    format!("SCHOOL#{school}")
+}
+
+pub(super) fn key(pk: String, sk: String) -> Item {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk)),
+    ])
+}
+
+pub(super) fn school_key(school: &SchoolId) -> Item {
+    key(school_pk(school), "SCHOOL".to_owned())
+}
+
+pub(super) fn class_key(school: &SchoolId, class: &ClassName) -> Item {
+    key(school_pk(school), format!("{CLASS_PREFIX}{class}"))
+}
+
+pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {
+    key(school_pk(school), format!("{ACCOUNT_PREFIX}{id}"))
+}
+
+/// The item that reserves a login across the deployment.
+pub(super) fn login_key(login: &Login) -> Item {
+    key(format!("LOGIN#{login}"), "LOGIN".to_owned())
+}
+
+/// The partition of a class roster: one item per member, its sort key the account id.
+pub(super) fn member_pk(school: &SchoolId, class: &ClassName) -> String {
+    format!("CLASS#{school}#{class}")
+}
+
+pub(super) fn member_key(school: &SchoolId, class: &ClassName, id: &AccountId) -> Item {
+    key(member_pk(school, class), id.to_string())
+}
+
+pub(super) fn throttle_key(key_: &str) -> Item {
+    key(format!("THROTTLE#{key_}"), "THROTTLE".to_owned())
+}
+
+pub(super) fn idempotency_key(key_: &str) -> Item {
+    key(format!("IDEMPOTENCY#{key_}"), "IDEMPOTENCY".to_owned())
+}
+
+pub(super) fn audit_pk(school: &SchoolId) -> String {
+    format!("AUDIT#{school}")
+}
+
+/// The partition of the pointers to one account's audit events.
+pub(super) fn audit_target_pk(school: &SchoolId, account: &AccountId) -> String {
+    format!("AUDITACC#{school}#{account}")
+}
+
+/// Instants as integer nanoseconds since the epoch, as the SQLite store keeps them:
+/// exact and ordered; instants beyond the years 1677–2262 saturate.
+pub(super) fn nanos(at: DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt()
+        .unwrap_or(if at.timestamp() < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `nanos(at)` as 20 digits that sort as the instants do (the sign bit flipped).
+pub(super) fn instant_prefix(nanos: i64) -> String {
+    format!("{:020}", nanos.cast_unsigned() ^ (1 << 63))
+}
+
+/// The sort key of an audit event: its instant, then its id, both ordered.
+pub(super) fn event_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", instant_prefix(nanos(at)))
+}
+
+/// The TTL attribute for an item that may be forgotten after `expires_at`.
+pub(super) fn ttl(expires_at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(expires_at.timestamp().max(0).to_string())
+}
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn json(value: &impl Serialize) -> StoreResult<AttributeValue> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(StoreError::backend)
+}
+
+/// An item's key attributes, e.g. to delete it.
+pub(super) fn key_of(item: &Item) -> Item {
+    item.iter()
+        .filter(|(name, _)| *name == PK || *name == SK)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+/// A malformed item: the table holds something this code did not write.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ItemError {
+    #[error("the item lacks the {1} attribute {0}")]
+    Missing(&'static str, &'static str),
+    #[error("the attribute {0} is not a valid {1}")]
+    Invalid(&'static str, &'static str),
+}
+
+pub(super) fn string<'a>(item: &'a Item, name: &'static str) -> StoreResult<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value),
+        _ => Err(StoreError::backend(ItemError::Missing(name, "string"))),
+    }
+}
+
+pub(super) fn number(item: &Item, name: &'static str) -> StoreResult<u64> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value
+            .parse()
+            .map_err(|_| StoreError::backend(ItemError::Invalid(name, "number"))),
+        _ => Err(StoreError::backend(ItemError::Missing(name, "number"))),
+    }
+}
+
+/// The domain value an item holds in `body`.
+pub(super) fn body<T: DeserializeOwned>(item: &Item) -> StoreResult<T> {
+    serde_json::from_str(string(item, BODY)?).map_err(StoreError::backend)
+}
+
+/// An account's item: its body, and its version for the conditions on it.
+pub(super) fn account_item(account: &Account) -> StoreResult<Item> {
+    let mut item = account_key(&account.school, &account.id);
+    item.insert(VERSION.to_owned(), n(account.version));
+    item.insert(BODY.to_owned(), json(account)?);
+    Ok(item)
+}
+
+/// The account an item holds; its key must agree with its body.
+pub(super) fn account_of(item: &Item) -> StoreResult<Account> {
+    let account: Account = body(item)?;
+    let expected = account_key(&account.school, &account.id);
+    if expected.get(PK) != item.get(PK) || expected.get(SK) != item.get(SK) {
+        return Err(StoreError::backend(ItemError::Invalid(
+            BODY,
+            "account of this key",
+        )));
+    }
+    Ok(account)
+}
+
+/// Parses an identifier read from an item.
+pub(super) fn parsed<T>(
+    raw: &str,
+    name: &'static str,
+    parse: fn(&str) -> Result<T, ParseError>,
+) -> StoreResult<T> {
+    parse(raw).map_err(|_| StoreError::backend(ItemError::Invalid(name, "identifier")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn instant_prefixes_sort_as_the_instants() {
+        let instants = [i64::MIN, -1_000, -1, 0, 1, 1_000, i64::MAX];
+        let prefixes: Vec<String> = instants.iter().map(|&n| instant_prefix(n)).collect();
+
+        assert!(prefixes.windows(2).all(|w| w[0] < w[1]), "{prefixes:?}");
+        assert!(prefixes.iter().all(|p| p.len() == 20));
+    }
+
+    #[test]
+    fn event_sort_keys_order_by_instant_then_id() {
+        let at = Utc
+            .with_ymd_and_hms(2024, 9, 1, 8, 0, 0)
+            .single()
+            .expect("a date");
+        let later = at + chrono::Duration::nanoseconds(1);
+
+        assert!(event_sk(at, "ev-9") < event_sk(later, "ev-1"));
+        assert!(event_sk(at, "ev-1") < event_sk(at, "ev-10"));
+        assert!(event_sk(at, "ev-10") < event_sk(at, "ev-2"));
+    }
+}

@@ -1,0 +1,96 @@
+//! The DynamoDB store of the cloud deployment: one table, every query a key
+//! condition (`GetItem`, `Query`, their batches), never a `Scan`. `docs/dynamodb.md`
+//! has the access patterns and the item layouts.
+
+mod accounts;
+mod audit;
+mod batch;
+mod create;
+mod expiring;
+mod item;
+mod listing;
+mod schools;
+mod store;
+mod table;
+
+use crate::ports::StoreError;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+
+/// Items of one `TransactWriteItems`, at most.
+const TRANSACTION_ITEMS: usize = 100;
+
+/// A [`Store`](crate::ports::Store) in one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store on `table` with an already loaded configuration (shared with the
+    /// other AWS clients of a process).
+    pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
+    /// A store on `table`, configured from the standard AWS environment
+    /// (credentials, `AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator).
+    pub async fn connect(table: &str) -> anyhow::Result<Self> {
+        anyhow::ensure!(!table.trim().is_empty(), "the DynamoDB table name is empty");
+        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        anyhow::ensure!(
+            config.region().is_some(),
+            "no AWS region is configured: set AWS_REGION"
+        );
+        Ok(Self::new(Client::new(&config), table))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// An SDK failure as a backend error naming the operation; the SDK error stays
+/// the source.
+fn failed<E>(operation: &'static str) -> impl FnOnce(SdkError<E>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |error| StoreError::Backend(anyhow::Error::new(error).context(format!("DynamoDB {operation}")))
+}
+
+/// Why a `TransactWriteItems` was refused.
+enum Refusal {
+    /// The condition of the item at this index in the request failed.
+    Condition(usize),
+    /// Another transaction was writing one of the items.
+    Contention,
+}
+
+/// The refusal behind a cancelled transaction; any other failure is a backend error.
+fn refusal(error: SdkError<TransactWriteItemsError>) -> Result<Refusal, StoreError> {
+    let reasons = match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled.cancellation_reasons()
+        }
+        _ => return Err(failed("TransactWriteItems")(error)),
+    };
+    let code_at = |code: &str| reasons.iter().position(|r| r.code() == Some(code));
+    if let Some(index) = code_at("ConditionalCheckFailed") {
+        Ok(Refusal::Condition(index))
+    } else if code_at("TransactionConflict").is_some() {
+        Ok(Refusal::Contention)
+    } else {
+        Err(failed("TransactWriteItems")(error))
+    }
+}

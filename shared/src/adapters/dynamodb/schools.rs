@@ -1,0 +1,95 @@
+//! Schools, guarded by their version, and their classes, upserted by name.
+
+use super::accounts::get_item;
+use super::batch::{Write, query_all, write_items};
+use super::item::{BODY, CLASS_PREFIX, PK, SK, VERSION, body, class_key, json, n, s, school_key, school_pk};
+use super::{DynamoStore, failed};
+use crate::domain::{Class, ClassName, School, SchoolId};
+use crate::ports::{StoreError, StoreResult};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use std::collections::BTreeMap;
+
+pub(super) async fn get_school(store: &DynamoStore, id: &SchoolId) -> StoreResult<Option<School>> {
+    get_item(store, school_key(id))
+        .await?
+        .as_ref()
+        .map(body)
+        .transpose()
+}
+
+/// Creates when `school.version` is 0, else replaces the item at that version.
+pub(super) async fn put_school(store: &DynamoStore, school: &School) -> StoreResult<()> {
+    let stored = School {
+        version: school.version.saturating_add(1),
+        ..school.clone()
+    };
+    let mut item = school_key(&stored.id);
+    item.insert(VERSION.to_owned(), n(stored.version));
+    item.insert(BODY.to_owned(), json(&stored)?);
+    put_versioned(store, item, school.version).await
+}
+
+/// Writes `item` if it is new (`read_version` 0) or its stored version is
+/// `read_version`; a `Conflict` otherwise.
+pub(super) async fn put_versioned(
+    store: &DynamoStore,
+    item: super::item::Item,
+    read_version: u64,
+) -> StoreResult<()> {
+    let request = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(item));
+    let request = if read_version == 0 {
+        request.condition_expression("attribute_not_exists(pk)")
+    } else {
+        request
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", VERSION)
+            .expression_attribute_values(":expected", n(read_version))
+    };
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+        {
+            Err(StoreError::Conflict)
+        }
+        Err(e) => Err(failed("PutItem")(e)),
+    }
+}
+
+/// Upserts by name; of a name given twice, the last one is kept.
+pub(super) async fn put_classes(
+    store: &DynamoStore,
+    school: &SchoolId,
+    classes: &[Class],
+) -> StoreResult<()> {
+    let by_name: BTreeMap<&ClassName, &Class> = classes.iter().map(|class| (&class.name, class)).collect();
+    let puts = by_name
+        .into_values()
+        .map(|class| {
+            let mut item = class_key(school, &class.name);
+            item.insert(BODY.to_owned(), json(class)?);
+            Write::Put(item).in_batch()
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    write_items(store, puts).await
+}
+
+/// By name, as the SQLite store lists them.
+pub(super) async fn list_classes(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Class>> {
+    let query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#sk", SK)
+        .expression_attribute_values(":pk", s(school_pk(school)))
+        .expression_attribute_values(":prefix", s(CLASS_PREFIX))
+        .consistent_read(true);
+    query_all(query).await?.iter().map(body).collect()
+}

@@ -1,0 +1,89 @@
+//! The `Store` port over the DynamoDB functions of this adapter.
+
+use super::{DynamoStore, accounts, audit, create, expiring, listing, schools};
+use crate::domain::{Account, AccountId, AuditEvent, Class, Login, School, SchoolId};
+use crate::ports::{
+    AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
+    StoredResponse, Throttle,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>> {
+        schools::get_school(self, id).await
+    }
+
+    async fn put_school(&self, school: &School) -> StoreResult<()> {
+        schools::put_school(self, school).await
+    }
+
+    async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {
+        schools::put_classes(self, school, classes).await
+    }
+
+    async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>> {
+        schools::list_classes(self, school).await
+    }
+
+    async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>> {
+        accounts::get(self, school, id).await
+    }
+
+    async fn get_accounts(&self, school: &SchoolId, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        accounts::get_many(self, school, ids).await
+    }
+
+    async fn find_by_login(&self, login: &Login) -> StoreResult<Option<Account>> {
+        accounts::find_by_login(self, login).await
+    }
+
+    async fn create_accounts(&self, new: &[Account]) -> StoreResult<()> {
+        create::create(self, new).await
+    }
+
+    async fn update_accounts(&self, changed: &[Account]) -> StoreResult<Vec<StoreResult<()>>> {
+        accounts::update(self, changed).await
+    }
+
+    async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage> {
+        listing::list(self, school, query).await
+    }
+
+    async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64> {
+        listing::count(self, school, filter).await
+    }
+
+    async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>> {
+        expiring::get_throttle(self, key).await
+    }
+
+    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()> {
+        expiring::put_throttle(self, throttle).await
+    }
+
+    async fn claim_idempotency(
+        &self,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        expiring::claim_idempotency(self, record, now).await
+    }
+
+    async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        expiring::complete_idempotency(self, key, response).await
+    }
+
+    async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
+        expiring::release_idempotency(self, key).await
+    }
+
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        audit::append(self, events).await
+    }
+
+    async fn list_audit(&self, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage> {
+        audit::list(self, school, query).await
+    }
+}

@@ -1,0 +1,93 @@
+//! Behind API Gateway (HTTP API v2), the JWT authorizer has verified the bearer token
+//! and put its claims in the request context; this layer hands them to the
+//! authenticator as [`VerifiedClaims`]. Without an authorizer context (`cargo lambda
+//! watch`, LocalStack) nothing is added and the token is verified with the key.
+
+use super::auth::VerifiedClaims;
+use crate::token::Claims;
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use lambda_http::request::RequestContext;
+use std::collections::HashMap;
+
+/// `router`, reading authorizer claims from the Lambda request context.
+pub fn with_gateway_claims(router: Router) -> Router {
+    router.layer(middleware::from_fn(gateway_claims))
+}
+
+async fn gateway_claims(mut request: Request, next: Next) -> Response {
+    let claims = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .and_then(|jwt| claims_of(&jwt.claims)),
+        _ => None,
+    };
+    if let Some(claims) = claims {
+        request.extensions_mut().insert(VerifiedClaims(claims));
+    }
+    next.run(request).await
+}
+
+/// The authorizer gives every claim as a string; a list claim arrives as
+/// `[5A 5B]`, `["5A","5B"]` or `5A,5B` depending on how it was issued.
+fn claims_of(raw: &HashMap<String, String>) -> Option<Claims> {
+    let text = |name: &str| {
+        raw.get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let classes = match raw.get("classes").map(|c| c.trim()) {
+        None | Some("") => Vec::new(),
+        Some(list) if list.starts_with("[\"") => serde_json::from_str(list).ok()?,
+        Some(list) => list
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split([',', ' '])
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    Some(Claims {
+        sub: text("sub")?,
+        school: text("school")?,
+        role: text("role")?,
+        classes,
+        exp: text("exp").and_then(|e| e.parse().ok()).unwrap_or_default(),
+        iat: text("iat").and_then(|e| e.parse().ok()).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(classes: &str) -> HashMap<String, String> {
+        [
+            ("sub", "t1"),
+            ("school", "demo"),
+            ("role", "teacher"),
+            ("classes", classes),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn list_claims_are_read_in_every_shape_the_authorizer_gives() {
+        for shape in ["[5A 5B]", "[\"5A\",\"5B\"]", "5A,5B"] {
+            assert_eq!(claims_of(&raw(shape)).unwrap().classes, ["5A", "5B"], "{shape}");
+        }
+    }
+
+    #[test]
+    fn claims_without_a_school_are_ignored() {
+        let mut claims = raw("");
+        claims.remove("school");
+        assert!(claims_of(&claims).is_none());
+    }
+}
