@@ -1,75 +1,16 @@
 //! The newcomer's first command: `sesame demo` starts, prints working tokens, and
 //! serves the demo school; `sesame token` mints a token the server accepts.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(url: &str, token: &str) -> (u16, serde_json::Value) {
-    let response = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-w",
-            "\n%{http_code}",
-            "-H",
-            &format!("Authorization: Bearer {token}"),
-            url,
-        ])
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&response.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    (
-        status.trim().parse().unwrap(),
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
-}
+use common::{free_port, get, start_demo};
+use std::process::Command;
 
 #[test]
 fn sesame_demo_serves_the_demo_school_and_prints_tokens_that_work() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sesame"))
-        .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env_remove("SESAME_JWT_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let server = Server(child);
-    let mut tokens = std::collections::HashMap::new();
-    let started = Instant::now();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        for name in ["ADMIN", "TEACHER"] {
-            if let Some(token) = line.trim().strip_prefix(&format!("export {name}=")) {
-                tokens.insert(name, token.to_owned());
-            }
-        }
-        if tokens.len() == 2 || started.elapsed() > Duration::from_secs(120) {
-            break;
-        }
-    }
-    assert_eq!(tokens.len(), 2, "the demo printed both tokens");
+    let (server, tokens) = start_demo(port, dir.path(), &[], &[]);
     let base = format!("http://127.0.0.1:{port}");
     let (status, classes) = get(&format!("{base}/v1/classes"), &tokens["TEACHER"]);
     assert_eq!(status, 200);
@@ -104,4 +45,23 @@ fn sesame_demo_serves_the_demo_school_and_prints_tokens_that_work() {
     let minted = String::from_utf8(minted.stdout).unwrap();
     assert_eq!(get(&format!("{base}/v1/audit"), minted.trim()).0, 200);
     drop(server);
+}
+
+#[test]
+fn the_aws_backend_is_refused_clearly_by_a_build_without_it() {
+    if cfg!(feature = "aws") {
+        return assert!(
+            Command::new(env!("CARGO_BIN_EXE_sesame"))
+                .args(["aws", "--help"])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["aws", "bootstrap", "--table", "t"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--features aws"));
 }

@@ -1,0 +1,110 @@
+//! `sesame aws bootstrap` and `sesame demo --backend aws` against the emulator that
+//! `AWS_ENDPOINT_URL` names (moto, started by the test command). Without an emulator
+//! these tests fail; they never skip.
+#![cfg(feature = "aws")]
+
+mod common;
+
+use common::{curl, free_port, get, start_demo};
+use std::process::Command;
+
+fn endpoint() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "AWS_ENDPOINT_URL must name an emulator (scripts/moto.sh)"
+    );
+    endpoint
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{nanos:x}")
+}
+
+fn bootstrap(table: &str, bucket: &str, sender: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args([
+            "aws",
+            "bootstrap",
+            "--table",
+            table,
+            "--bucket",
+            bucket,
+            "--sender",
+            sender,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "bootstrap succeeds");
+}
+
+fn dynamodb(target: &str, body: &str) -> (u16, String) {
+    curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("X-Amz-Target: DynamoDB_20120810.{target}"),
+        "-H",
+        "Content-Type: application/x-amz-json-1.0",
+        "-H",
+        "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-3/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        "-d",
+        body,
+        &endpoint(),
+    ])
+}
+
+#[test]
+fn bootstrap_creates_the_table_an_encrypted_private_bucket_and_the_sender_and_can_run_again() {
+    let endpoint = endpoint();
+    let (table, bucket) = (unique("sesame-cli"), unique("sesame-files"));
+    bootstrap(&table, &bucket, "ecole@example.org");
+    bootstrap(&table, &bucket, "ecole@example.org");
+
+    let (status, description) = dynamodb("DescribeTable", &format!("{{\"TableName\":\"{table}\"}}"));
+    assert_eq!(status, 200, "{description}");
+    let (_, ttl) = dynamodb("DescribeTimeToLive", &format!("{{\"TableName\":\"{table}\"}}"));
+    assert!(ttl.contains("\"ttl\""), "TTL is on the ttl attribute: {ttl}");
+
+    let (status, encryption) = curl(&[&format!("{endpoint}/{bucket}?encryption")]);
+    assert_eq!(status, 200, "{encryption}");
+    assert!(encryption.contains("AES256"), "{encryption}");
+    let (_, public) = curl(&[&format!("{endpoint}/{bucket}?publicAccessBlock")]);
+    assert!(
+        public.contains("<BlockPublicAcls>true</BlockPublicAcls>"),
+        "{public}"
+    );
+
+    let ses = "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-3/ses/aws4_request, SignedHeaders=host, Signature=0";
+    let (status, identity) = curl(&[
+        "-H",
+        ses,
+        &format!("{endpoint}/v2/email/identities/ecole@example.org"),
+    ]);
+    assert_eq!(status, 200, "{identity}");
+}
+
+#[test]
+fn the_demo_school_is_served_from_dynamodb() {
+    endpoint();
+    let table = unique("sesame-demo");
+    bootstrap(&table, &unique("sesame-files"), "ecole@example.org");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_server, tokens) = start_demo(
+        port,
+        dir.path(),
+        &["--backend", "aws"],
+        &[("SESAME_TABLE", table.as_str())],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let (status, classes) = get(&format!("{base}/v1/classes"), &tokens["TEACHER"]);
+    assert_eq!(status, 200);
+    assert_eq!(classes["items"][0]["student_count"], 20);
+    let (_, accounts) = get(&format!("{base}/v1/accounts?limit=1&q=lefevre"), &tokens["ADMIN"]);
+    assert!(accounts["total"].as_u64().unwrap() >= 2, "{accounts}");
+}
