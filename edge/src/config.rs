@@ -5,8 +5,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, ValueEnum};
 use rand::RngCore;
+use sesame::adapters::disk::DiskFiles;
+use sesame::adapters::outbox::Outbox;
 use sesame::adapters::sqlite::SqliteStore;
 use sesame::http::AppState;
+use sesame::ops::Ports;
 use sesame::ports::SystemClock;
 use sesame::token::TokenKey;
 use std::path::{Path, PathBuf};
@@ -31,6 +34,13 @@ pub struct Paths {
     /// Where the database, keys and files live.
     #[arg(long, env = "SESAME_DATA_DIR", default_value = "./sesame-data")]
     pub data_dir: PathBuf,
+    /// The address to serve on.
+    #[arg(long, env = "SESAME_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// The public base URL of this server, where links in mail and files point
+    /// (default: `http://` and the address served on).
+    #[arg(long, env = "SESAME_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl Paths {
@@ -91,7 +101,32 @@ impl Paths {
 
     fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<AppState> {
         let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
-        AppState::new(store, Arc::new(SystemClock), Some(self.token_key()?), &data_key)
+        let dir = self.dir()?;
+        let ports = Ports {
+            store,
+            clock: Arc::new(SystemClock),
+            mailer: Arc::new(Outbox::new(dir.join("outbox"))?),
+            files: self.files()?,
+        };
+        AppState::new(ports, Some(self.token_key()?), &data_key, &self.public_url())
+    }
+
+    /// Where links point: `--public-url`, or the address served on.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// The credential files of the data folder, behind links signed with a key of
+    /// their own.
+    pub fn files(&self) -> anyhow::Result<Arc<DiskFiles>> {
+        let key = self.secret("SESAME_FILES_KEY", "files.key")?;
+        Ok(Arc::new(DiskFiles::new(
+            self.dir()?.join("files"),
+            &key,
+            &self.public_url(),
+        )?))
     }
 }
 

@@ -7,11 +7,12 @@ mod config;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::{AwsArgs, Backend, Paths};
+use sesame::adapters::disk::download_router;
 use sesame::demo::{DEMO_STUDENT_PASSWORD, ensure_demo_school};
 use sesame::domain::{Role, School, SchoolId, Settings};
 use sesame::http::{Group, router};
 use sesame::token::Claims;
-use std::net::SocketAddr;
+use std::io::Write;
 
 #[derive(Parser)]
 #[command(
@@ -57,8 +58,6 @@ struct BootstrapArgs {
 
 #[derive(Args, Clone)]
 struct ServeArgs {
-    #[arg(long, env = "SESAME_BIND", default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
     #[command(flatten)]
     paths: Paths,
     #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
@@ -93,6 +92,10 @@ struct SchoolArgs {
     name: String,
     #[command(flatten)]
     paths: Paths,
+    #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
+    backend: Backend,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[tokio::main]
@@ -117,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Aws(AwsCommand::Bootstrap(args)) => bootstrap(args).await,
         Command::School(args) => {
-            let state = args.paths.state()?;
+            let state = args.paths.state_for(args.backend, &args.aws).await?;
             let id = SchoolId::parse(&args.id).context("--id")?;
             if state.sesame.store.get_school(&id).await?.is_none() {
                 let school = School {
@@ -146,12 +149,14 @@ async fn bootstrap(_: BootstrapArgs) -> anyhow::Result<()> {
     anyhow::bail!("this sesame was built without AWS support: build it with `--features aws`")
 }
 
-async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
-    let state = args.paths.state_for(args.backend, &args.aws).await?;
-    let listener = tokio::net::TcpListener::bind(args.bind)
+async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.paths.bind)
         .await
-        .with_context(|| format!("binding {}", args.bind))?;
+        .with_context(|| format!("binding {}", args.paths.bind))?;
     let address = listener.local_addr()?;
+    // Links point at the address actually bound (port 0 picks a free one).
+    args.paths.bind = address;
+    let state = args.paths.state_for(args.backend, &args.aws).await?;
     if demo {
         let info = ensure_demo_school(&state.sesame).await?;
         let key = args.paths.token_key()?;
@@ -170,7 +175,9 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         };
         let admin = token(&info.admin_id, "admin", vec![]);
         let teacher = token(&info.teacher_id, "teacher", info.teacher_classes.clone());
-        println!(
+        // The server must outlive its banner: a closed stdout is no reason to stop.
+        let _ = writeln!(
+            std::io::stdout(),
             "\nSésame demo school \"{school}\" is served at http://{address}\n\n\
              Admin token (8 h):\n  export ADMIN={admin}\n\
              Teacher token ({classes}, 8 h):\n  export TEACHER={teacher}\n\n\
@@ -189,7 +196,9 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%address, "serving");
-    axum::serve(listener, router(state, &Group::ALL))
+    let downloads = download_router(args.paths.files()?, state.sesame.clock.clone());
+    let app = router(state, &Group::ALL).merge(downloads);
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())

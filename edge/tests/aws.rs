@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{curl, free_port, get, start_demo};
+use common::{curl, get, start_demo};
 use std::process::Command;
 
 fn endpoint() -> String {
@@ -94,17 +94,15 @@ fn the_demo_school_is_served_from_dynamodb() {
     let table = unique("sesame-demo");
     bootstrap(&table, &unique("sesame-files"), "ecole@example.org");
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let (_server, tokens) = start_demo(
-        port,
+    let demo = start_demo(
         dir.path(),
         &["--backend", "aws"],
         &[("SESAME_TABLE", table.as_str())],
     );
-    let base = format!("http://127.0.0.1:{port}");
+    let (base, tokens) = (&demo.base, &demo.tokens);
     let (status, classes) = get(&format!("{base}/v1/classes"), &tokens["TEACHER"]);
-    assert_eq!(status, 200);
-    assert_eq!(classes["items"][0]["student_count"], 20);
+    assert_eq!(status, 200, "{classes}");
+    assert_eq!(classes["items"][0]["student_count"], 20, "{classes}");
     let (_, accounts) = get(&format!("{base}/v1/accounts?limit=1&q=lefevre"), &tokens["ADMIN"]);
     assert!(accounts["total"].as_u64().unwrap() >= 2, "{accounts}");
 }

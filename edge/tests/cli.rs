@@ -3,15 +3,14 @@
 
 mod common;
 
-use common::{free_port, get, start_demo};
+use common::{get, start_demo};
 use std::process::Command;
 
 #[test]
 fn sesame_demo_serves_the_demo_school_and_prints_tokens_that_work() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let (server, tokens) = start_demo(port, dir.path(), &[], &[]);
-    let base = format!("http://127.0.0.1:{port}");
+    let demo = start_demo(dir.path(), &[], &[]);
+    let (base, tokens) = (&demo.base, &demo.tokens);
     let (status, classes) = get(&format!("{base}/v1/classes"), &tokens["TEACHER"]);
     assert_eq!(status, 200);
     assert_eq!(
@@ -44,7 +43,7 @@ fn sesame_demo_serves_the_demo_school_and_prints_tokens_that_work() {
         .unwrap();
     let minted = String::from_utf8(minted.stdout).unwrap();
     assert_eq!(get(&format!("{base}/v1/audit"), minted.trim()).0, 200);
-    drop(server);
+    drop(demo);
 }
 
 #[test]

@@ -11,6 +11,8 @@ pub struct CloudConfig {
     pub data_key: Vec<u8>,
     /// `SESAME_JWT_KEY`: verifies bearer tokens when no authorizer did (optional).
     pub jwt_key: Option<Vec<u8>>,
+    /// `SESAME_PUBLIC_URL`: the API's public base URL, where links in mail point.
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for CloudConfig {
@@ -45,6 +47,7 @@ impl CloudConfig {
             table: required("SESAME_TABLE")?,
             data_key: data_key.into_bytes(),
             jwt_key,
+            public_url: required("SESAME_PUBLIC_URL")?,
         })
     }
 }

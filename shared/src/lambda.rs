@@ -6,7 +6,8 @@ use crate::adapters::dynamodb::DynamoStore;
 use crate::config::CloudConfig;
 use crate::http::gateway::with_gateway_claims;
 use crate::http::{AppState, Group, router};
-use crate::ports::SystemClock;
+use crate::ops::Ports;
+use crate::ports::{NoFiles, NoMail, SystemClock};
 use crate::token::TokenKey;
 use std::sync::Arc;
 
@@ -16,6 +17,13 @@ pub async fn run(groups: &[Group]) -> Result<(), lambda_http::Error> {
     let config = CloudConfig::from_env()?;
     let store = DynamoStore::connect(&config.table).await?;
     let key = config.jwt_key.as_deref().map(TokenKey::new);
-    let state = AppState::new(Arc::new(store), Arc::new(SystemClock), key, &config.data_key)?;
+    // None of the functions deployed so far mails or stores files.
+    let ports = Ports {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        mailer: Arc::new(NoMail),
+        files: Arc::new(NoFiles),
+    };
+    let state = AppState::new(ports, key, &config.data_key, &config.public_url)?;
     lambda_http::run(with_gateway_claims(router(state, groups))).await
 }

@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
+use sesame::adapters::disk::{DiskFiles, download_router};
+use sesame::adapters::outbox::Outbox;
 use sesame::adapters::sqlite::SqliteStore;
 use sesame::http::{AppState, Group, router};
+use sesame::ops::Ports;
 use sesame::ports::Clock;
 use sesame::token::{Claims, TokenKey};
 use std::collections::HashMap;
@@ -148,10 +151,17 @@ impl TestApp {
         let (store, backend) = store(dir.path()).await;
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let key = TokenKey::new(b"test-key-test-key-test-key-test-key");
-        let state = AppState::new(store, clock.clone(), Some(key.clone()), b"test-data-key").unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(state.clone(), &Group::ALL);
+        let files = Arc::new(DiskFiles::new(dir.path().join("files"), b"test-files-key", &base).unwrap());
+        let ports = Ports {
+            store,
+            clock: clock.clone(),
+            mailer: Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()),
+            files: files.clone(),
+        };
+        let state = AppState::new(ports, Some(key.clone()), b"test-data-key", &base).unwrap();
+        let app = router(state.clone(), &Group::ALL).merge(download_router(files, clock.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             base,

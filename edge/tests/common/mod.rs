@@ -33,7 +33,15 @@ pub fn curl(args: &[&str]) -> (u16, String) {
         .output()
         .expect("curl runs");
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap();
+    let (body, status) = text
+        .rsplit_once('\n')
+        .unwrap_or_else(|| panic!("curl {args:?}: {output:?}"));
+    if status.trim() == "000" {
+        eprintln!(
+            "curl {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     (status.trim().parse().unwrap(), body.to_owned())
 }
 
@@ -45,17 +53,19 @@ pub fn get(url: &str, token: &str) -> (u16, serde_json::Value) {
     )
 }
 
-/// Starts `sesame demo` with `extra` arguments and environment; answers the server
-/// and the tokens it printed (`ADMIN`, `TEACHER`).
-pub fn start_demo(
-    port: u16,
-    data_dir: &std::path::Path,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> (Server, std::collections::HashMap<&'static str, String>) {
+/// What `sesame demo` printed: its base URL and the tokens (`ADMIN`, `TEACHER`).
+pub struct Demo {
+    pub server: Server,
+    pub base: String,
+    pub tokens: std::collections::HashMap<&'static str, String>,
+}
+
+/// Starts `sesame demo` on a port of its choosing with `extra` arguments and
+/// environment.
+pub fn start_demo(data_dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Demo {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
     command
-        .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args(["demo", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .args(extra)
         .env_remove("SESAME_JWT_KEY")
@@ -67,19 +77,36 @@ pub fn start_demo(
     let mut child = command.spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let server = Server(child);
+    // Read stdout to its end on a thread of its own: a server whose pipe is closed
+    // dies on its next line of output.
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            // Nobody may be listening any more: keep draining all the same.
+            let _ = lines.send(line);
+        }
+    });
     let mut tokens = std::collections::HashMap::new();
-    let started = Instant::now();
-    for line in stdout.lines() {
-        let line = line.unwrap();
+    let mut base = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while tokens.len() < 2 || base.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = received.recv_timeout(left) else {
+            break;
+        };
+        if let Some((_, url)) = line.split_once("is served at ") {
+            base = Some(url.trim().to_owned());
+        }
         for name in ["ADMIN", "TEACHER"] {
             if let Some(token) = line.trim().strip_prefix(&format!("export {name}=")) {
                 tokens.insert(name, token.to_owned());
             }
         }
-        if tokens.len() == 2 || started.elapsed() > Duration::from_secs(120) {
-            break;
-        }
     }
     assert_eq!(tokens.len(), 2, "the demo printed both tokens");
-    (server, tokens)
+    Demo {
+        server,
+        base: base.expect("the demo printed its address"),
+        tokens,
+    }
 }

@@ -181,18 +181,27 @@ fn request_span(request: &Request) -> Span {
 impl AppState {
     /// The state every deployment builds once at start-up. `data_secret` keys the
     /// sealing of remembered responses; `token_key` verifies bearer tokens (absent
-    /// when an authorizer in front verifies them).
+    /// when an authorizer in front verifies them); `public_url` is where links point.
     pub fn new(
-        store: Arc<dyn crate::ports::Store>,
-        clock: Arc<dyn crate::ports::Clock>,
+        ports: crate::ops::Ports,
         token_key: Option<crate::token::TokenKey>,
         data_secret: &[u8],
+        public_url: &str,
     ) -> anyhow::Result<Self> {
+        let crate::ops::Ports {
+            store,
+            clock,
+            mailer,
+            files,
+        } = ports;
         let sesame = Sesame {
             store,
             clock,
+            mailer,
+            files,
             hasher: crate::credentials::Hasher::new(0)?,
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
+            public_url: public_url.trim_end_matches('/').to_owned(),
         };
         Ok(Self {
             sesame,

@@ -13,7 +13,7 @@ pub mod settings;
 
 use crate::credentials::Hasher;
 use crate::domain::{AccountId, AuditEvent, Error, Outcome, Result, School, SchoolId};
-use crate::ports::{Clock, Store};
+use crate::ports::{Clock, FileStore, Mailer, Store};
 use crate::seal::Sealer;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -26,8 +26,20 @@ const AUDIT_TARGETS_PER_EVENT: usize = 500;
 pub struct Sesame {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn FileStore>,
     pub hasher: Hasher,
     pub sealer: Sealer,
+    /// The public base URL of this deployment (links in mail and files point here).
+    pub public_url: String,
+}
+
+/// The adapters a deployment plugs into the ports.
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn FileStore>,
 }
 
 /// Who acts, for the audit log.

@@ -1,9 +1,13 @@
 //! Ports: the traits operations depend on; adapters implement them.
 
 pub mod clock;
+pub mod files;
+pub mod mailer;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
+pub use files::{FileStore, NoFiles};
+pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
     AccountCursor, AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store,
     StoreError, StoreResult, StoredResponse, Throttle,

@@ -1,0 +1,156 @@
+//! The edge's file store: files in `<data-dir>/files/`, readable by their owner
+//! only, downloaded through links signed with HMAC-SHA256 that say until when they
+//! are valid. `sesame` serves and verifies them (`download_router`): a tampered or
+//! expired link answers 403.
+
+mod download;
+
+pub use download::download_router;
+
+use crate::ports::FileStore;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::{Component, Path, PathBuf};
+
+pub struct DiskFiles {
+    root: PathBuf,
+    key: Vec<u8>,
+    /// The public base URL of the server, e.g. `http://127.0.0.1:8080`.
+    base_url: String,
+}
+
+impl DiskFiles {
+    pub fn new(root: impl Into<PathBuf>, key: &[u8], base_url: &str) -> anyhow::Result<Self> {
+        let root = root.into();
+        std::fs::create_dir_all(&root)?;
+        Ok(Self {
+            root,
+            key: key.to_vec(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The path of `key`, refusing anything that could leave the root.
+    fn path(&self, key: &str) -> anyhow::Result<PathBuf> {
+        let relative = Path::new(key);
+        let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
+        anyhow::ensure!(plain && !key.is_empty(), "invalid file key");
+        Ok(self.root.join(relative))
+    }
+
+    fn signature(&self, key: &str, filename: &str, expires: i64) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(format!("{key}\n{filename}\n{expires}").as_bytes());
+        crate::http::extract::hex(&mac.finalize().into_bytes())
+    }
+
+    /// Whether a link's parts are authentic and still valid at `now`.
+    pub fn verify(
+        &self,
+        key: &str,
+        filename: &str,
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = self.signature(key, filename, expires);
+        let authentic: bool = expected.as_bytes().ct_eq(signature.as_bytes()).into();
+        authentic && now.timestamp() < expires
+    }
+
+    pub async fn read(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match tokio::fs::read(self.path(key)?).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The creation time a key carries: `…/<unix seconds>-<rest>`.
+pub fn created_at_of(key: &str) -> Option<i64> {
+    key.rsplit('/').next()?.split_once('-')?.0.parse().ok()
+}
+
+#[async_trait]
+impl FileStore for DiskFiles {
+    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> anyhow::Result<()> {
+        use std::io::Write;
+        let path = self.path(key)?;
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(&path)?.write_all(&bytes)?;
+            Ok(())
+        })
+        .await?
+    }
+
+    async fn link(
+        &self,
+        key: &str,
+        filename: &str,
+        _now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        self.path(key)?;
+        let expires = expires_at.timestamp();
+        let signature = self.signature(key, filename, expires);
+        let filename_q: String = form_urlencode(filename);
+        Ok(format!(
+            "{}/files/{key}?filename={filename_q}&expires={expires}&signature={signature}",
+            self.base_url
+        ))
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn sweep(&self, cutoff: DateTime<Utc>) -> anyhow::Result<usize> {
+        let root = self.root.clone();
+        let cutoff = cutoff.timestamp();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut removed = 0;
+            let mut stack = vec![root];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?;
+                    let path = entry.path();
+                    if entry.file_type()?.is_dir() {
+                        stack.push(path);
+                    } else if path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(created_at_of)
+                        .is_some_and(|created| created < cutoff)
+                    {
+                        std::fs::remove_file(&path)?;
+                        removed += 1;
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await?
+    }
+}
+
+fn form_urlencode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_owned()
+}

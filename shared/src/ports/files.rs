@@ -1,0 +1,45 @@
+//! The file port: where credential files are kept, behind links that expire.
+//! S3 with presigned URLs in the cloud; the data folder with HMAC-signed links on
+//! the edge. Keys carry their creation time (`exports/<school>/<unix>-<id>.<ext>`),
+//! so a sweep can delete what is older than a day whatever the store.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Stores `bytes` at `key` (encrypted at rest where the store offers it).
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<()>;
+    /// A link that downloads `key` as `filename` until `expires_at`.
+    async fn link(
+        &self,
+        key: &str,
+        filename: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+    /// Deletes `key`; deleting a missing key is not an error.
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// Deletes every file created before `cutoff`; answers how many.
+    async fn sweep(&self, cutoff: DateTime<Utc>) -> anyhow::Result<usize>;
+}
+
+/// The file store of a deployment that keeps no files (a Lambda function whose
+/// endpoints never export): any attempt fails loudly.
+pub struct NoFiles;
+
+#[async_trait]
+impl FileStore for NoFiles {
+    async fn put(&self, _: &str, _: Vec<u8>, _: &str) -> anyhow::Result<()> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn link(&self, _: &str, _: &str, _: DateTime<Utc>, _: DateTime<Utc>) -> anyhow::Result<String> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn delete(&self, _: &str) -> anyhow::Result<()> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn sweep(&self, _: DateTime<Utc>) -> anyhow::Result<usize> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+}
