@@ -1,6 +1,7 @@
 //! Secrets: hashing, temporary passwords, the password policy, brute-force counters.
 
 pub mod hashing;
+pub mod links;
 pub mod passphrase;
 pub mod policy;
 pub mod throttle;

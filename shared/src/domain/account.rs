@@ -119,6 +119,33 @@ pub struct Credentials {
     /// Set while the current password is a temporary one.
     pub temporary_password_expires_at: Option<DateTime<Utc>>,
     pub password_changed_at: Option<DateTime<Utc>>,
+    /// The outstanding reset link, if any (a newer one replaces it).
+    #[serde(default)]
+    pub reset_link: Option<StoredSecret>,
+    /// The outstanding activation code of a pending account, if any.
+    #[serde(default)]
+    pub activation_code: Option<StoredSecret>,
+}
+
+/// The hash of a secret handed out once (a link token or a code), and until when
+/// it may be used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSecret {
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Credentials {
+    /// Revokes every secret handed out that is not yet used: a temporary password,
+    /// a reset link, an activation code (on deactivation).
+    pub fn revoke_outstanding(&mut self) {
+        if self.temporary_password_expires_at.take().is_some() {
+            self.password_hash = None;
+            self.must_change_password = false;
+        }
+        self.reset_link = None;
+        self.activation_code = None;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@ pub mod ids;
 pub mod school;
 pub mod text;
 
-pub use account::{Access, Account, Activation, Credentials, LocalAdmin, Profile, Sort, Source};
+pub use account::{
+    Access, Account, Activation, Credentials, LocalAdmin, Profile, Sort, Source, StoredSecret,
+};
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
 pub use error::{Error, FieldError, Result};

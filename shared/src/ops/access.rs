@@ -32,10 +32,7 @@ impl Sesame {
                     Access::Enabled => next.disabled_at = None,
                     Access::Disabled => {
                         next.disabled_at = Some(now);
-                        if next.credentials.temporary_password_expires_at.take().is_some() {
-                            next.credentials.password_hash = None;
-                            next.credentials.must_change_password = false;
-                        }
+                        next.credentials.revoke_outstanding();
                     }
                 }
                 Ok(Change::Write(next))
