@@ -10,6 +10,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: $1 is required but missing" >&2; exit 1; }; }
 need cargo
 need curl
+command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+command -v chromedriver >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 echo "== formatting"
 cargo fmt --all -- --check
@@ -33,15 +35,26 @@ echo "== AWS emulator (moto) for the DynamoDB tests"
 # Installs moto when missing, starts it and exports AWS_ENDPOINT_URL; fails loudly.
 source scripts/moto.sh
 
+echo "== SMTP sink (aiosmtpd) for the SMTP mail tests"
+# Installs aiosmtpd when missing, starts it and exports SESAME_SMTP_SINK; fails loudly.
+source scripts/smtp-sink.sh
+
 echo "== tests"
 log="$(mktemp)"
-trap 'rm -f "$log"; moto_stop' EXIT
+trap 'rm -f "$log"; moto_stop; smtp_sink_stop' EXIT
 status=0
 cargo test --workspace --all-features --locked --lib --bins --tests 2>&1 | tee "$log" || status=$?
 
 echo "== the black-box HTTP tests again, on the DynamoDB store (moto)"
 SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api 2>&1 \
     | tee -a "$log" || status=$?
+
+echo "== end to end: the Lambda functions under cargo lambda watch, on moto"
+# Installs a pinned cargo-lambda when missing (scripts/cargo-lambda.sh); a teacher
+# lists, resets, and the student logs in and changes the password, through the
+# functions. Its steps print as tests, so the closing line counts them.
+bash scripts/e2e-lambda.sh 2>&1 | tee -a "$log" || status=$?
+
 # One closing line for the whole run: the sum of every test binary's results.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -6,7 +6,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, ValueEnum};
 use rand::RngCore;
 use sesame::adapters::disk::DiskFiles;
+use sesame::adapters::local_jobs::local_jobs;
 use sesame::adapters::outbox::Outbox;
+use sesame::adapters::smtp::SmtpMailer;
 use sesame::adapters::sqlite::SqliteStore;
 use sesame::http::AppState;
 use sesame::ops::Ports;
@@ -20,6 +22,19 @@ pub enum Backend {
     Sqlite,
     Aws,
 }
+
+/// Where mail goes.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MailBy {
+    /// `.eml` files in `<data-dir>/outbox/`, sent by nobody.
+    Outbox,
+    /// The SMTP server of `SESAME_SMTP_URL`.
+    Smtp,
+}
+
+/// The sender of the outbox when none is configured: a reserved domain, since
+/// nothing leaves the machine.
+const OUTBOX_SENDER: &str = "no-reply@sesame.invalid";
 
 /// Where the AWS backend keeps its data (from the standard AWS environment).
 #[derive(Args, Clone)]
@@ -41,6 +56,17 @@ pub struct Paths {
     /// (default: `http://` and the address served on).
     #[arg(long, env = "SESAME_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Where mail goes (default: `smtp` when an SMTP URL is set, else `outbox`).
+    #[arg(long, env = "SESAME_MAIL", value_enum)]
+    pub mail: Option<MailBy>,
+    /// The SMTP server: `smtp://host:25`, `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host`.
+    #[arg(long, env = "SESAME_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of mail for schools whose settings name none (required with SMTP
+    /// unless every school sets its own).
+    #[arg(long, env = "SESAME_SENDER")]
+    pub sender: Option<String>,
 }
 
 impl Paths {
@@ -102,13 +128,50 @@ impl Paths {
     fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<AppState> {
         let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
         let dir = self.dir()?;
+        let (jobs, worker) = local_jobs();
         let ports = Ports {
             store,
             clock: Arc::new(SystemClock),
-            mailer: Arc::new(Outbox::new(dir.join("outbox"))?),
+            mailer: self.mailer(dir)?,
             files: self.files()?,
+            jobs: Arc::new(jobs),
         };
-        AppState::new(ports, Some(self.token_key()?), &data_key, &self.public_url())
+        let state = AppState::new(ports, Some(self.token_key()?), &data_key, &self.public_url())?
+            .with_sender(self.sender()?);
+        // Exports are built, and old files swept, by a background task.
+        worker.spawn(state.sesame.clone());
+        Ok(state)
+    }
+
+    fn smtp(&self) -> bool {
+        match self.mail {
+            Some(MailBy::Smtp) => true,
+            Some(MailBy::Outbox) => false,
+            None => self.smtp_url.is_some(),
+        }
+    }
+
+    /// The SMTP server, or the outbox of the data folder.
+    fn mailer(&self, dir: &Path) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+        if !self.smtp() {
+            return Ok(Arc::new(Outbox::new(dir.join("outbox"))?));
+        }
+        let url = self
+            .smtp_url
+            .as_deref()
+            .context("--mail smtp needs SESAME_SMTP_URL (or --smtp-url)")?;
+        Ok(Arc::new(SmtpMailer::new(url)?))
+    }
+
+    /// `--sender`; for the outbox, a placeholder when none is given.
+    fn sender(&self) -> anyhow::Result<Option<sesame::domain::Email>> {
+        match (&self.sender, self.smtp()) {
+            (Some(raw), _) => Ok(Some(
+                sesame::domain::Email::parse(raw).context("SESAME_SENDER must be an e-mail address")?,
+            )),
+            (None, true) => Ok(None),
+            (None, false) => Ok(Some(sesame::domain::Email::parse(OUTBOX_SENDER)?)),
+        }
     }
 
     /// Where links point: `--public-url`, or the address served on.

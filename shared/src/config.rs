@@ -13,12 +13,16 @@ pub struct CloudConfig {
     pub jwt_key: Option<Vec<u8>>,
     /// `SESAME_PUBLIC_URL`: the API's public base URL, where links in mail point.
     pub public_url: String,
+    /// `SESAME_SENDER`: the sender of mail for schools whose settings name none
+    /// (optional; a verified SES identity).
+    pub sender: Option<crate::domain::Email>,
 }
 
 impl std::fmt::Debug for CloudConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CloudConfig")
             .field("table", &self.table)
+            .field("sender", &self.sender)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
@@ -48,6 +52,13 @@ impl CloudConfig {
             data_key: data_key.into_bytes(),
             jwt_key,
             public_url: required("SESAME_PUBLIC_URL")?,
+            // Empty (the template's default) means none: each school then sets its own.
+            sender: match std::env::var("SESAME_SENDER") {
+                Ok(raw) if !raw.trim().is_empty() => Some(
+                    crate::domain::Email::parse(&raw).context("SESAME_SENDER must be an e-mail address")?,
+                ),
+                _ => None,
+            },
         })
     }
 }

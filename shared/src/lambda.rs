@@ -1,29 +1,151 @@
 //! The cold start of every Lambda function: configuration from the environment,
-//! the DynamoDB store built once, and `lambda_http::run` on the function's part of
-//! the router. Logs are JSON, one line per event, with the request id.
+//! the clients built once, then the function's loop: `lambda_http::run` on its part
+//! of the router, the export worker fed by the table's stream, or the sweep.
+//! A function mails (SES) or keeps files (S3) only if its crate turns on the
+//! features `aws-mail` or `aws-files`; otherwise those ports refuse loudly.
 
 use crate::adapters::dynamodb::DynamoStore;
 use crate::config::CloudConfig;
 use crate::http::gateway::with_gateway_claims;
 use crate::http::{AppState, Group, router};
 use crate::ops::Ports;
-use crate::ports::{NoFiles, NoMail, SystemClock};
+use crate::ports::{FileStore, Mailer, StoredJobs, SystemClock};
 use crate::token::TokenKey;
+use lambda_http::{Error, LambdaEvent, service_fn};
+use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Serves `groups` as a Lambda function until the runtime stops it.
-pub async fn run(groups: &[Group]) -> Result<(), lambda_http::Error> {
+/// The services of a cloud function, built once per cold start.
+pub async fn state() -> Result<AppState, Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = CloudConfig::from_env()?;
-    let store = DynamoStore::connect(&config.table).await?;
-    let key = config.jwt_key.as_deref().map(TokenKey::new);
-    // None of the functions deployed so far mails or stores files.
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ports = Ports {
-        store: Arc::new(store),
+        store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
-        mailer: Arc::new(NoMail),
-        files: Arc::new(NoFiles),
+        mailer: mailer(&sdk),
+        files: files(&sdk)?,
+        jobs: Arc::new(StoredJobs),
     };
-    let state = AppState::new(ports, key, &config.data_key, &config.public_url)?;
+    let key = config.jwt_key.as_deref().map(TokenKey::new);
+    Ok(AppState::new(ports, key, &config.data_key, &config.public_url)?.with_sender(config.sender))
+}
+
+#[cfg(feature = "aws-mail")]
+fn mailer(sdk: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
+    Arc::new(crate::adapters::ses::SesMailer::from_config(sdk))
+}
+
+#[cfg(not(feature = "aws-mail"))]
+fn mailer(_: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
+    Arc::new(crate::ports::NoMail)
+}
+
+#[cfg(feature = "aws-files")]
+fn files(sdk: &aws_config::SdkConfig) -> Result<Arc<dyn FileStore>, Error> {
+    let bucket = std::env::var("SESAME_BUCKET").map_err(|_| "SESAME_BUCKET must be set")?;
+    Ok(Arc::new(crate::adapters::s3::S3Files::new(sdk, bucket)))
+}
+
+#[cfg(not(feature = "aws-files"))]
+fn files(_: &aws_config::SdkConfig) -> Result<Arc<dyn FileStore>, Error> {
+    Ok(Arc::new(crate::ports::NoFiles))
+}
+
+/// Serves `groups` as a Lambda function until the runtime stops it.
+pub async fn run(groups: &[Group]) -> Result<(), Error> {
+    let state = state().await?;
     lambda_http::run(with_gateway_claims(router(state, groups))).await
+}
+
+/// What the worker reads of a DynamoDB Streams event: the keys of new items.
+#[derive(Debug, Deserialize)]
+pub struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamRecord {
+    #[serde(rename = "eventName", default)]
+    pub event_name: String,
+    pub dynamodb: StreamImage,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamImage {
+    #[serde(rename = "Keys", default)]
+    pub keys: HashMap<String, HashMap<String, String>>,
+}
+
+impl StreamRecord {
+    /// The school and id of a newly inserted export job.
+    pub fn new_export(&self) -> Option<(crate::domain::SchoolId, String)> {
+        if self.event_name != "INSERT" {
+            return None;
+        }
+        let key = |name: &str| self.dynamodb.keys.get(name)?.get("S").map(String::as_str);
+        let school = key("pk")?.strip_prefix("SCHOOL#")?;
+        let id = key("sk")?.strip_prefix("EXPORT#")?;
+        Some((crate::domain::SchoolId::parse(school).ok()?, id.to_owned()))
+    }
+}
+
+/// Builds the exports the table's stream announces.
+pub async fn run_export_worker() -> Result<(), Error> {
+    let state = state().await?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<StreamEvent>| {
+        let sesame = state.sesame.clone();
+        async move {
+            for (school, id) in event.payload.records.iter().filter_map(StreamRecord::new_export) {
+                sesame.run_export(&school, &id).await?;
+            }
+            Ok::<(), Error>(())
+        }
+    }))
+    .await
+}
+
+/// Deletes credential files older than a day (run on a schedule).
+pub async fn run_sweep() -> Result<(), Error> {
+    let state = state().await?;
+    lambda_http::lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
+        let sesame = state.sesame.clone();
+        async move {
+            let removed = sesame.sweep_exports().await?;
+            tracing::info!(removed, "swept old credential files");
+            Ok::<serde_json::Value, Error>(serde_json::json!({ "removed": removed }))
+        }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_reads_new_export_jobs_from_a_stream_event_and_ignores_the_rest() {
+        let event: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
+            {"eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "eu-west-3",
+             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}},
+                          "SequenceNumber": "1", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
+            {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}}}},
+            {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "ACCOUNT#acc_1"}}}}
+        ]}))
+        .unwrap();
+        let jobs: Vec<_> = event
+            .records
+            .iter()
+            .filter_map(StreamRecord::new_export)
+            .collect();
+        assert_eq!(
+            jobs,
+            [(
+                crate::domain::SchoolId::parse("demo").unwrap(),
+                "exp_1".to_owned()
+            )]
+        );
+    }
 }

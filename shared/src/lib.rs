@@ -8,9 +8,11 @@ pub mod contract;
 pub mod credentials;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod http;
 #[cfg(all(feature = "aws", feature = "lambda"))]
 pub mod lambda;
+pub mod mail;
 pub mod ops;
 pub mod ports;
 pub mod seal;

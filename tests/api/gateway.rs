@@ -134,6 +134,15 @@ fn cases(f: &Fixture) -> Vec<Case> {
             refused: ("teacher", "TA"),
             refused_status: (403, "ok"),
         },
+        Case {
+            group: Group::Mail,
+            method: "POST",
+            path: "/v1/accounts/send-activation".into(),
+            body: Some(one("PA1")),
+            allowed: ("admin", "ADM"),
+            refused: ("teacher", "TA"),
+            refused_status: (200, "forbidden"),
+        },
     ]
 }
 

@@ -2,10 +2,13 @@
 //! SQLite database per test.
 
 mod bad_input;
+mod exports;
 mod gateway;
 mod listing;
+mod mail;
 mod passwords;
 mod permissions;
 mod secrets;
+mod selfservice;
 mod settings_audit;
 mod system;

@@ -202,9 +202,13 @@ async fn main() {
                 .to_owned()))
             .unwrap_or_else(|| "unknown CPU".into())
     );
-    let document = format!(
+    let mut document = format!(
         "# Benchmarks\n\nMeasured by `tests/bench/main.rs` on {machine}. Re-run it to refresh this file.\n\n{report}"
     );
+    // The Lambda section is measured by scripts/bench-lambda.sh: keep it as it is.
+    if let Some(section) = lambda_section(&out) {
+        write!(document, "\n{section}\n").unwrap();
+    }
     std::fs::write(&out, &document).unwrap();
     println!("{document}");
 }
@@ -227,4 +231,14 @@ async fn school_with_import_only(app: &TestApp, id: &str, rows: &[RosterRow]) {
             .unwrap();
         assert!(report.errors.is_empty());
     }
+}
+
+/// The Lambda section of the current `out` (between its markers, included), if any.
+fn lambda_section(out: &str) -> Option<String> {
+    const START: &str = "<!-- lambda:start -->";
+    const END: &str = "<!-- lambda:end -->";
+    let current = std::fs::read_to_string(out).ok()?;
+    let start = current.find(START)?;
+    let end = start + current[start..].find(END)? + END.len();
+    Some(current[start..end].to_owned())
 }

@@ -1,9 +1,12 @@
 //! Test helpers: a real server on port 0 with a fresh database, a clock the tests
 //! move, a school fixture imported over HTTP, and the logs of the run.
 
+pub mod handouts;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use sesame::adapters::disk::{DiskFiles, download_router};
+use sesame::adapters::local_jobs::local_jobs;
 use sesame::adapters::outbox::Outbox;
 use sesame::adapters::sqlite::SqliteStore;
 use sesame::http::{AppState, Group, router};
@@ -144,8 +147,18 @@ fn uuid_like() -> String {
     )
 }
 
+/// The deployment's sender address of test servers (`SESAME_SENDER`).
+pub const TEST_SENDER: &str = "no-reply@sesame.test";
+
 impl TestApp {
+    /// A server that mails to its outbox, from `TEST_SENDER` for schools that set none.
     pub async fn spawn() -> Self {
+        Self::spawn_mailing(None, Some(TEST_SENDER)).await
+    }
+
+    /// A server that mails through `mailer` (or to its outbox), from `sender` for
+    /// schools that set none.
+    pub async fn spawn_mailing(mailer: Option<Arc<dyn sesame::ports::Mailer>>, sender: Option<&str>) -> Self {
         capture_logs();
         let dir = tempfile::tempdir().unwrap();
         let (store, backend) = store(dir.path()).await;
@@ -154,13 +167,19 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let files = Arc::new(DiskFiles::new(dir.path().join("files"), b"test-files-key", &base).unwrap());
+        let (jobs, worker) = local_jobs();
         let ports = Ports {
             store,
             clock: clock.clone(),
-            mailer: Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()),
+            mailer: mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap())),
             files: files.clone(),
+            jobs: Arc::new(jobs),
         };
-        let state = AppState::new(ports, Some(key.clone()), b"test-data-key", &base).unwrap();
+        let sender = sender.map(|s| sesame::domain::Email::parse(s).unwrap());
+        let state = AppState::new(ports, Some(key.clone()), b"test-data-key", &base)
+            .unwrap()
+            .with_sender(sender);
+        worker.spawn(state.sesame.clone());
         let app = router(state.clone(), &Group::ALL).merge(download_router(files, clock.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
@@ -172,6 +191,16 @@ impl TestApp {
             backend,
             _dir: dir,
         }
+    }
+
+    /// The outbox folder: one `.eml` file per message sent (when no mailer was given).
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir().join("outbox")
+    }
+
+    /// The folder of this server's files and outbox.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Everything the store holds, as raw bytes: the SQLite files, or every item of

@@ -1,4 +1,5 @@
-//! Lambda function `sesame-auth`: POST /v1/auth/login, POST /v1/auth/change-password.
+//! Lambda function `sesame-auth`: self-service (`/v1/auth/*`) and the pages
+//! `/reset/{token}` and `/activate`; no bearer token.
 
 use sesame::http::Group;
 

@@ -5,6 +5,14 @@ pub mod disk;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 #[cfg(feature = "edge")]
+pub mod local_jobs;
+#[cfg(feature = "edge")]
 pub mod outbox;
+#[cfg(feature = "aws-files")]
+pub mod s3;
+#[cfg(feature = "aws-mail")]
+pub mod ses;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

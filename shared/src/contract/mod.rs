@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod exports;
 mod filters;
 mod fixtures;
 mod order;
@@ -12,6 +13,7 @@ mod updates;
 
 pub use accounts::*;
 pub use audit::*;
+pub use exports::*;
 pub use filters::*;
 pub use fixtures::*;
 pub use order::*;
@@ -66,6 +68,9 @@ macro_rules! store_contract_tests {
             pages_a_class_roster_with_its_total,
             // Schools, classes, throttles, idempotency.
             creates_a_school_at_version_one,
+            creates_an_export_job_at_version_one,
+            an_export_job_is_invisible_to_other_schools,
+            an_export_job_is_updated_only_at_the_version_read,
             creating_an_existing_school_is_a_conflict,
             a_school_update_needs_the_stored_version,
             classes_are_upserted_by_name_and_listed_per_school,

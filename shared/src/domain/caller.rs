@@ -29,7 +29,7 @@ impl Role {
 }
 
 /// An authenticated caller of the admin API, from verified token claims.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     /// The actor (`sub`): an account id or login of the school, or a service name.
     pub sub: String,

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod caller;
 pub mod error;
+pub mod export_job;
 pub mod ids;
 pub mod school;
 pub mod text;
@@ -15,5 +16,6 @@ pub use account::{
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
 pub use error::{Error, FieldError, Result};
+pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
 pub use school::{Class, Language, School, Settings};

@@ -11,6 +11,7 @@ pub mod extract;
 #[cfg(feature = "lambda")]
 pub mod gateway;
 pub mod idempotency;
+pub mod pages;
 pub mod problem;
 pub mod routes;
 
@@ -50,14 +51,18 @@ pub enum Group {
     Settings,
     Audit,
     Imports,
-    /// `/v1/auth/*`.
+    /// `/v1/exports`, `/v1/exports/{id}`.
+    Exports,
+    /// `/v1/auth/*`, and the pages `/reset/{token}` and `/activate`.
     SelfService,
     /// `/healthz`, `/openapi.json`.
     System,
+    /// `POST /v1/accounts/send-activation`.
+    Mail,
 }
 
 impl Group {
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 11] = [
         Self::List,
         Self::Reset,
         Self::Activate,
@@ -65,9 +70,16 @@ impl Group {
         Self::Settings,
         Self::Audit,
         Self::Imports,
+        Self::Exports,
         Self::SelfService,
         Self::System,
+        Self::Mail,
     ];
+
+    /// Whether this group's endpoints send mail (its function needs a mailer).
+    pub fn sends_mail(self) -> bool {
+        matches!(self, Self::Reset | Self::Mail)
+    }
 
     fn routes(self) -> OpenApiRouter<AppState> {
         match self {
@@ -80,8 +92,10 @@ impl Group {
             Self::Imports => {
                 routes::imports::routes().layer(DefaultBodyLimit::max(routes::imports::MAX_IMPORT_BYTES))
             }
-            Self::SelfService => routes::selfservice::routes(),
+            Self::Exports => routes::exports::routes(),
+            Self::SelfService => routes::selfservice::routes().merge(pages::routes()),
             Self::System => routes::system::routes(),
+            Self::Mail => routes::mail::routes(),
         }
     }
 }
@@ -193,19 +207,28 @@ impl AppState {
             clock,
             mailer,
             files,
+            jobs,
         } = ports;
         let sesame = Sesame {
             store,
             clock,
             mailer,
             files,
+            jobs,
             hasher: crate::credentials::Hasher::new(0)?,
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            sender: None,
         };
         Ok(Self {
             sesame,
             auth: Arc::new(Authenticator::new(token_key)),
         })
+    }
+
+    /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.
+    pub fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
+        self.sesame.sender = sender;
+        self
     }
 }

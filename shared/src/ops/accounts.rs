@@ -15,7 +15,7 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
 
 /// Which accounts a caller asks for (the list's filters, also used by exports).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Selection {
     pub profiles: Vec<Profile>,
     pub classes: Vec<ClassName>,

@@ -16,6 +16,8 @@ pub enum Path {
     Login,
     Change,
     Activate,
+    /// Reset links, keyed by the account the token names.
+    Reset,
 }
 
 impl Path {
@@ -24,9 +26,17 @@ impl Path {
             Self::Login => "login",
             Self::Change => "change",
             Self::Activate => "activate",
+            Self::Reset => "reset",
         };
         format!("{path}:{}", login.trim().to_lowercase())
     }
+}
+
+/// What failures of a typed login are counted on: the login, or, for anything that
+/// cannot be one, a single shared counter (no account is hurt by its lock, and keys
+/// stay short: DynamoDB bounds their size).
+pub(crate) fn login_subject(login: Option<&Login>) -> &str {
+    login.map_or("!not-a-login", Login::as_str)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +69,8 @@ impl Sesame {
         Err(StoreError::Conflict.into())
     }
 
-    async fn clear_failures(&self, key: &str) -> Result<()> {
+    /// Forgets the failures counted on `key` (after a success).
+    pub(crate) async fn clear_failures(&self, key: &str) -> Result<()> {
         if let Some(mut counter) = self.store.get_throttle(key).await?
             && counter.failures > 0
         {
@@ -82,10 +93,13 @@ impl Sesame {
         login: &str,
         password: SecretString,
     ) -> Result<Account> {
-        let key = self.ensure_not_locked(path, login).await?;
-        let account = match Login::parse(login) {
-            Ok(login) => self.store.find_by_login(&login).await?,
-            Err(_) => None,
+        let login = Login::parse(login).ok();
+        let key = self
+            .ensure_not_locked(path, login_subject(login.as_ref()))
+            .await?;
+        let account = match &login {
+            Some(login) => self.store.find_by_login(login).await?,
+            None => None,
         };
         let hash = account.as_ref().and_then(|a| a.credentials.password_hash.clone());
         let matches = self.hasher.verify(password, hash).await?;

@@ -6,14 +6,17 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bulk;
+pub mod export;
 pub mod import;
+pub mod mail;
 pub mod reset;
 pub mod roster;
+pub mod selfservice;
 pub mod settings;
 
 use crate::credentials::Hasher;
 use crate::domain::{AccountId, AuditEvent, Error, Outcome, Result, School, SchoolId};
-use crate::ports::{Clock, FileStore, Mailer, Store};
+use crate::ports::{Clock, FileStore, JobQueue, Mailer, Store};
 use crate::seal::Sealer;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -28,10 +31,13 @@ pub struct Sesame {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
+    pub jobs: Arc<dyn JobQueue>,
     pub hasher: Hasher,
     pub sealer: Sealer,
     /// The public base URL of this deployment (links in mail and files point here).
     pub public_url: String,
+    /// The deployment's sender address, for schools whose settings name none.
+    pub sender: Option<crate::domain::Email>,
 }
 
 /// The adapters a deployment plugs into the ports.
@@ -40,6 +46,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 /// Who acts, for the audit log.

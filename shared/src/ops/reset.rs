@@ -2,6 +2,7 @@
 //! password chosen by an administrator.
 
 use super::bulk::Change;
+use super::mail::MailReport;
 use super::{Actor, PerAccount, Sesame};
 use crate::credentials::passphrase::{birth_date_password, temporary_password};
 use crate::credentials::policy::{self, PolicyContext};
@@ -20,6 +21,18 @@ pub enum ResetMethod {
     Temporary,
     /// Legacy: the birth date `ddmmyyyy`, when the school has turned the mode on.
     BirthDate,
+    /// A single-use link, valid 24 hours, mailed to the account's address; the
+    /// current password keeps working until the link is used.
+    EmailLink,
+}
+
+/// What a reset request produced.
+#[derive(Debug)]
+pub enum Resets {
+    /// Passwords to show once (`temporary`, `birth_date`).
+    Passwords(Vec<PerAccount<Issued>>),
+    /// Links sent by mail (`email_link`).
+    Mailed(MailReport),
 }
 
 /// A password handed out once, in the response, and never again.
@@ -34,6 +47,14 @@ impl std::fmt::Debug for Issued {
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// `email_link` mails a link (see [`Sesame::reset`]): it hands out no password.
+fn not_a_password() -> Error {
+    Error::bad_request(
+        "not_a_password_method",
+        "email_link mails a link and hands out no password",
+    )
 }
 
 /// Whether `caller` may change `account`'s password at all.
@@ -74,6 +95,27 @@ pub(crate) fn policy_context<'a>(school: &'a School, account: &'a Account) -> Po
 }
 
 impl Sesame {
+    /// `POST /v1/accounts/reset-password`: new passwords to show, or reset links sent
+    /// by mail (`copy_to_me` applies to those).
+    pub async fn reset(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        method: ResetMethod,
+        copy_to_me: bool,
+    ) -> Result<Resets> {
+        match method {
+            ResetMethod::EmailLink => Ok(Resets::Mailed(
+                self.send_reset_links(caller, request_id, ids, copy_to_me).await?,
+            )),
+            ResetMethod::Temporary | ResetMethod::BirthDate => Ok(Resets::Passwords(
+                self.reset_passwords(caller, request_id, ids, method).await?,
+            )),
+        }
+    }
+
+    /// New passwords (`temporary` or `birth_date`), handed out once in the answer.
     pub async fn reset_passwords(
         &self,
         caller: &Caller,
@@ -81,6 +123,9 @@ impl Sesame {
         ids: &[AccountId],
         method: ResetMethod,
     ) -> Result<Vec<PerAccount<Issued>>> {
+        if method == ResetMethod::EmailLink {
+            return Err(not_a_password());
+        }
         let school = self.school(&caller.school).await?;
         if method == ResetMethod::BirthDate && !school.settings.birth_date_mode {
             return Err(Error::conflict(
@@ -93,7 +138,7 @@ impl Sesame {
             ResetMethod::Temporary => {
                 Some(now + Duration::days(i64::from(school.settings.temporary_password_days)))
             }
-            ResetMethod::BirthDate => None,
+            ResetMethod::BirthDate | ResetMethod::EmailLink => None,
         };
 
         // Decide who gets a new password before spending time on hashes.
@@ -110,6 +155,7 @@ impl Sesame {
                     ResetMethod::BirthDate => account.birth_date.map(birth_date_password).ok_or_else(|| {
                         Error::conflict("no_birth_date", "this account has no birth date to reset to")
                     }),
+                    ResetMethod::EmailLink => Err(not_a_password()),
                 }
             });
             match secret {

@@ -6,6 +6,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+/// The creation time (unix seconds) a key carries: `…/<unix seconds>-<rest>`.
+pub fn created_at_of(key: &str) -> Option<i64> {
+    key.rsplit('/').next()?.split_once('-')?.0.parse().ok()
+}
+
 #[async_trait]
 pub trait FileStore: Send + Sync {
     /// Stores `bytes` at `key` (encrypted at rest where the store offers it).

@@ -2,11 +2,13 @@
 
 pub mod clock;
 pub mod files;
+pub mod jobs;
 pub mod mailer;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
 pub use files::{FileStore, NoFiles};
+pub use jobs::{JobQueue, StoredJobs};
 pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
     AccountCursor, AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store,

@@ -6,8 +6,8 @@
 //! operations check themselves.
 
 use crate::domain::{
-    Access, Account, AccountId, Activation, AuditEvent, Class, ClassName, LocalAdmin, Login, Profile, School,
-    SchoolId, Sort,
+    Access, Account, AccountId, Activation, AuditEvent, Class, ClassName, ExportJob, LocalAdmin, Login,
+    Profile, School, SchoolId, Sort,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -222,6 +222,12 @@ pub trait Store: Send + Sync {
     /// Stores the response of a claimed key (a key that expired meanwhile: no-op).
     async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()>;
     async fn release_idempotency(&self, key: &str) -> StoreResult<()>;
+
+    // Export jobs.
+    /// Creates the job when `job.version == 0`, otherwise writes it if the stored
+    /// version is `job.version`; the stored version becomes one more.
+    async fn put_export(&self, job: &ExportJob) -> StoreResult<()>;
+    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>>;
 
     // Audit.
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;

@@ -8,6 +8,7 @@ mod download;
 pub use download::download_router;
 
 use crate::ports::FileStore;
+use crate::ports::files::created_at_of;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -69,11 +70,6 @@ impl DiskFiles {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-/// The creation time a key carries: `…/<unix seconds>-<rest>`.
-pub fn created_at_of(key: &str) -> Option<i64> {
-    key.rsplit('/').next()?.split_once('-')?.0.parse().ok()
 }
 
 #[async_trait]

@@ -47,6 +47,11 @@ pub(super) fn class_key(school: &SchoolId, class: &ClassName) -> Item {
     key(school_pk(school), format!("{CLASS_PREFIX}{class}"))
 }
 
+/// An export job, in its school's partition.
+pub(super) fn export_key(school: &SchoolId, id: &str) -> Item {
+    key(school_pk(school), format!("EXPORT#{id}"))
+}
+
 pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {
     key(school_pk(school), format!("{ACCOUNT_PREFIX}{id}"))
 }

@@ -7,6 +7,7 @@ mod audit;
 mod batch;
 mod create;
 mod expiring;
+mod exports;
 mod item;
 mod listing;
 mod schools;

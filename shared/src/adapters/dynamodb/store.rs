@@ -1,7 +1,7 @@
 //! The `Store` port over the DynamoDB functions of this adapter.
 
-use super::{DynamoStore, accounts, audit, create, expiring, listing, schools};
-use crate::domain::{Account, AccountId, AuditEvent, Class, Login, School, SchoolId};
+use super::{DynamoStore, accounts, audit, create, expiring, exports, listing, schools};
+use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
     StoredResponse, Throttle,
@@ -17,6 +17,14 @@ impl Store for DynamoStore {
 
     async fn put_school(&self, school: &School) -> StoreResult<()> {
         schools::put_school(self, school).await
+    }
+
+    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
+        exports::put_export(self, job).await
+    }
+
+    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
+        exports::get_export(self, school, id).await
     }
 
     async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {

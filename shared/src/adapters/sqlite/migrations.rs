@@ -5,7 +5,18 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Append only: a migration, once released, never changes.
-const MIGRATIONS: &[&str] = &[INITIAL];
+const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS];
+
+/// Export jobs: their status and the key of their file (never a secret).
+const EXPORTS: &str = "
+CREATE TABLE exports (
+    school  TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (school, id)
+) WITHOUT ROWID;
+";
 
 /// Instants are integer nanoseconds since the epoch (see `nanos`); `body` columns
 /// hold the whole item as JSON, the other columns what queries need.

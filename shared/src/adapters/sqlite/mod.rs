@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod exports;
 mod listing;
 mod migrations;
 mod other;

@@ -166,7 +166,7 @@ pub(super) fn release_idempotency(connection: &Connection, key: &str) -> StoreRe
         .map_err(StoreError::backend)
 }
 
-fn body(connection: &Connection, sql: &str, key: &str) -> StoreResult<Option<String>> {
+pub(super) fn body(connection: &Connection, sql: &str, key: &str) -> StoreResult<Option<String>> {
     connection
         .prepare_cached(sql)
         .and_then(|mut select| select.query_row([key], |row| row.get(0)).optional())
@@ -174,7 +174,7 @@ fn body(connection: &Connection, sql: &str, key: &str) -> StoreResult<Option<Str
 }
 
 /// A conditional write that changed no row lost its condition.
-fn written(changed: rusqlite::Result<usize>) -> StoreResult<()> {
+pub(super) fn written(changed: rusqlite::Result<usize>) -> StoreResult<()> {
     match changed.map_err(StoreError::backend)? {
         0 => Err(StoreError::Conflict),
         _ => Ok(()),

@@ -1,8 +1,8 @@
 //! The `Store` port over the SQLite functions: each call copies its arguments
 //! and runs on the reader or writer connection off the executor.
 
-use super::{SqliteStore, accounts, audit, listing, other};
-use crate::domain::{Account, AccountId, AuditEvent, Class, Login, School, SchoolId};
+use super::{SqliteStore, accounts, audit, exports, listing, other};
+use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
     StoredResponse, Throttle,
@@ -15,6 +15,16 @@ impl Store for SqliteStore {
     async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>> {
         let id = id.clone();
         self.read(move |c| other::get_school(c, &id)).await
+    }
+
+    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
+        let job = job.clone();
+        self.write(move |c| exports::put_export(c, &job)).await
+    }
+
+    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
+        let (school, id) = (school.clone(), id.to_owned());
+        self.read(move |c| exports::get_export(c, &school, &id)).await
     }
 
     async fn put_school(&self, school: &School) -> StoreResult<()> {

@@ -150,7 +150,7 @@ fn label(raw: &str) -> Option<String> {
 }
 
 impl ListParams {
-    fn into_query(self) -> Result<(Selection, Sort, Option<String>, usize), Error> {
+    pub(crate) fn into_query(self) -> Result<(Selection, Sort, Option<String>, usize), Error> {
         let mut p = Parser(Vec::new());
         let selection = Selection {
             profiles: p.list("profile", self.profile.as_deref(), "a profile", |s| {

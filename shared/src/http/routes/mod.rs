@@ -3,7 +3,9 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod exports;
 pub mod imports;
+pub mod mail;
 pub mod passwords;
 pub mod selfservice;
 pub mod settings;

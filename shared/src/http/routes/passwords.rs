@@ -6,8 +6,9 @@ use crate::http::dto::{AccountView, BulkResults};
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::mail::MailResults;
 use crate::ops::distinct_ids;
-use crate::ops::reset::{Issued, MAX_RESET_IDS, ResetMethod};
+use crate::ops::reset::{Issued, MAX_RESET_IDS, ResetMethod, Resets};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,6 +32,19 @@ pub struct ResetRequest {
     /// At most 100 accounts; for more, use an export.
     pub account_ids: Vec<String>,
     pub method: ResetMethod,
+    /// `email_link` only: also mail you (your own account's address) a copy of each
+    /// link sent. Default false.
+    #[serde(default)]
+    pub copy_to_me: bool,
+}
+
+/// `temporary` and `birth_date` answer the passwords; `email_link` what became of
+/// each mail (`mail`: `sent`, `no_email`, `failed`), and never the link.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ResetResponse {
+    Passwords(BulkResults<ResetIssued>),
+    Mailed(MailResults),
 }
 
 /// What a successful reset hands out, once.
@@ -40,13 +54,14 @@ pub struct ResetIssued {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// New temporary (or birth-date) passwords for several accounts. Each account
-/// succeeds or fails on its own. Honours `Idempotency-Key`: a retry returns the same
-/// passwords, never new ones.
+/// New temporary (or birth-date) passwords for several accounts, or reset links
+/// mailed to them (`email_link`). Each account succeeds or fails on its own. Honours
+/// `Idempotency-Key`: a retry returns the same passwords, never new ones, and mails
+/// nothing again.
 #[utoipa::path(post, path = "/v1/accounts/reset-password", tag = "passwords", security(("bearer" = [])),
     request_body = ResetRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = BulkResults<ResetIssued>), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ResetResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn reset_passwords(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -55,7 +70,7 @@ async fn reset_passwords(
     body: ApiJson<ResetRequest>,
 ) -> ApiResult<Response> {
     let ids = distinct_ids(&body.value.account_ids, MAX_RESET_IDS)?;
-    let method = body.value.method;
+    let (method, copy_to_me) = (body.value.method, body.value.copy_to_me);
     idempotency::once(
         &state,
         &caller,
@@ -63,14 +78,21 @@ async fn reset_passwords(
         "reset-password",
         &body.digest,
         || async {
-            let results = state
+            let body = match state
                 .sesame
-                .reset_passwords(&caller, request_id.as_deref(), &ids, method)
-                .await?;
-            let body = BulkResults::from_results(results, |issued: Issued| ResetIssued {
-                temporary_password: issued.password.expose_secret().to_owned(),
-                expires_at: issued.expires_at,
-            });
+                .reset(&caller, request_id.as_deref(), &ids, method, copy_to_me)
+                .await?
+            {
+                Resets::Passwords(results) => {
+                    ResetResponse::Passwords(BulkResults::from_results(results, |issued: Issued| {
+                        ResetIssued {
+                            temporary_password: issued.password.expose_secret().to_owned(),
+                            expires_at: issued.expires_at,
+                        }
+                    }))
+                }
+                Resets::Mailed(report) => ResetResponse::Mailed(report.into()),
+            };
             Ok((
                 StatusCode::OK,
                 serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,

@@ -1,4 +1,5 @@
-//! Self-service for students and parents: log in, change the password.
+//! Self-service for students and parents: log in, change the password, claim an
+//! account with an activation code, use a reset link.
 
 use crate::http::AppState;
 use crate::http::extract::{ApiJson, RequestId};
@@ -15,6 +16,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(change_password))
+        .routes(routes!(activate))
+        .routes(routes!(reset))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -71,6 +74,76 @@ async fn change_password(
     let outcome = state
         .sesame
         .change_password(request_id.as_deref(), &login, current_password, new_password)
+        .await?;
+    Ok(Json(LoginResponse {
+        account_id: outcome.account_id.into(),
+        must_change_password: outcome.must_change_password,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    pub login: String,
+    /// The 8-character code handed out by the school; case, spaces and dashes do not matter.
+    #[schema(value_type = String, format = Password)]
+    pub activation_code: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Claims a pending account with its login and activation code, and sets the chosen
+/// password. A wrong login or code answers 400 `invalid_activation_code` and counts
+/// towards the lock (429 with `Retry-After` after 10 in 15 minutes); an expired code
+/// 400 `activation_code_expired`.
+#[utoipa::path(post, path = "/v1/auth/activate", tag = "self-service", request_body = ActivateRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn activate(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    body: ApiJson<ActivateRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let ActivateRequest {
+        login,
+        activation_code,
+        new_password,
+    } = body.value;
+    let outcome = state
+        .sesame
+        .activate(request_id.as_deref(), &login, activation_code, new_password)
+        .await?;
+    Ok(Json(LoginResponse {
+        account_id: outcome.account_id.into(),
+        must_change_password: outcome.must_change_password,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetWithLinkRequest {
+    /// The token of the reset link (the last segment of `/reset/{token}`).
+    #[schema(value_type = String, format = Password)]
+    pub token: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Uses a reset link: sets the chosen password and retires the link. An unknown,
+/// used, replaced or revoked link answers 400 `invalid_link` (counted towards the
+/// lock of that account's reset path), an expired one 400 `link_expired`.
+#[utoipa::path(post, path = "/v1/auth/reset", tag = "self-service", request_body = ResetWithLinkRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn reset(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    body: ApiJson<ResetWithLinkRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let ResetWithLinkRequest { token, new_password } = body.value;
+    let outcome = state
+        .sesame
+        .reset_with_token(request_id.as_deref(), token, new_password)
         .await?;
     Ok(Json(LoginResponse {
         account_id: outcome.account_id.into(),

@@ -1,0 +1,61 @@
+//! The edge's job queue: queued exports go through a channel to a background task,
+//! which builds them one at a time and sweeps old credential files every ten
+//! minutes.
+
+use crate::domain::SchoolId;
+use crate::ops::Sesame;
+use crate::ports::JobQueue;
+use async_trait::async_trait;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+pub struct LocalJobs {
+    sender: mpsc::UnboundedSender<(SchoolId, String)>,
+}
+
+/// The receiving end, to be started once the services exist.
+pub struct LocalWorker {
+    receiver: mpsc::UnboundedReceiver<(SchoolId, String)>,
+}
+
+pub fn local_jobs() -> (LocalJobs, LocalWorker) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    (LocalJobs { sender }, LocalWorker { receiver })
+}
+
+#[async_trait]
+impl JobQueue for LocalJobs {
+    async fn enqueue(&self, school: &SchoolId, id: &str) -> anyhow::Result<()> {
+        self.sender
+            .send((school.clone(), id.to_owned()))
+            .map_err(|_| anyhow::anyhow!("the export worker has stopped"))
+    }
+}
+
+impl LocalWorker {
+    /// Runs the worker until every sender is gone.
+    pub fn spawn(mut self, sesame: Sesame) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tokio::select! {
+                    job = self.receiver.recv() => match job {
+                        Some((school, id)) => {
+                            if let Err(e) = sesame.run_export(&school, &id).await {
+                                tracing::error!(export = id, error = %e, "export could not run");
+                            }
+                        }
+                        None => break,
+                    },
+                    _ = sweep.tick() => match sesame.sweep_exports().await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "swept old credential files"),
+                        Err(e) => tracing::error!(error = %e, "sweeping credential files failed"),
+                    },
+                }
+            }
+        })
+    }
+}

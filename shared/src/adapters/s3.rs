@@ -1,0 +1,121 @@
+//! The cloud's file store: S3, every object encrypted at rest (SSE-S3), downloaded
+//! through presigned GET links; the sweep lists `exports/` and deletes what the
+//! keys say is older than the cutoff (a lifecycle rule is only a backstop).
+
+use crate::ports::FileStore;
+use crate::ports::files::created_at_of;
+use anyhow::Context;
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
+use chrono::{DateTime, Utc};
+
+pub struct S3Files {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Files {
+    pub fn new(config: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+        // Path-style addressing works with every endpoint, emulators included.
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build();
+        Self {
+            client: Client::from_conf(s3),
+            bucket: bucket.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl FileStore for S3Files {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(bytes.into())
+            .content_type(content_type)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .send()
+            .await
+            .context("S3 PutObject")?;
+        Ok(())
+    }
+
+    async fn link(
+        &self,
+        key: &str,
+        filename: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let valid_for = (expires_at - now)
+            .to_std()
+            .context("the link would already be expired")?;
+        let disposition = format!(
+            "attachment; filename=\"{}\"",
+            filename.replace(['"', '\\', '\r', '\n'], "_")
+        );
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(disposition)
+            .presigned(PresigningConfig::expires_in(valid_for)?)
+            .await
+            .context("presigning S3 GetObject")?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .context("S3 DeleteObject")?;
+        Ok(())
+    }
+
+    async fn sweep(&self, cutoff: DateTime<Utc>) -> anyhow::Result<usize> {
+        let cutoff = cutoff.timestamp();
+        let mut old = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix("exports/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.context("S3 ListObjectsV2")?;
+            for object in page.contents() {
+                if let Some(key) = object.key()
+                    && created_at_of(key).is_some_and(|created| created < cutoff)
+                {
+                    old.push(ObjectIdentifier::builder().key(key).build()?);
+                }
+            }
+        }
+        let removed = old.len();
+        for chunk in old.chunks(1000) {
+            let delete = Delete::builder()
+                .set_objects(Some(chunk.to_vec()))
+                .quiet(true)
+                .build()?;
+            self.client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .context("S3 DeleteObjects")?;
+        }
+        Ok(removed)
+    }
+}

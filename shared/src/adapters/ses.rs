@@ -1,0 +1,76 @@
+//! The cloud's mailer: Amazon SES v2 `SendEmail` with simple content (a plain-text
+//! and an HTML part, UTF-8). Throttling becomes `MailError::Throttled` (the caller
+//! retries with backoff), a refusal of the message `Rejected`, anything else
+//! `Backend`. What SES says goes to the log, never to the client.
+
+use crate::ports::{MailError, Mailer, Message};
+use async_trait::async_trait;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as Simple};
+
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+}
+
+impl SesMailer {
+    /// A mailer on the standard AWS configuration (`AWS_ENDPOINT_URL` included).
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: aws_sdk_sesv2::Client::new(config),
+        }
+    }
+}
+
+fn utf8(data: &str) -> Result<Content, MailError> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| MailError::Backend(e.into()))
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, message: &Message) -> Result<(), MailError> {
+        let mut body = Body::builder().text(utf8(&message.text)?);
+        if let Some(html) = &message.html {
+            body = body.html(utf8(html)?);
+        }
+        let simple = Simple::builder()
+            .subject(utf8(&message.subject)?)
+            .body(body.build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(message.from.as_str())
+            .destination(Destination::builder().to_addresses(message.to.as_str()).build())
+            .content(EmailContent::builder().simple(simple).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+type SendError = SdkError<SendEmailError, aws_sdk_sesv2::config::http::HttpResponse>;
+
+fn classify(error: SendError) -> MailError {
+    use SendEmailError as E;
+    match error.as_service_error() {
+        Some(E::TooManyRequestsException(_) | E::LimitExceededException(_)) => MailError::Throttled,
+        Some(e) if matches!(e.code(), Some("Throttling" | "ThrottlingException")) => MailError::Throttled,
+        Some(
+            e @ (E::MessageRejected(_)
+            | E::MailFromDomainNotVerifiedException(_)
+            | E::NotFoundException(_)
+            | E::BadRequestException(_)),
+        ) => MailError::Rejected(format!(
+            "{}: {}",
+            e.code().unwrap_or("rejected"),
+            e.message().unwrap_or_default()
+        )),
+        // A suspended or paused account, an unknown answer, the network: not this message's fault.
+        _ => MailError::Backend(error.into()),
+    }
+}

@@ -1,0 +1,53 @@
+//! Export jobs: one row per job, its state as JSON, guarded by a version.
+
+use super::other::written;
+use super::{from_json, to_json, version};
+use crate::domain::{ExportJob, SchoolId};
+use crate::ports::{StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(super) fn get_export(
+    connection: &Connection,
+    school: &SchoolId,
+    id: &str,
+) -> StoreResult<Option<ExportJob>> {
+    let body: Option<String> = connection
+        .prepare_cached("SELECT body FROM exports WHERE school = ?1 AND id = ?2")
+        .and_then(|mut select| {
+            select
+                .query_row(params![school.as_str(), id], |row| row.get(0))
+                .optional()
+        })
+        .map_err(StoreError::backend)?;
+    body.as_deref().map(from_json).transpose()
+}
+
+/// Inserts when `job.version` is 0, else replaces the row at that version.
+pub(super) fn put_export(connection: &Connection, job: &ExportJob) -> StoreResult<()> {
+    let stored = ExportJob {
+        version: job.version.saturating_add(1),
+        ..job.clone()
+    };
+    let (school, id, new_version, body) = (
+        stored.school.as_str(),
+        stored.id.as_str(),
+        version(stored.version)?,
+        to_json(&stored)?,
+    );
+    let changed = if job.version == 0 {
+        connection
+            .prepare_cached(
+                "INSERT INTO exports (school, id, version, body) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (school, id) DO NOTHING",
+            )
+            .and_then(|mut insert| insert.execute(params![school, id, new_version, body]))
+    } else {
+        let read_version = version(job.version)?;
+        connection
+            .prepare_cached(
+                "UPDATE exports SET version = ?3, body = ?4 WHERE school = ?1 AND id = ?2 AND version = ?5",
+            )
+            .and_then(|mut update| update.execute(params![school, id, new_version, body, read_version]))
+    };
+    written(changed)
+}

@@ -1,0 +1,243 @@
+//! Credential files: what an export contains, in which format, and the pure
+//! functions that render it (CSV, XLSX, PDF cards) — no I/O, bytes out.
+
+mod columns;
+mod csv;
+mod labels;
+mod pdf;
+mod xlsx;
+
+use crate::domain::{Language, Profile};
+use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What an export holds (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Content {
+    /// New temporary passwords (seed 000 columns).
+    Credentials,
+    /// Pending accounts: login and a new activation code; activated: how to reset.
+    Activation,
+    /// Class, names, login, birth date; no secret (seed 001).
+    Identifiers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Pdf,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Pdf => "pdf",
+        }
+    }
+}
+
+/// Cards per A4 page of a PDF (1, 2 or 8 in JSON; fields of this type are
+/// documented as `u8` in the OpenAPI description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum PerPage {
+    #[default]
+    One,
+    Two,
+    Eight,
+}
+
+impl TryFrom<u8> for PerPage {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, String> {
+        match n {
+            1 => Ok(Self::One),
+            2 => Ok(Self::Two),
+            8 => Ok(Self::Eight),
+            _ => Err(format!("per_page must be 1, 2 or 8, not {n}")),
+        }
+    }
+}
+
+impl From<PerPage> for u8 {
+    fn from(per_page: PerPage) -> u8 {
+        match per_page {
+            PerPage::One => 1,
+            PerPage::Two => 2,
+            PerPage::Eight => 8,
+        }
+    }
+}
+
+impl PerPage {
+    pub fn cards(self) -> usize {
+        usize::from(u8::from(self))
+    }
+}
+
+impl utoipa::PartialSchema for PerPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .enum_values(Some([1, 2, 8]))
+            .description(Some("Cards per A4 page of a PDF."))
+            .into()
+    }
+}
+
+impl ToSchema for PerPage {}
+
+/// One line (CSV, XLSX) or card (PDF) of a file. Secrets are plain here: they
+/// exist only while the file is built.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub class: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub login: String,
+    pub birth_date: Option<NaiveDate>,
+    pub profile: Profile,
+    pub secret: Option<Secret>,
+}
+
+/// What a row hands out. Which kinds a content accepts: credentials take
+/// temporary passwords, activation takes codes, identifiers take none; any
+/// content accepts `HowToReset` and no secret. A secret of the wrong kind is an
+/// error rather than a silently dropped (and so lost) secret.
+#[derive(Debug, Clone)]
+pub enum Secret {
+    TemporaryPassword {
+        password: SecretString,
+        expires_at: DateTime<Utc>,
+    },
+    ActivationCode {
+        code: SecretString,
+        expires_at: DateTime<Utc>,
+    },
+    /// Activated account: explain how to reset instead of a secret.
+    HowToReset,
+}
+
+/// Everything a file is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub school_name: &'a str,
+    /// Printed on every line and card, and encoded in the cards' QR code.
+    pub login_url: &'a str,
+    pub language: Language,
+    pub content: Content,
+    /// PDF only.
+    pub per_page: PerPage,
+    pub rows: &'a [Row],
+}
+
+/// The file's bytes. Memory and time are linear in the number of rows.
+pub fn render(format: Format, doc: &Document) -> anyhow::Result<Vec<u8>> {
+    for row in doc.rows {
+        check_secret(doc.content, row)?;
+    }
+    match format {
+        Format::Csv => csv::render(doc),
+        Format::Xlsx => xlsx::render(doc),
+        Format::Pdf => pdf::render(doc),
+    }
+}
+
+/// The name offered to the browser: `identifiants-2026-11-21.csv`.
+pub fn file_name(content: Content, language: Language, format: Format, created: DateTime<Utc>) -> String {
+    let stem = labels::Labels::of(language).file_stem(content);
+    format!("{stem}-{}.{}", created.format("%Y-%m-%d"), format.extension())
+}
+
+pub fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Format::Pdf => "application/pdf",
+    }
+}
+
+fn check_secret(content: Content, row: &Row) -> anyhow::Result<()> {
+    let fits = match (&row.secret, content) {
+        (None | Some(Secret::HowToReset), _) => true,
+        (Some(Secret::TemporaryPassword { .. }), Content::Credentials) => true,
+        (Some(Secret::ActivationCode { .. }), Content::Activation) => true,
+        (Some(_), _) => false,
+    };
+    anyhow::ensure!(
+        fits,
+        "the row of {} holds a secret that a {content:?} file has no place for",
+        row.login
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_page_is_a_number_in_json() {
+        assert_eq!(serde_json::to_string(&PerPage::Eight).unwrap(), "8");
+        assert_eq!(serde_json::from_str::<PerPage>("2").unwrap(), PerPage::Two);
+        assert!(serde_json::from_str::<PerPage>("3").is_err());
+        assert!(serde_json::from_str::<PerPage>("\"1\"").is_err());
+    }
+
+    #[test]
+    fn per_page_schema_lists_the_three_numbers() {
+        let schema = serde_json::to_value(<PerPage as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["type"], "integer");
+        assert_eq!(schema["enum"], serde_json::json!([1, 2, 8]));
+    }
+
+    #[test]
+    fn file_names_are_in_the_documents_language() {
+        let created = "2026-11-21T15:30:00Z".parse().unwrap();
+        assert_eq!(
+            file_name(Content::Credentials, Language::Fr, Format::Csv, created),
+            "identifiants-2026-11-21.csv"
+        );
+        assert_eq!(
+            file_name(Content::Credentials, Language::En, Format::Pdf, created),
+            "credentials-2026-11-21.pdf"
+        );
+        assert_eq!(
+            file_name(Content::Identifiers, Language::Fr, Format::Xlsx, created),
+            "liste-des-identifiants-2026-11-21.xlsx"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_kind_is_refused_rather_than_dropped() {
+        let row = Row {
+            class: "3e1".into(),
+            first_name: "Zoé".into(),
+            last_name: "Lefèvre".into(),
+            login: "zoe.lefevre".into(),
+            birth_date: None,
+            profile: Profile::Student,
+            secret: Some(Secret::ActivationCode {
+                code: "ABCD2345".into(),
+                expires_at: Utc::now(),
+            }),
+        };
+        let doc = Document {
+            school_name: "Collège",
+            login_url: "https://ent.example",
+            language: Language::Fr,
+            content: Content::Credentials,
+            per_page: PerPage::One,
+            rows: std::slice::from_ref(&row),
+        };
+        let error = render(Format::Csv, &doc).unwrap_err();
+        assert!(error.to_string().contains("zoe.lefevre"), "{error}");
+    }
+}

@@ -1,0 +1,384 @@
+//! The self-service pages (SPEC §4): `/reset/{token}` and `/activate`, plain HTML
+//! forms that work without JavaScript, on a phone, in French and English. They call
+//! the same operations as `/v1/auth/reset` and `/v1/auth/activate`.
+//!
+//! Every response carries `Referrer-Policy: no-referrer`, `Cache-Control: no-store`,
+//! a strict Content-Security-Policy and `nosniff`. The token is in the path, which
+//! the request span never logs (it logs the route template only).
+
+mod html;
+mod text;
+
+use crate::domain::{Error, Language, Login, SchoolId};
+use crate::http::AppState;
+use crate::http::extract::RequestId;
+use crate::http::problem::status_of;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use html::Problem;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reset_page, reset_submit))
+        .routes(routes!(activate_page, activate_submit))
+        // A layer, so that even an extractor's rejection carries the headers.
+        .layer(middleware::map_response(security_headers))
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn page(status: StatusCode, lang: Language, html: String) -> Response {
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(text::code(lang)),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
+/// The value of `name` in the query string, if any.
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query()?).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The page's language: the form's hidden field, `?lang=`, `Accept-Language`, French.
+fn language(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
+    let query = query_param(uri, "lang");
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    text::negotiate(&[form, query.as_deref()], accept)
+}
+
+/// A form-encoded body, or the status that says why there is none.
+fn read_form<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, StatusCode> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let bytes = body.map_err(|rejection| rejection.status())?;
+    serde_urlencoded::from_bytes(&bytes).map_err(|_| StatusCode::BAD_REQUEST)
+}
+
+/// A field as submitted; an empty one counts as missing.
+fn filled(field: Option<SecretString>) -> Option<SecretString> {
+    field.filter(|s| !s.expose_secret().is_empty())
+}
+
+/// How a failure is shown: the form again with what to fix, or a page that ends
+/// the flow (the link or code cannot work, the account is locked or disabled).
+fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> String) -> Response {
+    let t = text::texts(lang);
+    let status = status_of(&error);
+    let ending = |title: &str, paragraph: String| {
+        page(status, lang, html::outcome(lang, title, &paragraph, false, None))
+    };
+    match error {
+        Error::PasswordPolicy(broken) => {
+            let problem = Problem {
+                sentence: t.policy_intro.to_owned(),
+                items: broken.iter().map(|e| t.rule(e)).collect(),
+            };
+            page(status, lang, form(&problem))
+        }
+        Error::BadRequest {
+            code: "invalid_activation_code",
+            ..
+        } => page(status, lang, form(&Problem::sentence(t.wrong_code))),
+        Error::BadRequest {
+            code: "invalid_link", ..
+        } => ending(t.link_failed_title, html::escape(t.invalid_link)),
+        Error::BadRequest {
+            code: "link_expired", ..
+        } => ending(t.link_failed_title, html::escape(t.link_expired)),
+        Error::BadRequest {
+            code: "activation_code_expired",
+            ..
+        } => ending(t.refused_title, html::escape(t.code_expired)),
+        Error::Locked { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60).max(1);
+            let paragraph = html::escape(&t.locked.replace("{n}", &minutes.to_string()));
+            let mut response = ending(t.locked_title, paragraph);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
+        Error::AccessDisabled => ending(t.refused_title, html::escape(t.disabled)),
+        Error::Federated { directory } => ending(
+            t.refused_title,
+            html::escape(t.federated).replace("{directory}", &html::escape(&directory)),
+        ),
+        other => {
+            if let Error::Internal(source) = &other {
+                tracing::error!(error = format!("{source:#}"), "internal error");
+            }
+            ending(t.broken_title, html::escape(t.broken))
+        }
+    }
+}
+
+/// The success page, with a button to the school's login page when it has one.
+async fn success(
+    state: &AppState,
+    lang: Language,
+    title: &str,
+    login: &str,
+    school: Option<&SchoolId>,
+) -> Response {
+    let t = text::texts(lang);
+    let school = match school {
+        Some(id) => state.sesame.school(id).await.ok(),
+        None => None,
+    };
+    let login_url = school
+        .map(|s| s.settings.login_url)
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    let paragraph = t.done.replace("{login}", &html::escape(login));
+    let link = login_url.as_deref().map(|url| (url, t.go_to_login));
+    page(
+        StatusCode::OK,
+        lang,
+        html::outcome(lang, title, &paragraph, true, link),
+    )
+}
+
+/// What the reset form posts.
+// Missing fields are `None` (no `serde(default)`: utoipa would serialize the default).
+#[derive(Deserialize, ToSchema)]
+pub struct ResetForm {
+    /// `fr` or `en`.
+    pub lang: Option<String>,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Option<SecretString>,
+    #[schema(value_type = String, format = Password)]
+    pub confirmation: Option<SecretString>,
+}
+
+/// The page of a reset link: a form to choose a new password, or why the link does
+/// not work (unknown, used, replaced, revoked or expired; it counts as a failed
+/// attempt, like a wrong token posted).
+#[utoipa::path(get, path = "/reset/{token}", tag = "pages",
+    params(("token" = String, Path, description = "The token of the reset link"),
+        ("lang" = Option<String>, Query, description = "`fr` or `en`; else `Accept-Language`, else French")),
+    responses((status = 200, description = "The form", content_type = "text/html", body = String),
+        (status = 400, description = "The link does not work", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
+async fn reset_page(
+    State(state): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&uri, &headers, None);
+    // An undecodable token is an invalid one.
+    let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
+    match state.sesame.check_reset_link(&token).await {
+        Ok(link) => page(
+            StatusCode::OK,
+            lang,
+            html::reset_form(lang, link.login.as_str(), link.min_length, None),
+        ),
+        Err(e) => failure(lang, e, &|_| String::new()),
+    }
+}
+
+/// Uses a reset link from its form: password and confirmation, form-encoded.
+#[utoipa::path(post, path = "/reset/{token}", tag = "pages",
+    params(("token" = String, Path, description = "The token of the reset link")),
+    request_body(content = ResetForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Saved", content_type = "text/html", body = String),
+        (status = 400, description = "The link does not work", content_type = "text/html", body = String),
+        (status = 422, description = "The form again, with what to fix", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
+async fn reset_submit(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    token: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = read_form::<ResetForm>(&headers, body);
+    let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
+    let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
+    let link = match state.sesame.check_reset_link(&token).await {
+        Ok(link) => link,
+        Err(e) => return failure(lang, e, &|_| String::new()),
+    };
+    let form_again =
+        |problem: &Problem| html::reset_form(lang, link.login.as_str(), link.min_length, Some(problem));
+    let t = text::texts(lang);
+    let form = match form {
+        Ok(form) => form,
+        Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
+    };
+    let (Some(password), Some(confirmation)) = (filled(form.new_password), filled(form.confirmation)) else {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            form_again(&Problem::sentence(t.missing)),
+        );
+    };
+    if password.expose_secret() != confirmation.expose_secret() {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            form_again(&Problem::sentence(t.mismatch)),
+        );
+    }
+    match state
+        .sesame
+        .reset_with_token(request_id.as_deref(), token, password)
+        .await
+    {
+        Ok(_) => {
+            success(
+                &state,
+                lang,
+                t.reset_done_title,
+                link.login.as_str(),
+                Some(&link.school),
+            )
+            .await
+        }
+        Err(e) => failure(lang, e, &form_again),
+    }
+}
+
+/// What the activation form posts.
+#[derive(Deserialize, ToSchema)]
+pub struct ActivateForm {
+    /// `fr` or `en`.
+    pub lang: Option<String>,
+    pub login: Option<String>,
+    #[schema(value_type = String, format = Password)]
+    pub activation_code: Option<SecretString>,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Option<SecretString>,
+    #[schema(value_type = String, format = Password)]
+    pub confirmation: Option<SecretString>,
+}
+
+/// The page where a student or parent claims their account with the activation
+/// code from the school. `?login=` fills in the login.
+#[utoipa::path(get, path = "/activate", tag = "pages",
+    params(("lang" = Option<String>, Query, description = "`fr` or `en`; else `Accept-Language`, else French"),
+        ("login" = Option<String>, Query, description = "Fills in the login")),
+    responses((status = 200, description = "The form", content_type = "text/html", body = String)))]
+async fn activate_page(uri: Uri, headers: HeaderMap) -> Response {
+    let lang = language(&uri, &headers, None);
+    let login = query_param(&uri, "login").unwrap_or_default();
+    page(StatusCode::OK, lang, html::activate_form(lang, &login, None))
+}
+
+/// Claims an account from the activation form: login, code, password and
+/// confirmation, form-encoded.
+#[utoipa::path(post, path = "/activate", tag = "pages",
+    request_body(content = ActivateForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Activated", content_type = "text/html", body = String),
+        (status = 400, description = "The form again (wrong code), or the code has expired", content_type = "text/html", body = String),
+        (status = 403, description = "Access disabled", content_type = "text/html", body = String),
+        (status = 422, description = "The form again, with what to fix", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
+async fn activate_submit(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = read_form::<ActivateForm>(&headers, body);
+    let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
+    let t = text::texts(lang);
+    let login = form
+        .as_ref()
+        .ok()
+        .and_then(|f| f.login.clone())
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let form_again = |problem: &Problem| html::activate_form(lang, &login, Some(problem));
+    let form = match form {
+        Ok(form) => form,
+        Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
+    };
+    let filled_all = (
+        (!login.is_empty()).then_some(()),
+        filled(form.activation_code),
+        filled(form.new_password),
+        filled(form.confirmation),
+    );
+    let (Some(()), Some(code), Some(password), Some(confirmation)) = filled_all else {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            form_again(&Problem::sentence(t.missing)),
+        );
+    };
+    if password.expose_secret() != confirmation.expose_secret() {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            form_again(&Problem::sentence(t.mismatch)),
+        );
+    }
+    match state
+        .sesame
+        .activate(request_id.as_deref(), &login, code, password)
+        .await
+    {
+        Ok(_) => {
+            let account = match Login::parse(&login) {
+                Ok(parsed) => state.sesame.store.find_by_login(&parsed).await.ok().flatten(),
+                Err(_) => None,
+            };
+            let (login, school) = match account {
+                Some(account) => (account.login.to_string(), Some(account.school)),
+                None => (login, None),
+            };
+            success(&state, lang, t.activate_done_title, &login, school.as_ref()).await
+        }
+        Err(e) => failure(lang, e, &form_again),
+    }
+}

@@ -1,0 +1,153 @@
+//! Mail to account holders: activation mail and login information; and the answer
+//! shape of every mailing (also that of `email_link` resets).
+
+use crate::domain::Error;
+use crate::http::AppState;
+use crate::http::dto::{ItemError, ItemStatus, item_error};
+use crate::http::extract::{ApiJson, Authenticated, RequestId};
+use crate::http::idempotency;
+use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::access::MAX_BULK_IDS;
+use crate::ops::distinct_ids;
+use crate::ops::mail::{MailOutcome, MailReport};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(send_activation))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendActivationRequest {
+    /// At most 500 accounts.
+    pub account_ids: Vec<String>,
+    /// Also mail you (your own account's address) a copy of each mail, link or code
+    /// included, to help the person if needed. Default false.
+    #[serde(default)]
+    pub copy_to_me: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    Sent,
+    /// No address: nothing was sent, nor handed out.
+    NoEmail,
+    Failed,
+}
+
+impl From<MailOutcome> for MailStatus {
+    fn from(outcome: MailOutcome) -> Self {
+        match outcome {
+            MailOutcome::Sent => Self::Sent,
+            MailOutcome::NoEmail => Self::NoEmail,
+            MailOutcome::Failed(_) => Self::Failed,
+        }
+    }
+}
+
+/// One account's mail. `status` is `ok` only when the mail was sent; `mail` is
+/// there whenever the account could be mailed at all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailItem {
+    pub account_id: String,
+    pub status: ItemStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ItemError>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailResults {
+    pub results: Vec<MailItem>,
+    /// With `copy_to_me`: `sent` (every mail that went out was copied to you),
+    /// `no_email` (your own account has no address, so no copy went) or `failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<MailStatus>,
+}
+
+impl From<MailReport> for MailResults {
+    fn from(report: MailReport) -> Self {
+        let results = report
+            .results
+            .into_iter()
+            .map(|r| {
+                let account_id = r.account_id.into();
+                let (status, error) = match &r.result {
+                    Ok(MailOutcome::Sent) => (ItemStatus::Ok, None),
+                    Ok(MailOutcome::NoEmail) => (
+                        ItemStatus::Error,
+                        Some(ItemError {
+                            code: "no_email".into(),
+                            detail: "this account has no e-mail address".into(),
+                        }),
+                    ),
+                    Ok(MailOutcome::Failed(failure)) => (
+                        ItemStatus::Error,
+                        Some(ItemError {
+                            code: "mail_failed".into(),
+                            detail: failure.detail().into(),
+                        }),
+                    ),
+                    Err(e) => (ItemStatus::Error, Some(item_error(e))),
+                };
+                MailItem {
+                    account_id,
+                    status,
+                    mail: r.result.ok().map(MailStatus::from),
+                    error,
+                }
+            })
+            .collect();
+        Self {
+            results,
+            copy: report.copy.map(MailStatus::from),
+        }
+    }
+}
+
+/// Mails accounts what they need to log in: pending accounts an activation mail
+/// (a new activation code, replacing the older one, and the page to type it on),
+/// activated accounts their login and a new reset link (valid 24 hours). Each
+/// account succeeds or fails on its own: `mail` is `sent`, `no_email` or `failed`.
+/// Honours `Idempotency-Key`: a retry answers the same and sends nothing again.
+#[utoipa::path(post, path = "/v1/accounts/send-activation", tag = "mail", security(("bearer" = [])),
+    request_body = SendActivationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
+    responses((status = 200, body = MailResults), (status = 422, body = Problem)))]
+async fn send_activation(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    headers: HeaderMap,
+    body: ApiJson<SendActivationRequest>,
+) -> ApiResult<Response> {
+    let ids = distinct_ids(&body.value.account_ids, MAX_BULK_IDS)?;
+    let copy_to_me = body.value.copy_to_me;
+    idempotency::once(
+        &state,
+        &caller,
+        &headers,
+        "send-activation",
+        &body.digest,
+        || async {
+            let report = state
+                .sesame
+                .send_activation(&caller, request_id.as_deref(), &ids, copy_to_me)
+                .await?;
+            let body = MailResults::from(report);
+            Ok((
+                StatusCode::OK,
+                serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,
+            ))
+        },
+    )
+    .await
+}

@@ -1,0 +1,427 @@
+//! Mail to account holders: activation mail (a pending account gets a new activation
+//! code and the page to type it on), login information (an activated account gets its
+//! login and a new reset link), and reset links (`email_link` resets). On request,
+//! the acting staff member gets a copy of each mail sent.
+//!
+//! Per account, the answer is `Sent`, `NoEmail` (nothing is handed out then) or
+//! `Failed`; refusals (not found, forbidden, federated…) are errors of that account
+//! only. Messages go out a few at a time; a throttling service is retried with
+//! backoff. Each kind of mail sent is an audit event naming the accounts, never the
+//! secret.
+
+use super::selfservice::Handout;
+use super::{Actor, PerAccount, Sesame};
+use crate::domain::{
+    Access, Account, AccountId, Activation, Caller, Email, Error, Login, Outcome, Result, School, Source,
+};
+use crate::mail::{Backoff, Failure, Kind, Letter, deliver};
+use crate::ports::{Mailer, Message};
+use futures::StreamExt;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+/// Messages in flight at once.
+const CONCURRENCY: usize = 8;
+
+/// What became of one account's mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailOutcome {
+    Sent,
+    /// The account has no address: nothing was sent, nor handed out.
+    NoEmail,
+    Failed(Failure),
+}
+
+/// The answer of a mailing: per account, and for the copy to the caller.
+#[derive(Debug)]
+pub struct MailReport {
+    pub results: Vec<PerAccount<MailOutcome>>,
+    /// When a copy was asked for: `Sent` once every mail that went out was copied,
+    /// `NoEmail` when the caller's own account has no address (then none was).
+    pub copy: Option<MailOutcome>,
+}
+
+/// Which mail an account gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Template {
+    Activation,
+    LoginInfo,
+    ResetLink,
+}
+
+impl Template {
+    const ALL: [Template; 3] = [Self::Activation, Self::LoginInfo, Self::ResetLink];
+
+    fn action(self) -> &'static str {
+        match self {
+            Self::Activation => "mail.activation",
+            Self::LoginInfo => "mail.login_info",
+            Self::ResetLink => "mail.reset_link",
+        }
+    }
+}
+
+/// Why the mail is sent, which decides the permission and the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// `send-activation`: activation or login information.
+    Distribute,
+    /// `reset-password` with `email_link`.
+    Reset,
+}
+
+fn ensure_local(account: &Account) -> Result<()> {
+    match &account.source {
+        Source::Federated(directory) => Err(Error::Federated {
+            directory: directory.clone(),
+        }),
+        Source::Local => Ok(()),
+    }
+}
+
+/// The template `account` gets, or why it gets none.
+fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template> {
+    match purpose {
+        Purpose::Distribute => {
+            caller.may_distribute(account)?;
+            ensure_local(account)?;
+            if account.access == Access::Disabled {
+                return Err(Error::conflict(
+                    "access_disabled",
+                    "this account's access is disabled: enable it before sending it mail",
+                ));
+            }
+            Ok(match account.activation {
+                Activation::Pending => Template::Activation,
+                Activation::Activated => Template::LoginInfo,
+            })
+        }
+        Purpose::Reset => {
+            caller.may_reset(account)?;
+            ensure_local(account)?;
+            Ok(Template::ResetLink)
+        }
+    }
+}
+
+/// One account's mail, ready to go.
+struct Job {
+    account_id: AccountId,
+    template: Template,
+    message: Message,
+    copy: Option<Message>,
+}
+
+/// What became of a job: its mail, and its copy if one was due.
+type Delivered = (Result<(), Failure>, Option<Result<(), Failure>>);
+
+/// Sends a job's mail, then its copy if the mail went.
+async fn send_job(mailer: &dyn Mailer, job: &Job) -> Delivered {
+    let sent = deliver(mailer, &job.message, Backoff::default()).await;
+    let copied = match (&sent, &job.copy) {
+        (Ok(()), Some(copy)) => Some(deliver(mailer, copy, Backoff::default()).await),
+        _ => None,
+    };
+    (sent, copied)
+}
+
+impl Sesame {
+    /// `POST /v1/accounts/send-activation`: pending accounts get an activation mail
+    /// with a new code (replacing the older one), activated accounts their login and a
+    /// new reset link. Needs `may_distribute`; federated and disabled accounts are
+    /// refused.
+    pub async fn send_activation(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        copy_to_me: bool,
+    ) -> Result<MailReport> {
+        self.mail(caller, request_id, ids, copy_to_me, Purpose::Distribute)
+            .await
+    }
+
+    /// The `email_link` reset: a new reset link by mail (replacing the older one).
+    /// Needs `may_reset`, like the other reset methods; the current password keeps
+    /// working until the link is used.
+    pub async fn send_reset_links(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        copy_to_me: bool,
+    ) -> Result<MailReport> {
+        self.mail(caller, request_id, ids, copy_to_me, Purpose::Reset)
+            .await
+    }
+
+    async fn mail(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        copy_to_me: bool,
+        purpose: Purpose,
+    ) -> Result<MailReport> {
+        let school = self.school(&caller.school).await?;
+        let mut found: HashMap<AccountId, Account> = self
+            .store
+            .get_accounts(&caller.school, ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        let mut results: HashMap<AccountId, Result<MailOutcome>> = HashMap::new();
+        let mut wanted: Vec<(Template, Account)> = Vec::new();
+        for id in ids {
+            let planned = found
+                .remove(id)
+                .ok_or(Error::NotFound)
+                .and_then(|account| Ok((plan(caller, &account, purpose)?, account)));
+            match planned {
+                Err(e) => {
+                    results.insert(id.clone(), Err(e));
+                }
+                Ok((_, account)) if account.email.is_none() => {
+                    results.insert(id.clone(), Ok(MailOutcome::NoEmail));
+                }
+                Ok(planned) => wanted.push(planned),
+            }
+        }
+
+        let copy_to = match copy_to_me {
+            true => Some(self.own_address(caller).await?),
+            false => None,
+        };
+        let sender = school.settings.sender.clone().or_else(|| self.sender.clone());
+        let jobs = match sender {
+            Some(from) => {
+                self.prepare(&school, &from, wanted, copy_to.clone().flatten(), &mut results)
+                    .await?
+            }
+            None => {
+                tracing::warn!("no sender address: neither the school's settings nor SESAME_SENDER name one");
+                for (_, account) in wanted {
+                    results.insert(account.id, Ok(MailOutcome::Failed(Failure::NoSender)));
+                }
+                Vec::new()
+            }
+        };
+
+        // Futures made first, then polled a few at a time (a closure in the stream
+        // would make the handler's future lose `Send` to a lifetime inference limit).
+        let sends: Vec<_> = jobs.iter().map(|job| send_job(&*self.mailer, job)).collect();
+        let delivered: Vec<Delivered> = futures::stream::iter(sends).buffered(CONCURRENCY).collect().await;
+
+        let mut copy = copy_to.map(|address| match address {
+            Some(_) => MailOutcome::Sent,
+            None => MailOutcome::NoEmail,
+        });
+        for (_, copied) in &delivered {
+            if let Some(Err(failure)) = copied {
+                copy = Some(MailOutcome::Failed(*failure));
+            }
+        }
+        for (job, (sent, _)) in jobs.iter().zip(&delivered) {
+            let outcome = match sent {
+                Ok(()) => MailOutcome::Sent,
+                Err(failure) => MailOutcome::Failed(*failure),
+            };
+            results.insert(job.account_id.clone(), Ok(outcome));
+        }
+        self.audit_mail(caller, request_id, &jobs, &delivered, copy)
+            .await?;
+
+        Ok(MailReport {
+            results: ids
+                .iter()
+                .map(|id| PerAccount {
+                    account_id: id.clone(),
+                    result: results.remove(id).unwrap_or(Err(Error::NotFound)),
+                })
+                .collect(),
+            copy,
+        })
+    }
+
+    /// Hands out the new codes and links of `wanted` and renders their mail.
+    async fn prepare(
+        &self,
+        school: &School,
+        from: &Email,
+        wanted: Vec<(Template, Account)>,
+        copy_to: Option<Email>,
+        results: &mut HashMap<AccountId, Result<MailOutcome>>,
+    ) -> Result<Vec<Job>> {
+        let ids = |want: fn(Template) -> bool| -> Vec<AccountId> {
+            wanted
+                .iter()
+                .filter(|(t, _)| want(*t))
+                .map(|(_, a)| a.id.clone())
+                .collect()
+        };
+        let pending = ids(|t| t == Template::Activation);
+        let activated = ids(|t| t != Template::Activation);
+        let mut handouts: HashMap<AccountId, Result<Handout>> = HashMap::new();
+        if !pending.is_empty() {
+            let codes = self.issue_activation_codes(&school.id, &pending).await?;
+            handouts.extend(codes.into_iter().map(|r| (r.account_id, r.result)));
+        }
+        if !activated.is_empty() {
+            let links = self.issue_reset_links(&school.id, &activated).await?;
+            handouts.extend(links.into_iter().map(|r| (r.account_id, r.result)));
+        }
+
+        let now = self.now();
+        let mut jobs = Vec::with_capacity(wanted.len());
+        for (template, account) in wanted {
+            let (secret, expires_at) = match handouts.remove(&account.id) {
+                Some(Ok(handout)) => handout,
+                Some(Err(e)) => {
+                    results.insert(account.id, Err(e));
+                    continue;
+                }
+                None => {
+                    results.insert(account.id, Err(Error::NotFound));
+                    continue;
+                }
+            };
+            let Some(to) = account.email.as_ref() else {
+                results.insert(account.id, Ok(MailOutcome::NoEmail));
+                continue;
+            };
+            let valid_for = expires_at - now;
+            let activation_url = self.activation_page(&account.login)?;
+            let reset_url = self.reset_url(&secret);
+            let reset_url = reset_url.expose_secret();
+            let kind = match template {
+                Template::Activation => Kind::Activation {
+                    url: &activation_url,
+                    code: secret.expose_secret(),
+                    valid_for,
+                },
+                Template::LoginInfo => Kind::LoginInfo { reset_url, valid_for },
+                Template::ResetLink => Kind::ResetLink { reset_url, valid_for },
+            };
+            let name = account.full_name();
+            let letter = Letter {
+                school: &school.name,
+                language: school.settings.language,
+                name: &name,
+                login: account.login.as_str(),
+                kind,
+            };
+            jobs.push(Job {
+                message: letter.message(from, to),
+                copy: copy_to.as_ref().map(|admin| letter.copy(from, admin, to)),
+                account_id: account.id,
+                template,
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// The activation page, with the login filled in.
+    fn activation_page(&self, login: &Login) -> Result<String> {
+        let query = serde_urlencoded::to_string([("login", login.as_str())])
+            .map_err(|e| Error::Internal(e.into()))?;
+        Ok(format!("{}?{query}", self.activation_url()))
+    }
+
+    /// The address of the caller's own account (whose id or login is the token's
+    /// `sub`, in the caller's school), if it has one.
+    async fn own_address(&self, caller: &Caller) -> Result<Option<Email>> {
+        let by_id = match AccountId::parse(&caller.sub) {
+            Ok(id) => self.store.get_account(&caller.school, &id).await?,
+            Err(_) => None,
+        };
+        let account = match (by_id, Login::parse(&caller.sub)) {
+            (Some(account), _) => Some(account),
+            (None, Ok(login)) => self
+                .store
+                .find_by_login(&login)
+                .await?
+                .filter(|a| a.school == caller.school),
+            (None, Err(_)) => None,
+        };
+        Ok(account.and_then(|a| a.email))
+    }
+
+    /// One event per kind of mail sent, naming the accounts it reached, and one per
+    /// kind naming those it did not.
+    async fn audit_mail(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        jobs: &[Job],
+        delivered: &[Delivered],
+        copy: Option<MailOutcome>,
+    ) -> Result<()> {
+        let actor = Actor {
+            name: &caller.sub,
+            request_id,
+        };
+        let copy = copy.map(|c| format!("copy={}", outcome_name(c)));
+        for template in Template::ALL {
+            let mut sent = Vec::new();
+            let mut failed: Vec<(AccountId, Failure)> = Vec::new();
+            for (job, (result, _)) in jobs.iter().zip(delivered) {
+                if job.template != template {
+                    continue;
+                }
+                match result {
+                    Ok(()) => sent.push(job.account_id.clone()),
+                    Err(failure) => failed.push((job.account_id.clone(), *failure)),
+                }
+            }
+            let tried = sent.len() + failed.len();
+            if !sent.is_empty() {
+                let outcome = Outcome::of(sent.len(), tried);
+                self.audit(
+                    actor,
+                    &caller.school,
+                    template.action(),
+                    sent,
+                    outcome,
+                    copy.clone(),
+                )
+                .await?;
+            }
+            if !failed.is_empty() {
+                let mut reasons: Vec<&str> = failed.iter().map(|(_, f)| failure_name(*f)).collect();
+                reasons.sort_unstable();
+                reasons.dedup();
+                let detail = format!("not delivered: {}", reasons.join(", "));
+                let targets = failed.into_iter().map(|(id, _)| id).collect();
+                self.audit(
+                    actor,
+                    &caller.school,
+                    template.action(),
+                    targets,
+                    Outcome::Error,
+                    Some(detail),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `sent`, `no_email`, `failed`: as the API says it.
+pub fn outcome_name(outcome: MailOutcome) -> &'static str {
+    match outcome {
+        MailOutcome::Sent => "sent",
+        MailOutcome::NoEmail => "no_email",
+        MailOutcome::Failed(_) => "failed",
+    }
+}
+
+fn failure_name(failure: Failure) -> &'static str {
+    match failure {
+        Failure::Throttled => "throttled",
+        Failure::Rejected => "rejected",
+        Failure::Unavailable => "unavailable",
+        Failure::NoSender => "no_sender",
+    }
+}
