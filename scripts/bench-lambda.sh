@@ -10,7 +10,7 @@
 #   (a stub of the Lambda runtime API), against moto.
 #
 # Usage: bash scripts/bench-lambda.sh [--runs N] [--out FILE]   (defaults: 20, BENCHMARKS.md)
-# Two release builds of the seven functions: allow ~15 minutes on 2 cores, cold.
+# Two release builds of every function (arm64, x86_64): allow 30 minutes or more on 2 cores, cold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,11 +28,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 source scripts/cargo-lambda.sh
 
 functions=()
-packages=()
 for manifest in functions/*/Cargo.toml; do
-    name="sesame-$(basename "$(dirname "$manifest")")"
-    functions+=("$name")
-    packages+=(-p "$name")
+    functions+=("sesame-$(basename "$(dirname "$manifest")")")
 done
 arm_dir="$CARGO_TARGET_DIR/lambda"
 x86_dir="$CARGO_TARGET_DIR/lambda-x86_64"
@@ -40,10 +37,15 @@ x86_dir="$CARGO_TARGET_DIR/lambda-x86_64"
 # `elf_machine FILE`: the ELF e_machine field (b7 aarch64, 3e x86_64).
 elf_machine() { od -An -tx1 -j18 -N1 "$1" | tr -d ' \n'; }
 
-echo "== arm64 build (cargo lambda build --release --arm64)"
-cargo lambda build --release --arm64 --locked "${packages[@]}"
+# As `sam build` builds them (BuildMethod rust-cargolambda: `cargo lambda build
+# --release --arm64 --bin NAME` at the workspace root); every `--bin` in one command
+# resolves the same features as one at a time, and links two at once.
+bins=()
+for name in "${functions[@]}"; do bins+=(--bin "$name"); done
+echo "== arm64 build (cargo lambda build --release --arm64 --bin NAME ...)"
+cargo lambda build --release --arm64 --locked "${bins[@]}"
 echo "== x86_64 build of the same code, for the init times"
-cargo lambda build --release --x86-64 --locked --lambda-dir "$x86_dir" "${packages[@]}"
+cargo lambda build --release --x86-64 --locked --lambda-dir "$x86_dir" "${bins[@]}"
 for name in "${functions[@]}"; do
     [ "$(elf_machine "$arm_dir/$name/bootstrap")" = "b7" ] || { echo "$arm_dir/$name/bootstrap is not aarch64" >&2; exit 1; }
     [ "$(elf_machine "$x86_dir/$name/bootstrap")" = "3e" ] || { echo "$x86_dir/$name/bootstrap is not x86_64" >&2; exit 1; }
@@ -64,6 +66,7 @@ env -u SESAME_JWT_KEY \
     SESAME_TABLE=sesame-bench-init \
     SESAME_DATA_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
     SESAME_PUBLIC_URL=https://sesame.example.org \
+    SESAME_BUCKET=sesame-bench-init-files \
     RUST_LOG=info \
     python3 scripts/lambda-init.py --runs "$runs" "${bootstraps[@]}" | tee "$work/init.jsonl"
 
@@ -86,8 +89,9 @@ for name in sorted(init):
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(path, "bootstrap")
+    sqlite = "yes" if b"SQLite format 3" in open(path, "rb").read() else "no"
     r = init[name]
-    rows.append(f"| `{name}` | {mib(size)} ({size:,} B) | {mib(len(packed.getvalue()))} "
+    rows.append(f"| `{name}` | {mib(size)} ({size:,} B) | {mib(len(packed.getvalue()))} | {sqlite} "
                 f"| {r['median_ms']:.1f} ms | {r['p90_ms']:.1f} ms |")
 
 section = f"""<!-- lambda:start -->
@@ -95,12 +99,12 @@ section = f"""<!-- lambda:start -->
 
 Measured by `scripts/bench-lambda.sh` on {os.cpu_count()} cores, {cpu}, with {cargo_lambda} (zig {zig}), {rustc}. Re-run it to refresh this section; `sesame-bench` keeps it.
 
-| function | arm64 `bootstrap` | zipped | init p50 (x86_64) | init p90 (x86_64) |
-|---|---|---|---|---|
+| function | arm64 `bootstrap` | zipped | SQLite inside | init p50 (x86_64) | init p90 (x86_64) |
+|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-- **Size**: the `bootstrap` that `cargo lambda build --release --arm64` writes to `target/lambda/<function>/` (the workspace's release profile — thin LTO, 4 codegen units, stripped — to which cargo-lambda adds `panic = "abort"`), as SAM packages it; *zipped* is that file deflated alone in a zip, as uploaded.
-- **Init**: measured on **x86_64**, not arm64: arm64 binaries do not run on this machine. The same code is built for x86_64 with the same cargo-lambda release settings (`cargo lambda build --release --x86-64`). `scripts/lambda-init.py` stubs the Lambda runtime API on loopback, starts the `bootstrap` with `AWS_LAMBDA_RUNTIME_API` pointing at it and the deployed environment (`SESAME_TABLE`, `SESAME_DATA_KEY`, `RUST_LOG=info`, no `SESAME_JWT_KEY`; AWS variables naming moto, though init makes no AWS call), and times from just before the spawn to the arrival of the function's first `GET /2018-06-01/runtime/invocation/next`: configuration read, AWS SDK configuration loaded, DynamoDB client and router built, runtime ready for its first event. {runs} runs per function after one uncounted warm-up; median and p90 (nearest rank). The machine's load average was {load} when the runs started: other work on its {os.cpu_count()} cores shows in the p90.
+- **Size**: the `bootstrap` that `cargo lambda build --release --arm64 --bin <function>`, run at the workspace root as `sam build` runs it, writes to `target/lambda/<function>/` (the workspace's release profile — thin LTO, 4 codegen units, stripped — to which cargo-lambda adds `panic = "abort"`); *zipped* is that file deflated alone in a zip, as uploaded. Built that way, with `--bin` and no `-p`, Cargo resolves features over every workspace member, so a function is compiled with the features the edge and the tests turn on too; *SQLite inside* says whether the bundled SQLite (`SQLite format 3`) ended up in the file.
+- **Init**: measured on **x86_64**, not arm64: arm64 binaries do not run on this machine. The same code is built for x86_64 the same way (`cargo lambda build --release --x86-64 --bin <function>`). `scripts/lambda-init.py` stubs the Lambda runtime API on loopback, starts the `bootstrap` with `AWS_LAMBDA_RUNTIME_API` pointing at it and the deployed environment (`SESAME_TABLE`, `SESAME_DATA_KEY`, `SESAME_PUBLIC_URL`, `SESAME_BUCKET`, `RUST_LOG=info`, no `SESAME_JWT_KEY`; AWS variables naming moto, though init makes no AWS call), and times from just before the spawn to the arrival of the function's first `GET /2018-06-01/runtime/invocation/next`: configuration read, AWS SDK configuration loaded, DynamoDB client and router built, runtime ready for its first event. {runs} runs per function after one uncounted warm-up; median and p90 (nearest rank). The machine's load average was {load} when the runs started: other work on its {os.cpu_count()} cores shows in the p90.
 - Not included: what Lambda adds around init (creating the sandbox, fetching and unpacking the package) and what the first event pays (resolving credentials, the TLS connection to DynamoDB).
 <!-- lambda:end -->"""
 

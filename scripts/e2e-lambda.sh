@@ -40,11 +40,27 @@ secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(36))'; }
 fail() { echo "    $*" >&2; return 1; }
 
 # `call METHOD URL [TOKEN] [JSON]`: prints the status; the body goes to $work/body.
+# A function that dies leaves its invocation hanging under `cargo lambda watch`:
+# give up as soon as its log says so.
 call() {
-    local args=(-sS -o "$work/body" -w '%{http_code}' --max-time 300 -X "$1" "$2")
+    local args=(-sS -o "$work/body" -w '%{http_code}' --max-time 300 -X "$1" "$2") pid
     [ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
     [ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl "${args[@]}" || echo "000"
+    : >"$work/body"
+    curl "${args[@]}" >"$work/status" 2>"$work/curl.err" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if grep -q "command exited" "$work/watch.log" 2>/dev/null; then
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            echo "    a function exited: $(grep -B3 "command exited" "$work/watch.log" | head -c 1500)" >&2
+            echo "000"
+            return
+        fi
+        sleep 0.05
+    done
+    wait "$pid" 2>/dev/null || { cat "$work/curl.err" >&2; echo "000"; return; }
+    cat "$work/status"
 }
 # `field EXPR`: EXPR (Python, the body as `b`) evaluated on the last body.
 field() { python3 -c 'import json, sys; b = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/body" "$1"; }
@@ -63,6 +79,7 @@ wait_http() {
 }
 
 table="sesame-e2e-lambda-$(date +%s)-$$"
+bucket="sesame-e2e-files-$(date +%s)-$$"
 school="e2e"
 sesame="$CARGO_TARGET_DIR/debug/sesame"
 export SESAME_DATA_DIR="$work/data" SESAME_TABLE="$table" SESAME_LOG="warn"
@@ -84,11 +101,13 @@ build() {
     # the functions as `cargo lambda watch` builds them (`cargo run --bin NAME`),
     # beforehand so that its first invocations do not wait on the compiler.
     cargo build --workspace --all-features --locked --bin sesame || fail "cannot build sesame" || return 1
-    cargo build --locked -p sesame-list -p sesame-reset -p sesame-auth || fail "cannot build the functions"
+    # `--bin` without `-p`, as watch does: Cargo then resolves features over the whole
+    # workspace, so this build is the one watch reuses.
+    cargo build --locked --bin sesame-list --bin sesame-reset --bin sesame-auth || fail "cannot build the functions"
 }
 
 seed() {
-    "$sesame" aws bootstrap --table "$table" >/dev/null || fail "sesame aws bootstrap failed" || return 1
+    "$sesame" aws bootstrap --table "$table" --bucket "$bucket" >/dev/null || fail "sesame aws bootstrap failed" || return 1
     "$sesame" school --backend aws --id "$school" --name "Collège de bout en bout" >/dev/null ||
         fail "sesame school --backend aws failed" || return 1
     local port status admin
@@ -111,8 +130,10 @@ watch() {
     local port
     port="$(free_port)"
     base="http://127.0.0.1:$port/lambda-url"
+    # What infra/template.yaml gives every function, and the key an authorizer would use.
     {
         echo "SESAME_TABLE=$table"
+        echo "SESAME_BUCKET=$bucket"
         echo "SESAME_DATA_KEY=$SESAME_DATA_KEY"
         echo "SESAME_JWT_KEY=$SESAME_JWT_KEY"
         echo "SESAME_PUBLIC_URL=http://127.0.0.1:$port"

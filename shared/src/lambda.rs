@@ -16,16 +16,34 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The services of a cloud function, built once per cold start.
-pub async fn state() -> Result<AppState, Error> {
+/// What a function's work needs beyond the table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    pub mail: bool,
+    pub files: bool,
+}
+
+/// The services of a cloud function, built once per cold start. Features unify
+/// across a workspace build, so what was compiled in is not what a function may
+/// use: it gets a mailer or a file store only if it `needs` one (and only its role
+/// may use them); the others refuse loudly.
+pub async fn state(needs: Needs) -> Result<AppState, Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = CloudConfig::from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ports = Ports {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
-        mailer: mailer(&sdk),
-        files: files(&sdk)?,
+        mailer: if needs.mail {
+            mailer(&sdk)
+        } else {
+            Arc::new(crate::ports::NoMail)
+        },
+        files: if needs.files {
+            files(&sdk)?
+        } else {
+            Arc::new(crate::ports::NoFiles)
+        },
         jobs: Arc::new(StoredJobs),
     };
     let key = config.jwt_key.as_deref().map(TokenKey::new);
@@ -55,7 +73,11 @@ fn files(_: &aws_config::SdkConfig) -> Result<Arc<dyn FileStore>, Error> {
 
 /// Serves `groups` as a Lambda function until the runtime stops it.
 pub async fn run(groups: &[Group]) -> Result<(), Error> {
-    let state = state().await?;
+    let needs = Needs {
+        mail: groups.iter().any(|g| g.sends_mail()),
+        files: groups.contains(&Group::Exports),
+    };
+    let state = state(needs).await?;
     lambda_http::run(with_gateway_claims(router(state, groups))).await
 }
 
@@ -94,7 +116,11 @@ impl StreamRecord {
 
 /// Builds the exports the table's stream announces.
 pub async fn run_export_worker() -> Result<(), Error> {
-    let state = state().await?;
+    let state = state(Needs {
+        mail: false,
+        files: true,
+    })
+    .await?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<StreamEvent>| {
         let sesame = state.sesame.clone();
         async move {
@@ -109,7 +135,11 @@ pub async fn run_export_worker() -> Result<(), Error> {
 
 /// Deletes credential files older than a day (run on a schedule).
 pub async fn run_sweep() -> Result<(), Error> {
-    let state = state().await?;
+    let state = state(Needs {
+        mail: false,
+        files: true,
+    })
+    .await?;
     lambda_http::lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let sesame = state.sesame.clone();
         async move {

@@ -189,9 +189,10 @@ impl Sesame {
             }
         }
 
-        let copy_to = match copy_to_me {
-            true => Some(self.own_address(caller).await?),
-            false => None,
+        let copy_to = if copy_to_me {
+            Some(self.own_address(caller).await?)
+        } else {
+            None
         };
         let sender = school.settings.sender.clone().or_else(|| self.sender.clone());
         let jobs = match sender {
