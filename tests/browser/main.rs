@@ -14,6 +14,29 @@ use sesame_tests::handouts::token_of;
 const CHOSEN: &str = "tortue-violette-nuage";
 
 #[tokio::test]
+async fn a_parent_chooses_a_password_from_the_link_in_their_mail_which_then_no_longer_works() {
+    let f = Fixture::new().await;
+    let link = f.mailed_reset_link("PA1").await;
+    let again = link.clone();
+    with_browser(move |browser| async move {
+        browser.goto(&link).await.unwrap();
+        wait_for_heading(&browser, "Choisir un nouveau mot de passe").await;
+        type_into(&browser, "new_password", CHOSEN).await;
+        type_into(&browser, "confirmation", CHOSEN).await;
+        submit(&browser).await;
+        browser.goto(&again).await.unwrap();
+        let page = browser.source().await.unwrap();
+        assert!(
+            !page.contains("name=\"new_password\""),
+            "a used link shows no form"
+        );
+    })
+    .await;
+    let login = f.app.login(f.login_of("PA1"), CHOSEN).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+}
+
+#[tokio::test]
 async fn a_student_chooses_a_password_from_a_reset_link_which_then_no_longer_works() {
     let f = Fixture::new().await;
     let link = f.reset_link("SA1").await;

@@ -50,3 +50,33 @@ impl Fixture {
 pub fn token_of(link: &str) -> &str {
     link.rsplit('/').next().unwrap_or_default()
 }
+
+impl Fixture {
+    /// The reset link as a person receives it: an administrator sends it
+    /// (`email_link`) and it is read from the mail in the server's outbox.
+    /// `ext` must have an e-mail address.
+    pub async fn mailed_reset_link(&self, ext: &str) -> String {
+        let body = serde_json::json!({"account_ids": [self.id(ext)], "method": "email_link"});
+        let sent = self
+            .app
+            .post("/v1/accounts/reset-password", Some(&self.admin()), body)
+            .await;
+        assert_eq!(sent.status, 200, "{:?}", sent.body);
+        let prefix = format!("{}/reset/", self.app.base);
+        let mut mails: Vec<_> = std::fs::read_dir(self.app.outbox())
+            .expect("the outbox exists")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        mails.sort();
+        let newest = std::fs::read_to_string(mails.last().expect("a mail was sent")).unwrap();
+        let at = newest
+            .find(&prefix)
+            .unwrap_or_else(|| panic!("no reset link in {newest}"));
+        newest[at..]
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
