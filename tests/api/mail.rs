@@ -230,10 +230,7 @@ async fn accounts_without_an_address_are_reported_and_get_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        sa1.credentials.activation_code.is_none(),
-        "no code was handed out"
-    );
+    assert!(sa1.credentials.secret.is_none(), "no code was handed out");
 }
 
 #[tokio::test]

@@ -202,11 +202,9 @@ async fn a_malformed_token_is_an_invalid_link() {
 #[tokio::test]
 async fn federated_accounts_get_no_link_and_no_code() {
     let f = Fixture::new().await;
-    let (school, id) = ids(&f, "SAF");
-    let sesame = &f.app.state.sesame;
-    let link = sesame.issue_reset_link(&school, &id).await;
+    let link = f.issue_reset_link("SAF").await;
     assert_eq!(link.unwrap_err().code(), "federated_account");
-    let code = sesame.issue_activation_code(&school, &id).await;
+    let code = f.issue_activation_code("SAF").await;
     assert_eq!(code.unwrap_err().code(), "federated_account");
 }
 
@@ -239,8 +237,7 @@ async fn an_activated_account_cannot_be_claimed_again_with_an_old_code() {
     assert_eq!((again.status, again.code()), (400, "invalid_activation_code"));
     assert_eq!(f.app.login(f.login_of("SA2"), CHOSEN).await.status, 200);
 
-    let (school, id) = ids(&f, "SA2");
-    let reissue = f.app.state.sesame.issue_activation_code(&school, &id).await;
+    let reissue = f.issue_activation_code("SA2").await;
     assert_eq!(reissue.unwrap_err().code(), "already_activated");
 }
 
@@ -326,11 +323,16 @@ async fn bulk_codes_answer_per_account() {
         .map(|ext| AccountId::parse(f.id(ext)).unwrap())
         .chain([AccountId::parse("acc_missing").unwrap()])
         .collect();
+    let caller = f.admin_caller(&school);
+    let by = sesame::ops::secrets::Issuer {
+        caller: &caller,
+        distribution: None,
+    };
     let results = f
         .app
         .state
         .sesame
-        .issue_activation_codes(&school, &wanted)
+        .issue_activation_codes(by, &wanted)
         .await
         .unwrap();
     let codes: Vec<&str> = results

@@ -3,10 +3,45 @@
 //! later the mail that carries them) is decided in one place.
 
 use crate::Fixture;
-use secrecy::ExposeSecret;
-use sesame::domain::{AccountId, SchoolId};
+use secrecy::{ExposeSecret, SecretString};
+use sesame::domain::{AccountId, Caller, Result, Role, SchoolId};
+use sesame::ops::secrets::Issuer;
 
 impl Fixture {
+    /// The school's `admin` as a caller of the operations.
+    pub fn admin_caller(&self, school: &SchoolId) -> Caller {
+        Caller {
+            sub: "fixture".to_owned(),
+            school: school.clone(),
+            role: Role::Admin,
+            classes: Vec::new(),
+        }
+    }
+
+    /// A reset link for `ext` handed out by an admin, straight from the operation.
+    pub async fn issue_reset_link(&self, ext: &str) -> Result<SecretString> {
+        let (school, id) = self.school_and_id(ext);
+        let caller = self.admin_caller(&school);
+        let by = Issuer {
+            caller: &caller,
+            distribution: None,
+        };
+        let mut issued = self.app.state.sesame.issue_reset_links(by, &[id]).await?;
+        issued.pop().expect("one result").result.map(|(token, _)| token)
+    }
+
+    /// An activation code for `ext` handed out by an admin, straight from the operation.
+    pub async fn issue_activation_code(&self, ext: &str) -> Result<SecretString> {
+        let (school, id) = self.school_and_id(ext);
+        let caller = self.admin_caller(&school);
+        let by = Issuer {
+            caller: &caller,
+            distribution: None,
+        };
+        let mut issued = self.app.state.sesame.issue_activation_codes(by, &[id]).await?;
+        issued.pop().expect("one result").result.map(|(code, _)| code)
+    }
+
     fn school_and_id(&self, ext: &str) -> (SchoolId, AccountId) {
         let school = if ext.starts_with('H') {
             "hillside"
@@ -21,25 +56,14 @@ impl Fixture {
 
     /// The reset link `ext` receives: the whole address of `/reset/{token}`.
     pub async fn reset_link(&self, ext: &str) -> String {
-        let (school, id) = self.school_and_id(ext);
-        let (token, _) = self
-            .app
-            .state
-            .sesame
-            .issue_reset_link(&school, &id)
-            .await
-            .expect("a reset link is issued");
+        let token = self.issue_reset_link(ext).await.expect("a reset link is issued");
         self.app.state.sesame.reset_url(&token).expose_secret().to_owned()
     }
 
     /// The activation code `ext` (a pending account) receives.
     pub async fn activation_code(&self, ext: &str) -> String {
-        let (school, id) = self.school_and_id(ext);
-        let (code, _) = self
-            .app
-            .state
-            .sesame
-            .issue_activation_code(&school, &id)
+        let code = self
+            .issue_activation_code(ext)
             .await
             .expect("an activation code is issued");
         code.expose_secret().to_owned()

@@ -1,7 +1,7 @@
 //! Contract: creating and reading accounts, and keeping schools apart.
 
 use super::{account, class, create, day, get, id_of, listed, logins, school_id, sorted, strings};
-use crate::domain::{Account, Credentials, Email, Login, Profile, Sort, Source, StoredSecret};
+use crate::domain::{Account, Credentials, Email, Login, Profile, Secret, SecretKind, Sort, Source};
 use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
 use chrono::{Duration, NaiveDate};
 
@@ -25,16 +25,15 @@ pub async fn creates_and_reads_back_an_account(store: &dyn Store) {
     zoe.credentials = Credentials {
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
         must_change_password: true,
-        temporary_password_expires_at: Some(day(10)),
         password_changed_at: Some(day(-1)),
-        reset_link: Some(StoredSecret {
-            hash: "ab12".to_owned(),
-            expires_at: day(1),
-        }),
-        activation_code: Some(StoredSecret {
-            hash: "$argon2id$v=19$code".to_owned(),
-            expires_at: day(90),
-        }),
+        secret: Some(Secret::new(
+            SecretKind::ActivationCode,
+            "$argon2id$v=19$code".to_owned(),
+            "admin",
+            day(0),
+            day(90),
+            Some("exp_1"),
+        )),
     };
     // Sub-microsecond precision must survive the round trip.
     zoe.created_at = day(0) + Duration::nanoseconds(123_456_789);

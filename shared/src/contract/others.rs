@@ -2,7 +2,7 @@
 
 use super::{class, day, school_id};
 use crate::domain::{Class, School, Settings};
-use crate::ports::{IdempotencyRecord, Store, StoreError, StoredResponse, Throttle};
+use crate::ports::{Attempt, IdempotencyRecord, Store, StoreError, StoredResponse, throttle};
 use chrono::Duration;
 
 fn school(id: &str, version: u64) -> School {
@@ -122,49 +122,64 @@ pub async fn classes_are_upserted_by_name_and_listed_per_school(store: &dyn Stor
     );
 }
 
-fn throttle(failures: u32, version: u64) -> Throttle {
-    Throttle {
-        key: "login:zoe.lefevre".to_owned(),
-        failures,
-        window_start: day(0),
-        locked_until: None,
-        expires_at: day(0) + Duration::minutes(15),
-        version,
+const KEY: &str = "login:zoe.lefevre";
+
+pub async fn counts_ten_attempts_then_refuses_until_the_lock_ends(store: &dyn Store) {
+    let now = day(0);
+    let mut verdicts = Vec::new();
+    for i in 0..11 {
+        verdicts.push(
+            store
+                .count_attempt(KEY, now + Duration::seconds(i))
+                .await
+                .expect("count"),
+        );
     }
-}
-
-pub async fn creates_a_throttle_and_replaces_it_at_its_version(store: &dyn Store) {
-    store.put_throttle(&throttle(1, 0)).await.expect("create");
-    let created = store
-        .get_throttle("login:zoe.lefevre")
+    let lock_end = now + Duration::seconds(9) + throttle::LOCK;
+    let late = store
+        .count_attempt(KEY, lock_end - Duration::seconds(1))
         .await
-        .expect("get_throttle");
+        .expect("count");
+    let after = store.count_attempt(KEY, lock_end).await.expect("count");
 
-    let fresh = store.put_throttle(&throttle(2, 1)).await;
-    let stale = store.put_throttle(&throttle(9, 1)).await;
-
-    assert_eq!(created, Some(throttle(1, 1)), "stored at version 1");
-    assert!(fresh.is_ok(), "the write at the stored version, got {fresh:?}");
     assert!(
-        matches!(stale, Err(StoreError::Conflict)),
-        "the stale write, got {stale:?}"
+        verdicts[..10].iter().all(|v| *v == Attempt::Admitted),
+        "{verdicts:?}"
     );
-    assert_eq!(
-        store.get_throttle("login:zoe.lefevre").await.expect("get"),
-        Some(throttle(2, 2))
-    );
+    assert_eq!(verdicts[10], Attempt::Locked { until: lock_end });
+    assert_eq!(late, Attempt::Locked { until: lock_end }, "never extended");
+    assert_eq!(after, Attempt::Admitted, "a new window once the lock is over");
     assert_eq!(store.get_throttle("login:other").await.expect("get"), None);
 }
 
-pub async fn creating_an_existing_throttle_is_a_conflict(store: &dyn Store) {
-    store.put_throttle(&throttle(1, 0)).await.expect("create");
+pub async fn concurrent_attempts_admit_exactly_ten(store: &dyn Store) {
+    let now = day(0);
+    let attempts = (0..60).map(|_| store.count_attempt(KEY, now));
+    let verdicts = futures::future::join_all(attempts).await;
 
-    let again = store.put_throttle(&throttle(5, 0)).await;
+    let admitted = verdicts
+        .iter()
+        .filter(|v| matches!(v, Ok(Attempt::Admitted)))
+        .count();
+    assert_eq!(admitted, 10, "{verdicts:?}");
+    assert!(verdicts.iter().all(Result::is_ok), "{verdicts:?}");
+    let stored = store.get_throttle(KEY).await.expect("get").expect("a counter");
+    assert_eq!(stored.attempts, 10);
+    assert_eq!(stored.locked_until, Some(now + throttle::LOCK));
+}
 
-    assert!(matches!(again, Err(StoreError::Conflict)), "got {again:?}");
+pub async fn clearing_forgets_the_attempts_and_the_lock(store: &dyn Store) {
+    let now = day(0);
+    for _ in 0..10 {
+        store.count_attempt(KEY, now).await.expect("count");
+    }
+
+    store.clear_throttle(KEY).await.expect("clear");
+
+    assert_eq!(store.get_throttle(KEY).await.expect("get"), None);
     assert_eq!(
-        store.get_throttle("login:zoe.lefevre").await.expect("get"),
-        Some(throttle(1, 1))
+        store.count_attempt(KEY, now).await.expect("count"),
+        Attempt::Admitted
     );
 }
 

@@ -1,5 +1,10 @@
 //! Argon2id hashing (OWASP parameters: m=19456 KiB, t=2, p=1, the crate's defaults)
 //! on a bounded pool of threads, one per core, off the async executor.
+//!
+//! Two pools serve a deployment: the admins' bulk work, and the self-service checks
+//! of students and parents. The self-service pool also bounds its queue: when that
+//! many checks wait already, one more is refused at once (`Busy`, a 503) rather than
+//! joining an unbounded backlog. Nothing longer than [`MAX_SECRET_CHARS`] is hashed.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -8,50 +13,130 @@ use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, OnceLock};
 
+/// The longest secret ever hashed, in code points (SPEC §3: passwords are at most 128).
+pub const MAX_SECRET_CHARS: usize = 128;
+
+/// Why a hash was not computed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue of this pool is full.
+    #[error("the password-checking queue is full")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<HashError> for crate::domain::Error {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => Self::Busy { retry_after_secs: 1 },
+            HashError::Failed(source) => Self::Internal(source),
+        }
+    }
+}
+
+/// A place held in a bounded queue; given back when dropped.
+pub struct Place(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
 /// Hashes and verifies passwords on its own thread pool.
 #[derive(Clone)]
 pub struct Hasher {
     pool: Arc<rayon::ThreadPool>,
+    /// Places in the queue, when it is bounded.
+    queue: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Hasher {
-    /// A pool of `threads` workers (0: one per available core).
+    /// A pool of `threads` workers (0: one per available core), its queue unbounded
+    /// (bulk work, which its callers bound by request size).
     pub fn new(threads: usize) -> anyhow::Result<Self> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("argon2-{i}"))
             .build()?;
-        Ok(Self { pool: Arc::new(pool) })
+        Ok(Self {
+            pool: Arc::new(pool),
+            queue: None,
+        })
+    }
+
+    /// A pool whose queue holds at most `queue` pieces of work, waiting or running.
+    pub fn bounded(threads: usize, queue: usize) -> anyhow::Result<Self> {
+        Ok(Self {
+            queue: Some(Arc::new(tokio::sync::Semaphore::new(queue.max(1)))),
+            ..Self::new(threads)?
+        })
     }
 
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    /// A place in this pool's queue, taken now (`Busy` when the queue is full), so
+    /// that a caller may count an attempt only once it knows it can be checked.
+    pub fn reserve(&self) -> Result<Place, HashError> {
+        match &self.queue {
+            Some(queue) => Arc::clone(queue)
+                .try_acquire_owned()
+                .map(|permit| Place(Some(permit)))
+                .map_err(|_| HashError::Busy),
+            None => Ok(Place(None)),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let place = self.reserve()?;
+        self.run_in(place, work).await
+    }
+
+    async fn run_in<T: Send + 'static>(
+        &self,
+        place: Place,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
             let _ = tx.send(work());
+            drop(place);
         });
-        Ok(rx.await?)
+        rx.await.map_err(|e| HashError::Failed(e.into()))
     }
 
     /// The PHC string of one secret.
-    pub async fn hash(&self, secret: SecretString) -> anyhow::Result<String> {
-        self.run(move || hash_one(&secret)).await?
+    pub async fn hash(&self, secret: SecretString) -> Result<String, HashError> {
+        Ok(self.run(move || hash_one(&secret)).await??)
     }
 
     /// Hashes many secrets in parallel, in order.
-    pub async fn hash_many(&self, secrets: Vec<SecretString>) -> anyhow::Result<Vec<String>> {
-        self.run(move || secrets.par_iter().map(hash_one).collect())
-            .await?
+    pub async fn hash_many(&self, secrets: Vec<SecretString>) -> Result<Vec<String>, HashError> {
+        Ok(self
+            .run(move || secrets.par_iter().map(hash_one).collect::<anyhow::Result<_>>())
+            .await??)
     }
 
     /// Whether `secret` matches `phc`. With no hash to check against it still spends
     /// the time of one verification (against a fixed dummy hash), so that unknown
-    /// logins answer in about the time wrong passwords do.
-    pub async fn verify(&self, secret: SecretString, phc: Option<String>) -> anyhow::Result<bool> {
-        self.run(move || match phc {
+    /// logins answer in about the time wrong passwords do. A secret longer than
+    /// [`MAX_SECRET_CHARS`] matches nothing and is not hashed.
+    pub async fn verify(&self, secret: SecretString, phc: Option<String>) -> Result<bool, HashError> {
+        let place = self.reserve()?;
+        self.verify_in(place, secret, phc).await
+    }
+
+    /// [`Hasher::verify`] in a place reserved beforehand.
+    pub async fn verify_in(
+        &self,
+        place: Place,
+        secret: SecretString,
+        phc: Option<String>,
+    ) -> Result<bool, HashError> {
+        if too_long(&secret) {
+            return Ok(false);
+        }
+        self.run_in(place, move || match phc {
             Some(phc) => verify_one(&secret, &phc),
             None => {
                 let _ = verify_one(&secret, dummy_hash());
@@ -62,7 +147,15 @@ impl Hasher {
     }
 }
 
+fn too_long(secret: &SecretString) -> bool {
+    secret.expose_secret().chars().nth(MAX_SECRET_CHARS).is_some()
+}
+
 fn hash_one(secret: &SecretString) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        !too_long(secret),
+        "refusing to hash a secret over {MAX_SECRET_CHARS} characters"
+    );
     let hash = Argon2::default()
         .hash_password(secret.expose_secret().as_bytes())
         .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
@@ -110,5 +203,24 @@ mod tests {
                 .unwrap()
         );
         assert!(!hasher.verify(SecretString::from("anything"), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let hasher = Hasher::bounded(1, 1).unwrap();
+        let first = hasher.verify(SecretString::from("a"), None);
+        let second = hasher.verify(SecretString::from("b"), None);
+        let (first, second) = tokio::join!(first, second);
+        assert!(first.is_ok());
+        assert!(matches!(second, Err(HashError::Busy)));
+    }
+
+    #[tokio::test]
+    async fn a_secret_over_128_code_points_is_never_hashed() {
+        let hasher = Hasher::new(1).unwrap();
+        let long = SecretString::from("é".repeat(129));
+        assert!(!hasher.verify(long.clone(), None).await.unwrap());
+        assert!(hasher.hash(long).await.is_err());
+        assert!(hasher.hash(SecretString::from("é".repeat(128))).await.is_ok());
     }
 }

@@ -16,6 +16,33 @@ pub struct PolicyContext<'a> {
     pub school_name: &'a str,
 }
 
+impl<'a> PolicyContext<'a> {
+    /// What a password of `account` in `school` is checked against.
+    pub fn of(school: &'a crate::domain::School, account: &'a crate::domain::Account) -> Self {
+        Self {
+            min_length: school.settings.password_min_length,
+            login: account.login.as_str(),
+            names: [&account.first_name, &account.last_name],
+            school_name: &school.name,
+        }
+    }
+}
+
+/// `password` for `account` in `school`, or `PasswordPolicy` with every broken rule.
+pub fn ensure(
+    password: &SecretString,
+    school: &crate::domain::School,
+    account: &crate::domain::Account,
+    field: &str,
+) -> crate::domain::Result<()> {
+    let broken = check(password, &PolicyContext::of(school, account), field);
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::domain::Error::PasswordPolicy(broken))
+    }
+}
+
 /// Every rule `password` breaks, reported on `field`.
 pub fn check(password: &SecretString, context: &PolicyContext<'_>, field: &str) -> Vec<FieldError> {
     let password = password.expose_secret();

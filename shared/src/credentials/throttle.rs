@@ -1,44 +1,103 @@
-//! Brute-force protection: 10 failures on one path for one login within 15 minutes
-//! lock that path for 15 minutes. The counters live in the store, so they hold
-//! across processes and restarts.
+//! Brute-force protection (SPEC §3): 10 attempts on one path for one login within
+//! 15 minutes lock that path for 15 minutes. An attempt is counted *before* its
+//! verification runs, atomically in the store, so a burst of simultaneous guesses
+//! evaluates at most 10 of them; a success clears the counter. A lock in force is
+//! never shortened nor extended by a later attempt. The counters live in the store,
+//! so they hold across processes and restarts.
+//!
+//! The rule is [`admit`]; a store applies it atomically (SQLite in its one write
+//! transaction, DynamoDB as conditional updates that encode the same cases).
 
-use crate::ports::Throttle;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
-pub const MAX_FAILURES: u32 = 10;
+pub const MAX_ATTEMPTS: u32 = 10;
 pub const WINDOW: Duration = Duration::minutes(15);
 pub const LOCK: Duration = Duration::minutes(15);
 
-/// The seconds left on a lock, if `throttle` is locked at `now`.
-pub fn locked_for(throttle: Option<&Throttle>, now: DateTime<Utc>) -> Option<u64> {
-    let until = throttle?.locked_until?;
-    (until > now).then(|| (until - now).num_seconds().max(1) as u64)
+/// Attempts counted on one path for one subject (a login, or a reset link's account).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub key: String,
+    /// Attempts in the current window, verified or still being verified.
+    pub attempts: u32,
+    pub window_start: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
-/// The counter after one more failure at `now`.
-pub fn after_failure(previous: Option<Throttle>, key: &str, now: DateTime<Utc>) -> Throttle {
-    let (version, mut failures, mut window_start) = match &previous {
-        Some(t) if now - t.window_start < WINDOW && t.locked_until.is_none_or(|u| u > now) => {
-            (t.version, t.failures, t.window_start)
-        }
-        Some(t) => (t.version, 0, now),
-        None => (0, 0, now),
-    };
-    if failures == 0 {
-        window_start = now;
+impl Throttle {
+    /// When the record may be forgotten (a TTL for stores that have one).
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        let window_end = self.window_start + WINDOW;
+        self.locked_until
+            .map_or(window_end, |until| until.max(window_end))
     }
-    failures += 1;
-    let locked_until = (failures >= MAX_FAILURES).then(|| now + LOCK);
-    let expires_at = locked_until
-        .unwrap_or(window_start + WINDOW)
-        .max(window_start + WINDOW);
-    Throttle {
-        key: key.to_owned(),
-        failures,
-        window_start,
-        locked_until,
-        expires_at,
-        version,
+
+    /// The lock in force at `now`, if any.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
+    }
+
+    /// Whether the window this record counts in is still open at `now`.
+    pub fn window_open(&self, now: DateTime<Utc>) -> bool {
+        now - self.window_start < WINDOW
+    }
+}
+
+/// The verdict on one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Counted: the verification may run.
+    Admitted,
+    /// Refused without verification until then.
+    Locked { until: DateTime<Utc> },
+}
+
+impl Attempt {
+    /// The whole seconds to wait (at least one), for `Retry-After`.
+    pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+        u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1)
+    }
+}
+
+/// Counts one attempt on `previous` at `now`: the record to store (`None`: nothing
+/// changes) and the verdict. The tenth attempt of a window is admitted and sets the
+/// lock; the ones after it are refused until the lock ends.
+pub fn admit(previous: Option<&Throttle>, key: &str, now: DateTime<Utc>) -> (Option<Throttle>, Attempt) {
+    match previous {
+        Some(t) if t.locked_at(now).is_some() => {
+            let until = t.locked_until.unwrap_or(now);
+            (None, Attempt::Locked { until })
+        }
+        Some(t) if t.window_open(now) && t.attempts >= MAX_ATTEMPTS => {
+            // Full window whose lock is not (yet) written: refuse as locked.
+            let until = t.locked_until.unwrap_or(now + LOCK);
+            (
+                None,
+                Attempt::Locked {
+                    until: until.max(now),
+                },
+            )
+        }
+        Some(t) if t.window_open(now) => {
+            let attempts = t.attempts + 1;
+            let next = Throttle {
+                key: key.to_owned(),
+                attempts,
+                window_start: t.window_start,
+                locked_until: (attempts >= MAX_ATTEMPTS).then(|| now + LOCK),
+            };
+            (Some(next), Attempt::Admitted)
+        }
+        _ => {
+            let next = Throttle {
+                key: key.to_owned(),
+                attempts: 1,
+                window_start: now,
+                locked_until: None,
+            };
+            (Some(next), Attempt::Admitted)
+        }
     }
 }
 
@@ -46,24 +105,56 @@ pub fn after_failure(previous: Option<Throttle>, key: &str, now: DateTime<Utc>) 
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_tenth_failure_within_the_window_locks() {
-        let start = Utc::now();
+    fn run(count: u32, start: DateTime<Utc>) -> (Option<Throttle>, Vec<Attempt>) {
         let mut t = None;
-        for i in 0..MAX_FAILURES {
-            let next = after_failure(t, "login:x", start + Duration::seconds(i64::from(i)));
-            assert_eq!(locked_for(Some(&next), start).is_some(), i + 1 == MAX_FAILURES);
-            t = Some(next);
+        let mut verdicts = Vec::new();
+        for i in 0..count {
+            let (next, verdict) = admit(t.as_ref(), "login:x", start + Duration::seconds(i64::from(i)));
+            verdicts.push(verdict);
+            if next.is_some() {
+                t = next;
+            }
         }
-        let t = t.unwrap();
-        assert_eq!(locked_for(Some(&t), start + LOCK + Duration::seconds(10)), None);
+        (t, verdicts)
     }
 
     #[test]
-    fn failures_outside_the_window_start_over() {
+    fn ten_attempts_are_admitted_and_the_eleventh_is_locked() {
         let start = Utc::now();
-        let first = after_failure(None, "k", start);
-        let later = after_failure(Some(first), "k", start + WINDOW + Duration::seconds(1));
-        assert_eq!(later.failures, 1);
+        let (t, verdicts) = run(11, start);
+        assert!(verdicts[..10].iter().all(|v| *v == Attempt::Admitted));
+        assert!(matches!(verdicts[10], Attempt::Locked { .. }));
+        let t = t.unwrap();
+        assert_eq!(t.locked_until, Some(start + Duration::seconds(9) + LOCK));
+    }
+
+    #[test]
+    fn a_lock_is_neither_shortened_nor_extended_by_later_attempts() {
+        let start = Utc::now();
+        let (t, _) = run(10, start);
+        let t = t.unwrap();
+        let until = t.locked_until.unwrap();
+        let (next, verdict) = admit(Some(&t), "login:x", until - Duration::seconds(1));
+        assert_eq!(next, None);
+        assert_eq!(verdict, Attempt::Locked { until });
+    }
+
+    #[test]
+    fn after_the_lock_a_new_window_starts() {
+        let start = Utc::now();
+        let (t, _) = run(10, start);
+        let t = t.unwrap();
+        let after = t.locked_until.unwrap() + Duration::seconds(1);
+        let (next, verdict) = admit(Some(&t), "login:x", after);
+        assert_eq!(verdict, Attempt::Admitted);
+        assert_eq!(next.map(|n| (n.attempts, n.window_start)), Some((1, after)));
+    }
+
+    #[test]
+    fn attempts_outside_the_window_start_over() {
+        let start = Utc::now();
+        let (first, _) = admit(None, "k", start);
+        let (later, _) = admit(first.as_ref(), "k", start + WINDOW + Duration::seconds(1));
+        assert_eq!(later.unwrap().attempts, 1);
     }
 }

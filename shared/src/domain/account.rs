@@ -1,6 +1,8 @@
 //! Accounts: who a person is in a school, and the state of their access.
 
+use super::error::Error;
 use super::ids::{AccountId, ClassName, Email, Login, SchoolId};
+use super::secret::{Closed, Credentials};
 use super::text::fold;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -110,44 +112,6 @@ impl From<Source> for String {
     }
 }
 
-/// The password state of an account. Only hashes; never a plain secret.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Credentials {
-    /// PHC string of the current password (Argon2id), if any.
-    pub password_hash: Option<String>,
-    pub must_change_password: bool,
-    /// Set while the current password is a temporary one.
-    pub temporary_password_expires_at: Option<DateTime<Utc>>,
-    pub password_changed_at: Option<DateTime<Utc>>,
-    /// The outstanding reset link, if any (a newer one replaces it).
-    #[serde(default)]
-    pub reset_link: Option<StoredSecret>,
-    /// The outstanding activation code of a pending account, if any.
-    #[serde(default)]
-    pub activation_code: Option<StoredSecret>,
-}
-
-/// The hash of a secret handed out once (a link token or a code), and until when
-/// it may be used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredSecret {
-    pub hash: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl Credentials {
-    /// Revokes every secret handed out that is not yet used: a temporary password,
-    /// a reset link, an activation code (on deactivation).
-    pub fn revoke_outstanding(&mut self) {
-        if self.temporary_password_expires_at.take().is_some() {
-            self.password_hash = None;
-            self.must_change_password = false;
-        }
-        self.reset_link = None;
-        self.activation_code = None;
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: AccountId,
@@ -194,6 +158,38 @@ const SEP: char = '\u{1f}';
 impl Account {
     pub fn is_federated(&self) -> bool {
         matches!(self.source, Source::Federated(_))
+    }
+
+    /// Password operations happen here only for local accounts; a federated one
+    /// names its directory (409 `federated_account`).
+    pub fn ensure_local(&self) -> Result<(), Error> {
+        match &self.source {
+            Source::Federated(directory) => Err(Error::Federated {
+                directory: directory.clone(),
+            }),
+            Source::Local => Ok(()),
+        }
+    }
+
+    /// Its owner has set a password of their own: a pending account is claimed.
+    pub fn claim(&mut self, now: DateTime<Utc>) {
+        if self.activation == Activation::Pending {
+            self.activation = Activation::Activated;
+            self.activated_at = Some(now);
+        }
+    }
+
+    /// Its owner sets a password of their own, with the handed-out secret `with`
+    /// (or the current password): outstanding secrets end and the account is claimed.
+    pub fn set_own_password(
+        &mut self,
+        hash: String,
+        now: DateTime<Utc>,
+        with: Option<&str>,
+    ) -> Option<Closed> {
+        let closed = self.credentials.set_password(hash, false, now, with);
+        self.claim(now);
+        closed
     }
 
     /// The key this account sorts by in `sort` order (ties are broken by id).

@@ -55,6 +55,9 @@ pub enum Error {
     Conflict { code: &'static str, detail: String },
     #[error("too many failed attempts; try again later")]
     Locked { retry_after_secs: u64 },
+    /// The server is saturated (its password-checking queue is full): try again.
+    #[error("the server is busy; try again shortly")]
+    Busy { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -91,6 +94,7 @@ impl Error {
             Self::NotFound => "not_found",
             Self::Federated { .. } => "federated_account",
             Self::Locked { .. } => "too_many_attempts",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }

@@ -8,14 +8,14 @@ pub mod error;
 pub mod export_job;
 pub mod ids;
 pub mod school;
+pub mod secret;
 pub mod text;
 
-pub use account::{
-    Access, Account, Activation, Credentials, LocalAdmin, Profile, Sort, Source, StoredSecret,
-};
+pub use account::{Access, Account, Activation, LocalAdmin, Profile, Sort, Source};
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
 pub use error::{Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
 pub use school::{Class, Language, School, Settings};
+pub use secret::{Closed, Credentials, Secret, SecretKind, SecretState};

@@ -2,6 +2,14 @@
 
 use deunicode::deunicode;
 
+/// Whether `text` holds a control character (CR, LF, tab, NUL…, or a Unicode line
+/// or paragraph separator): such text could forge a mail header, so names, the
+/// school's name and senders refuse it.
+pub fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+}
+
 /// Lowercase ASCII, accents folded: `Zoé Lefèvre` → `zoe lefevre`.
 pub fn fold(text: &str) -> String {
     deunicode(text).to_lowercase()

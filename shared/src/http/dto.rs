@@ -65,7 +65,7 @@ impl AccountView {
             activation: a.activation,
             source: a.source.into(),
             must_change_password: a.credentials.must_change_password,
-            temporary_password_expires_at: a.credentials.temporary_password_expires_at,
+            temporary_password_expires_at: a.credentials.temporary_password_expires_at(),
             created_at: a.created_at,
             activated_at: a.activated_at,
             disabled_at: a.disabled_at,

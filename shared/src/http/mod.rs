@@ -134,6 +134,10 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(|| merged(&Group::ALL).split_for_parts().1)
 }
 
+/// Self-service checks that may wait for the hashing pool at once; one more is
+/// refused with 503 (at about 25 ms a check a core, the last waits a few seconds).
+const SELF_SERVICE_QUEUE: usize = 256;
+
 /// The router serving `groups`, with request ids, logs that carry no secret, body
 /// limits and problem responses for unknown routes.
 pub fn router(state: AppState, groups: &[Group]) -> Router {
@@ -216,6 +220,7 @@ impl AppState {
             files,
             jobs,
             hasher: crate::credentials::Hasher::new(0)?,
+            checker: crate::credentials::Hasher::bounded(0, SELF_SERVICE_QUEUE)?,
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
             public_url: public_url.trim_end_matches('/').to_owned(),
             sender: None,

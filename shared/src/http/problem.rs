@@ -55,6 +55,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Federated { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -67,7 +68,9 @@ impl From<Error> for Problem {
         let mut problem = Problem::new(status_of(&error), error.code(), error.detail());
         match error {
             Error::Validation(errors) | Error::PasswordPolicy(errors) => problem.errors = errors,
-            Error::Locked { retry_after_secs } => problem.retry_after = Some(retry_after_secs),
+            Error::Locked { retry_after_secs } | Error::Busy { retry_after_secs } => {
+                problem.retry_after = Some(retry_after_secs)
+            }
             _ => {}
         }
         problem

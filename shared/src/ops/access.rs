@@ -32,7 +32,7 @@ impl Sesame {
                     Access::Enabled => next.disabled_at = None,
                     Access::Disabled => {
                         next.disabled_at = Some(now);
-                        next.credentials.revoke_outstanding();
+                        next.credentials.revoke();
                     }
                 }
                 Ok(Change::Write(next))

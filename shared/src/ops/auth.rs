@@ -1,16 +1,18 @@
-//! Self-service: a student or parent logs in and changes their password. Every
-//! failure looks the same to the caller (401), costs one Argon2 verification whether
-//! or not the login exists, and counts towards the lock of that path.
+//! Self-service sign-in: a student or parent logs in and changes their password.
+//! Every attempt is counted before it is verified (SPEC §3), every failure looks the
+//! same to the caller (401) and costs one Argon2 verification whether or not the
+//! login exists. Self-service routes never answer 409: a lost race reads as a
+//! failure of the attempt.
 
 use super::bulk::Change;
-use super::reset::{policy_context, with_password};
 use super::{Actor, Sesame};
-use crate::credentials::{policy, throttle};
-use crate::domain::{Access, Account, AccountId, Activation, Error, FieldError, Login, Outcome, Result};
-use crate::ports::StoreError;
+use crate::credentials::hashing::Place;
+use crate::credentials::policy;
+use crate::domain::{Access, Account, AccountId, Error, FieldError, Login, Outcome, Result};
+use crate::ports::Attempt;
 use secrecy::{ExposeSecret, SecretString};
 
-/// The paths whose failures are counted separately.
+/// The paths whose attempts are counted apart. Login and change share one counter.
 #[derive(Debug, Clone, Copy)]
 pub enum Path {
     Login,
@@ -21,20 +23,19 @@ pub enum Path {
 }
 
 impl Path {
-    fn key(self, login: &str) -> String {
+    pub(crate) fn key(self, subject: &str) -> String {
         let path = match self {
-            Self::Login => "login",
-            Self::Change => "change",
+            Self::Login | Self::Change => "login",
             Self::Activate => "activate",
             Self::Reset => "reset",
         };
-        format!("{path}:{}", login.trim().to_lowercase())
+        format!("{path}:{}", subject.trim().to_lowercase())
     }
 }
 
-/// What failures of a typed login are counted on: the login, or, for anything that
-/// cannot be one, a single shared counter (no account is hurt by its lock, and keys
-/// stay short: DynamoDB bounds their size).
+/// What attempts with a typed login are counted on: the login, or, for anything
+/// that cannot be one, a single shared counter (no account is hurt by its lock, and
+/// keys stay short: DynamoDB bounds their size).
 pub(crate) fn login_subject(login: Option<&Login>) -> &str {
     login.map_or("!not-a-login", Login::as_str)
 }
@@ -45,84 +46,70 @@ pub struct LoginOutcome {
     pub must_change_password: bool,
 }
 
+/// A verification that may run: its attempt is counted, its place in the
+/// self-service hashing queue held.
+pub(crate) struct Admitted {
+    pub key: String,
+    pub place: Place,
+}
+
 impl Sesame {
-    /// Fails with `Locked` while `path` is locked for `login`.
-    pub(crate) async fn ensure_not_locked(&self, path: Path, login: &str) -> Result<String> {
-        let key = path.key(login);
-        let counter = self.store.get_throttle(&key).await?;
-        match throttle::locked_for(counter.as_ref(), self.now()) {
-            Some(retry_after_secs) => Err(Error::Locked { retry_after_secs }),
-            None => Ok(key),
+    /// Counts one attempt on `path` for `subject` before anything is verified. The
+    /// place in the checking queue is taken first, so a full queue (503) never costs
+    /// an account one of its attempts; a lock answers 429 with no hashing.
+    pub(crate) async fn admit(&self, path: Path, subject: &str) -> Result<Admitted> {
+        let place = self.checker.reserve()?;
+        let key = path.key(subject);
+        let now = self.now();
+        match self.store.count_attempt(&key, now).await? {
+            Attempt::Admitted => Ok(Admitted { key, place }),
+            Attempt::Locked { until } => Err(Error::Locked {
+                retry_after_secs: Attempt::retry_after(until, now),
+            }),
         }
     }
 
-    /// Counts one failure on `key`.
-    pub(crate) async fn record_failure(&self, key: &str) -> Result<()> {
-        for _ in 0..5 {
-            let previous = self.store.get_throttle(key).await?;
-            let next = throttle::after_failure(previous, key, self.now());
-            match self.store.put_throttle(&next).await {
-                Err(StoreError::Conflict) => continue,
-                other => return Ok(other?),
-            }
-        }
-        Err(StoreError::Conflict.into())
-    }
-
-    /// Forgets the failures counted on `key` (after a success).
-    pub(crate) async fn clear_failures(&self, key: &str) -> Result<()> {
-        if let Some(mut counter) = self.store.get_throttle(key).await?
-            && counter.failures > 0
-        {
-            counter.failures = 0;
-            counter.locked_until = None;
-            // A concurrent failure winning this race is fine: it is counted.
-            match self.store.put_throttle(&counter).await {
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
+    /// Forgets the attempts counted on `key` (after a success).
+    pub(crate) async fn clear_attempts(&self, key: &str) -> Result<()> {
+        Ok(self.store.clear_throttle(key).await?)
     }
 
     /// Checks `login` and `password` on `path`: the account, if they match a usable
-    /// password. Disabled accounts are told so only after a correct password.
+    /// password (its own, or an open temporary or birth-date one), and the handed-out
+    /// secret that matched, if any. Disabled accounts are told so only after a
+    /// correct password.
     pub(crate) async fn authenticate(
         &self,
         path: Path,
         login: &str,
         password: SecretString,
-    ) -> Result<Account> {
+    ) -> Result<(Account, Option<String>)> {
         let login = Login::parse(login).ok();
-        let key = self
-            .ensure_not_locked(path, login_subject(login.as_ref()))
-            .await?;
+        let admitted = self.admit(path, login_subject(login.as_ref())).await?;
         let account = match &login {
             Some(login) => self.store.find_by_login(login).await?,
             None => None,
         };
-        let hash = account.as_ref().and_then(|a| a.credentials.password_hash.clone());
-        let matches = self.hasher.verify(password, hash).await?;
         let now = self.now();
-        let usable = account.filter(|a| {
-            matches
-                && a.credentials
-                    .temporary_password_expires_at
-                    .is_none_or(|expiry| now < expiry)
-        });
-        let Some(account) = usable else {
-            self.record_failure(&key).await?;
+        let candidate = account
+            .as_ref()
+            .filter(|a| !a.is_federated())
+            .and_then(|a| a.credentials.sign_in_hash(now))
+            .map(|(hash, secret)| (hash.to_owned(), secret.map(|s| s.id.clone())));
+        let (hash, secret) = candidate.unzip();
+        let matches = self.checker.verify_in(admitted.place, password, hash).await?;
+        let (Some(account), true) = (account, matches) else {
             return Err(Error::InvalidCredentials);
         };
-        self.clear_failures(&key).await?;
+        self.clear_attempts(&admitted.key).await?;
         if account.access == Access::Disabled {
             return Err(Error::AccessDisabled);
         }
-        Ok(account)
+        Ok((account, secret.flatten()))
     }
 
     pub async fn login(&self, login: &str, password: SecretString) -> Result<LoginOutcome> {
-        let account = self.authenticate(Path::Login, login, password).await?;
+        let (account, _) = self.authenticate(Path::Login, login, password).await?;
         Ok(LoginOutcome {
             account_id: account.id,
             must_change_password: account.credentials.must_change_password,
@@ -139,9 +126,13 @@ impl Sesame {
         new: SecretString,
     ) -> Result<LoginOutcome> {
         let same = current.expose_secret() == new.expose_secret();
-        let account = self.authenticate(Path::Change, login, current).await?;
+        let (account, used) = self.authenticate(Path::Change, login, current).await?;
         let school = self.school(&account.school).await?;
-        let mut broken = policy::check(&new, &policy_context(&school, &account), "new_password");
+        let mut broken = policy::check(
+            &new,
+            &policy::PolicyContext::of(&school, &account),
+            "new_password",
+        );
         if same {
             broken.push(FieldError::rule(
                 "new_password",
@@ -152,42 +143,57 @@ impl Sesame {
         if !broken.is_empty() {
             return Err(Error::PasswordPolicy(broken));
         }
-        let verified_hash = account.credentials.password_hash.clone();
-        let hash = self.hasher.hash(new).await?;
+        let verified = account.credentials.clone();
+        let hash = self.checker.hash(new).await?;
         let now = self.now();
         let updated = self
             .update_one(&account.school, &account.id, |current| {
-                if current.credentials.password_hash != verified_hash {
-                    return Err(Error::conflict(
-                        "password_changed",
-                        "the password was changed meanwhile",
-                    ));
+                // Changed while the new password was being hashed: the password
+                // just verified may no longer be the account's.
+                if current.credentials != verified {
+                    return Err(Error::InvalidCredentials);
                 }
-                let mut next = with_password(current, hash.clone(), false, None, now);
-                if next.activation == Activation::Pending {
-                    next.activation = Activation::Activated;
-                    next.activated_at = Some(now);
-                }
+                let mut next = current.clone();
+                next.set_own_password(hash.clone(), now, used.as_deref());
                 Ok(Change::Write(next))
             })
-            .await?;
-        let actor = format!("self:{}", updated.id);
-        let actor = Actor {
-            name: &actor,
-            request_id,
-        };
-        self.audit(
-            actor,
-            &updated.school,
-            "password.change",
-            vec![updated.id.clone()],
-            Outcome::Ok,
-            None,
-        )
-        .await?;
+            .await
+            .map_err(self_service_error)?;
+        self.audit_self(request_id, &updated, "password.change").await?;
         Ok(LoginOutcome {
             account_id: updated.id,
             must_change_password: false,
         })
+    }
+
+    pub(crate) async fn audit_self(
+        &self,
+        request_id: Option<&str>,
+        account: &Account,
+        action: &str,
+    ) -> Result<()> {
+        let name = format!("self:{}", account.id);
+        let actor = Actor {
+            name: &name,
+            request_id,
+        };
+        self.audit(
+            actor,
+            &account.school,
+            action,
+            vec![account.id.clone()],
+            Outcome::Ok,
+            None,
+        )
+        .await
+    }
+}
+
+/// Self-service routes never answer 409: a write that kept losing its race is a
+/// busy server, to be tried again.
+pub(crate) fn self_service_error(error: Error) -> Error {
+    match error {
+        Error::Conflict { .. } => Error::Busy { retry_after_secs: 1 },
+        other => other,
     }
 }

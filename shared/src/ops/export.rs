@@ -4,6 +4,7 @@
 
 use super::accounts::Selection;
 use super::reset::ResetMethod;
+use super::secrets::{Issuer, may_issue};
 use super::{Actor, Sesame};
 use crate::domain::{
     Account, AccountId, Activation, Caller, Error, ExportFile, ExportJob, ExportRequest, ExportStatus,
@@ -40,17 +41,20 @@ impl Sesame {
         let total = match &request.scope {
             Scope::Ids(ids) => {
                 let found = self.store.get_accounts(&caller.school, ids).await?;
-                let allowed: Vec<&AccountId> = found
-                    .iter()
-                    .filter(|a| caller.may_distribute(a).is_ok())
-                    .map(|a| &a.id)
-                    .collect();
+                let refusal = |id: &AccountId| match found.iter().find(|a| &a.id == id) {
+                    None => Some("no such account"),
+                    Some(a) => match may_export(caller, request.content, a) {
+                        Ok(()) => None,
+                        Err(Error::NotFound) => Some("no such account"),
+                        Err(_) => Some("you may not export this account's credentials"),
+                    },
+                };
                 let errors: Vec<_> = ids
                     .iter()
                     .enumerate()
-                    .filter(|(_, id)| !allowed.contains(id))
-                    .map(|(i, _)| {
-                        crate::domain::FieldError::new(format!("account_ids[{i}]"), "no such account")
+                    .filter_map(|(i, id)| {
+                        let why = refusal(id)?;
+                        Some(crate::domain::FieldError::new(format!("account_ids[{i}]"), why))
                     })
                     .collect();
                 if !errors.is_empty() {
@@ -105,15 +109,15 @@ impl Sesame {
         Some(filter)
     }
 
-    /// An export of the caller's school that the caller may see (their own, or any
-    /// for administrators).
+    /// An export of the caller's school that the caller made: exports belong to
+    /// whoever made them (SPEC §2), anyone else gets 404.
     pub async fn get_export(&self, caller: &Caller, id: &str) -> Result<ExportView> {
         let job = self
             .store
             .get_export(&caller.school, id)
             .await?
             .ok_or(Error::NotFound)?;
-        if !caller.is_admin() && job.requested_by.sub != caller.sub {
+        if job.requested_by.sub != caller.sub {
             return Err(Error::NotFound);
         }
         let now = self.now();
@@ -225,7 +229,7 @@ impl Sesame {
             for account in batch {
                 if let Some(secret) = secrets.get(&account.id) {
                     covered.push(account.id.clone());
-                    rows.push(row(account, secret.clone()));
+                    rows.push(row(&caller, account, secret.clone()));
                 }
             }
             job.processed += batch.len() as u64;
@@ -322,7 +326,7 @@ impl Sesame {
         };
         Ok(accounts
             .into_iter()
-            .filter(|a| caller.may_distribute(a).is_ok())
+            .filter(|a| may_export(caller, request.content, a).is_ok())
             .collect())
     }
 
@@ -342,7 +346,13 @@ impl Sesame {
             }
             Content::Credentials => {
                 let issued = self
-                    .reset_passwords(caller, job.request_id.as_deref(), &ids, ResetMethod::Temporary)
+                    .reset_passwords(
+                        caller,
+                        job.request_id.as_deref(),
+                        &ids,
+                        ResetMethod::Temporary,
+                        Some(&job.id),
+                    )
                     .await?;
                 for item in issued {
                     if let Ok(issued) = item.result {
@@ -366,7 +376,11 @@ impl Sesame {
                 for a in batch.iter().filter(|a| a.activation == Activation::Activated) {
                     out.insert(a.id.clone(), Some(Secret::HowToReset));
                 }
-                for item in self.issue_activation_codes(&job.school, &pending).await? {
+                let by = Issuer {
+                    caller,
+                    distribution: Some(&job.id),
+                };
+                for item in self.issue_activation_codes(by, &pending).await? {
                     if let Ok((code, expires_at)) = item.result {
                         out.insert(item.account_id, Some(Secret::ActivationCode { code, expires_at }));
                     }
@@ -377,7 +391,18 @@ impl Sesame {
     }
 }
 
-fn row(account: &Account, secret: Option<Secret>) -> Row {
+/// Who may have `account` in an export of `content`: the identifiers of those they
+/// may distribute to; secrets only where they may obtain one (SPEC §2).
+fn may_export(caller: &Caller, content: Content, account: &Account) -> Result<()> {
+    caller.may_distribute(account)?;
+    match content {
+        Content::Identifiers => Ok(()),
+        Content::Credentials | Content::Activation => may_issue(caller, account),
+    }
+}
+
+/// A row of the file; birth dates only for the two admin roles (SPEC §2).
+fn row(caller: &Caller, account: &Account, secret: Option<Secret>) -> Row {
     let mut classes: Vec<&str> = account.classes.iter().map(|c| c.as_str()).collect();
     classes.sort_unstable();
     Row {
@@ -385,7 +410,7 @@ fn row(account: &Account, secret: Option<Secret>) -> Row {
         first_name: account.first_name.clone(),
         last_name: account.last_name.clone(),
         login: account.login.to_string(),
-        birth_date: account.birth_date,
+        birth_date: account.birth_date.filter(|_| caller.is_admin()),
         profile: account.profile,
         secret,
     }

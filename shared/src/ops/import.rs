@@ -3,14 +3,14 @@
 //! setting initial passwords where the file gives one. Each bad row is reported and
 //! skipped; the others go through. The demo school is built by this same code.
 
-use super::reset::policy_context;
 use super::roster::RosterRow;
+use super::secrets::may_issue;
 use super::{Actor, Sesame};
-use crate::credentials::policy;
+use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;
 use crate::domain::{
     Access, Account, AccountId, Activation, Caller, Class, ClassName, Credentials, Email, Error, LocalAdmin,
-    Login, Outcome, Profile, Result, School, Sort, Source,
+    Login, Outcome, Profile, Result, Role, School, Sort, Source,
 };
 use crate::ports::{AccountFilter, AccountQuery};
 use chrono::NaiveDate;
@@ -83,6 +83,12 @@ fn validate(
     for (field, value) in [("first_name", &raw.first_name), ("last_name", &raw.last_name)] {
         if value.trim().is_empty() || value.chars().count() > 100 {
             error(field, "must be 1 to 100 characters".to_owned());
+        }
+        if crate::domain::text::has_control(value) {
+            error(
+                field,
+                "must not contain control characters (line breaks, tabs…)".to_owned(),
+            );
         }
     }
     let mut classes = Vec::new();
@@ -164,6 +170,70 @@ fn validate(
     })
 }
 
+/// Whether `caller` may import `row` (line `line`), matched to the existing account
+/// `matched` if any: imports never escalate (SPEC §2). A matched account is changed
+/// only by whoever may reset its password; a password column sets a secret, so it
+/// asks the rule of every secret; only the role `admin` gives `local_admin: admin`.
+fn may_import(
+    caller: &Caller,
+    line: usize,
+    raw: &RosterRow,
+    matched: Option<&Account>,
+    row: Row,
+) -> Result<Row, Vec<RowError>> {
+    let refuse = |field: &str, message: &str| {
+        Err(vec![RowError {
+            row: line,
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }])
+    };
+    if let Some(old) = matched {
+        if caller.may_reset(old).is_err() {
+            return refuse("external_id", "you may not change this account");
+        }
+        if raw.password.is_some() && may_issue(caller, old).is_err() {
+            return refuse("password", "this account's password cannot be set here");
+        }
+    } else if caller.role != Role::Admin && row.account.local_admin != LocalAdmin::None {
+        return refuse("local_admin", "only an administrator may create administrators");
+    }
+    Ok(row)
+}
+
+/// The fields of a matched account that the file names; `source` and
+/// `local_admin` only from the role `admin` (anyone else's import leaves them).
+fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account) {
+    (account.first_name, account.last_name, account.profile) =
+        (fresh.first_name, fresh.last_name, fresh.profile);
+    if raw.has("classes") {
+        account.classes = fresh.classes;
+    }
+    if raw.has("level") {
+        account.level = fresh.level;
+    }
+    if raw.has("groups") {
+        account.groups = fresh.groups;
+    }
+    if raw.has("options") {
+        account.options = fresh.options;
+    }
+    if raw.has("email") {
+        account.email = fresh.email;
+    }
+    if raw.has("birth_date") {
+        account.birth_date = fresh.birth_date;
+    }
+    if caller.role == Role::Admin {
+        if raw.has("local_admin") {
+            account.local_admin = fresh.local_admin;
+        }
+        if raw.has("source") {
+            account.source = fresh.source;
+        }
+    }
+}
+
 impl Sesame {
     /// Every account of a school, page by page.
     async fn all_accounts(&self, school: &School) -> Result<Vec<Account>> {
@@ -233,7 +303,10 @@ impl Sesame {
         let mut seen_ids = HashSet::new();
         for (i, raw) in rows.iter().enumerate() {
             let line = i + 2;
-            match validate(line, raw, &school, now) {
+            let matched = raw.external_id.as_ref().and_then(|e| by_external.get(e));
+            match validate(line, raw, &school, now)
+                .and_then(|row| may_import(caller, line, raw, matched, row))
+            {
                 Ok(row) => {
                     if let Some(ext) = &row.account.external_id
                         && !seen_ids.insert(ext.clone())
@@ -258,12 +331,7 @@ impl Sesame {
             let found = row.account.external_id.as_ref().and_then(|e| by_external.get(e));
             if let Some(old) = found {
                 let fresh = std::mem::replace(&mut row.account, old.clone());
-                let a = &mut row.account;
-                (a.first_name, a.last_name, a.profile, a.classes) =
-                    (fresh.first_name, fresh.last_name, fresh.profile, fresh.classes);
-                (a.level, a.groups, a.options, a.email) =
-                    (fresh.level, fresh.groups, fresh.options, fresh.email);
-                (a.birth_date, a.local_admin, a.source) = (fresh.birth_date, fresh.local_admin, fresh.source);
+                merge(caller, &rows[row.line - 2], &mut row.account, fresh);
                 is_new.push(false);
             } else {
                 let explicit = rows[row.line - 2].login.is_some();
@@ -350,7 +418,7 @@ impl Sesame {
         let mut keep = vec![true; valid.len()];
         for (i, row) in valid.iter().enumerate() {
             if let Some(password) = &row.password {
-                let broken = policy::check(password, &policy_context(&school, &row.account), "password");
+                let broken = policy::check(password, &PolicyContext::of(&school, &row.account), "password");
                 if broken.is_empty() {
                     to_hash.push((i, password.clone()));
                 } else {
@@ -368,8 +436,8 @@ impl Sesame {
             .hash_many(to_hash.iter().map(|(_, p)| p.clone()).collect())
             .await?;
         for ((i, _), hash) in to_hash.iter().zip(hashes) {
-            let c = &mut valid[*i].account.credentials;
-            (c.password_hash, c.must_change_password, c.password_changed_at) = (Some(hash), false, Some(now));
+            // Like any password set, it ends every outstanding secret.
+            valid[*i].account.credentials.set_password(hash, false, now, None);
         }
 
         let mut creates = Vec::new();

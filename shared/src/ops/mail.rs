@@ -9,10 +9,10 @@
 //! backoff. Each kind of mail sent is an audit event naming the accounts, never the
 //! secret.
 
-use super::selfservice::Handout;
+use super::secrets::{Handout, Issuer, may_issue, new_distribution_id};
 use super::{Actor, PerAccount, Sesame};
 use crate::domain::{
-    Access, Account, AccountId, Activation, Caller, Email, Error, Login, Outcome, Result, School, Source,
+    Access, Account, AccountId, Activation, Caller, Email, Error, Login, Outcome, Result, School,
 };
 use crate::mail::{Backoff, Failure, Kind, Letter, deliver};
 use crate::ports::{Mailer, Message};
@@ -70,21 +70,11 @@ enum Purpose {
     Reset,
 }
 
-fn ensure_local(account: &Account) -> Result<()> {
-    match &account.source {
-        Source::Federated(directory) => Err(Error::Federated {
-            directory: directory.clone(),
-        }),
-        Source::Local => Ok(()),
-    }
-}
-
 /// The template `account` gets, or why it gets none.
 fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template> {
     match purpose {
         Purpose::Distribute => {
-            caller.may_distribute(account)?;
-            ensure_local(account)?;
+            may_issue(caller, account)?;
             if account.access == Access::Disabled {
                 return Err(Error::conflict(
                     "access_disabled",
@@ -97,8 +87,7 @@ fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template
             })
         }
         Purpose::Reset => {
-            caller.may_reset(account)?;
-            ensure_local(account)?;
+            may_issue(caller, account)?;
             Ok(Template::ResetLink)
         }
     }
@@ -197,8 +186,15 @@ impl Sesame {
         let sender = school.settings.sender.clone().or_else(|| self.sender.clone());
         let jobs = match sender {
             Some(from) => {
-                self.prepare(&school, &from, wanted, copy_to.clone().flatten(), &mut results)
-                    .await?
+                self.prepare(
+                    caller,
+                    &school,
+                    &from,
+                    wanted,
+                    copy_to.clone().flatten(),
+                    &mut results,
+                )
+                .await?
             }
             None => {
                 tracing::warn!("no sender address: neither the school's settings nor SESAME_SENDER name one");
@@ -248,6 +244,7 @@ impl Sesame {
     /// Hands out the new codes and links of `wanted` and renders their mail.
     async fn prepare(
         &self,
+        caller: &Caller,
         school: &School,
         from: &Email,
         wanted: Vec<(Template, Account)>,
@@ -264,12 +261,17 @@ impl Sesame {
         let pending = ids(|t| t == Template::Activation);
         let activated = ids(|t| t != Template::Activation);
         let mut handouts: HashMap<AccountId, Result<Handout>> = HashMap::new();
+        let distribution = new_distribution_id();
+        let by = Issuer {
+            caller,
+            distribution: Some(&distribution),
+        };
         if !pending.is_empty() {
-            let codes = self.issue_activation_codes(&school.id, &pending).await?;
+            let codes = self.issue_activation_codes(by, &pending).await?;
             handouts.extend(codes.into_iter().map(|r| (r.account_id, r.result)));
         }
         if !activated.is_empty() {
-            let links = self.issue_reset_links(&school.id, &activated).await?;
+            let links = self.issue_reset_links(by, &activated).await?;
             handouts.extend(links.into_iter().map(|r| (r.account_id, r.result)));
         }
 

@@ -11,6 +11,7 @@ pub mod import;
 pub mod mail;
 pub mod reset;
 pub mod roster;
+pub mod secrets;
 pub mod selfservice;
 pub mod settings;
 
@@ -32,7 +33,11 @@ pub struct Sesame {
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
     pub jobs: Arc<dyn JobQueue>,
+    /// Admins' bulk hashing (resets, codes, imports).
     pub hasher: Hasher,
+    /// Self-service checks (sign-in, activation, change), on a pool of its own with
+    /// a bounded queue.
+    pub checker: Hasher,
     pub sealer: Sealer,
     /// The public base URL of this deployment (links in mail and files point here).
     pub public_url: String,

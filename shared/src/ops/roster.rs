@@ -5,8 +5,11 @@ use crate::domain::text::fold;
 use crate::domain::{Error, Result};
 
 /// One row of a roster, as written in the file.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RosterRow {
+    /// The columns the file has (a matched account keeps the fields of the others);
+    /// `None`: every column (rows built in code).
+    pub columns: Option<std::sync::Arc<[&'static str]>>,
     /// The school's own identifier of the person; re-imports update by it.
     pub external_id: Option<String>,
     pub profile: String,
@@ -29,6 +32,27 @@ pub struct RosterRow {
     pub password: Option<String>,
     /// Optional explicit login; generated as `first.last` otherwise.
     pub login: Option<String>,
+}
+
+impl RosterRow {
+    /// Whether the file has the column `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.columns.as_ref().is_none_or(|c| c.contains(&name))
+    }
+}
+
+/// Everything but the password.
+impl std::fmt::Debug for RosterRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RosterRow")
+            .field("external_id", &self.external_id)
+            .field("profile", &self.profile)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 fn column(header: &str) -> Option<&'static str> {
@@ -91,10 +115,14 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
             ));
         }
     }
+    let present: std::sync::Arc<[&'static str]> = columns.iter().copied().collect();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| Error::invalid(&format!("row {}", i + 2), e.to_string()))?;
-        let mut row = RosterRow::default();
+        let mut row = RosterRow {
+            columns: Some(present.clone()),
+            ..RosterRow::default()
+        };
         for (name, value) in columns.iter().zip(record.iter()) {
             let value = value.trim();
             let optional = (!value.is_empty()).then(|| value.to_owned());

@@ -54,6 +54,14 @@ impl SettingsPatch {
         {
             errors.push(FieldError::new("school_name", "must be 1 to 200 characters"));
         }
+        if let Some(name) = &self.school_name
+            && crate::domain::text::has_control(name)
+        {
+            errors.push(FieldError::new(
+                "school_name",
+                "must not contain control characters (line breaks, tabs…)",
+            ));
+        }
         if let Some(url) = &self.login_url
             && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500)
         {

@@ -11,6 +11,6 @@ pub use files::{FileStore, NoFiles};
 pub use jobs::{JobQueue, StoredJobs};
 pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
-    AccountCursor, AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store,
-    StoreError, StoreResult, StoredResponse, Throttle,
+    AccountCursor, AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery,
+    IdempotencyRecord, Store, StoreError, StoreResult, StoredResponse, Throttle, throttle,
 };

@@ -5,6 +5,7 @@
 //! a version (optimistic concurrency); expiring items carry `expires_at`, which the
 //! operations check themselves.
 
+pub use crate::credentials::throttle::{self, Attempt, Throttle};
 use crate::domain::{
     Access, Account, AccountId, Activation, AuditEvent, Class, ClassName, ExportJob, LocalAdmin, Login,
     Profile, School, SchoolId, Sort,
@@ -143,18 +144,6 @@ pub struct AuditPage {
     pub more: bool,
 }
 
-/// Failed attempts on one path (login, change, activation) for one login.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Throttle {
-    pub key: String,
-    pub failures: u32,
-    pub window_start: DateTime<Utc>,
-    pub locked_until: Option<DateTime<Utc>>,
-    /// When the record may be forgotten (a TTL for stores that have one).
-    pub expires_at: DateTime<Utc>,
-    pub version: u64,
-}
-
 /// A remembered response to a bulk POST, so that a retry with the same
 /// `Idempotency-Key` gets the same answer (its body is encrypted: it may hold
 /// temporary passwords).
@@ -205,11 +194,16 @@ pub trait Store: Send + Sync {
     async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage>;
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64>;
 
-    // Brute-force counters.
+    // Brute-force counters (`credentials::throttle`).
     async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>>;
-    /// Creates (version 0) or replaces (stored version must match) a counter; the
-    /// stored version becomes one more.
-    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()>;
+    /// Counts one attempt on `key` at `now` as [`throttle::admit`] says, atomically:
+    /// however many callers count at once, each sees the count the others left.
+    async fn count_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Attempt>;
+    /// Forgets the attempts and any lock on `key` (a success, or an unlock).
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Deletes the expiring items (counters, idempotency records) that expired
+    /// before `now`; a store whose items expire by themselves (TTL) does nothing.
+    async fn sweep_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     // Idempotency.
     /// Stores `record` unless a record with its key exists that has not expired at

@@ -3,16 +3,13 @@
 //! by the operations, for TTL deletes up to days late.
 
 use super::accounts::get_item;
-use super::item::{
-    BODY, Item, TTL, VERSION, body, idempotency_key, json, n, nanos, number, throttle_key, ttl,
-};
-use super::schools::put_versioned;
+use super::item::{BODY, Item, TTL, body, idempotency_key, json, n, nanos, number, throttle_key, ttl};
 use super::{DynamoStore, failed};
-use crate::ports::{IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle};
+use crate::ports::{Attempt, IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle, throttle};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
 /// `expires_at` of an idempotency record in nanoseconds, for its claim condition.
@@ -23,26 +20,177 @@ const SEALED_BODY: &str = "response_body";
 /// Claims of one key that lose a race with a release or an expiry, then retry.
 const CLAIM_ATTEMPTS: usize = 3;
 
+const ATTEMPTS: &str = "attempts";
+const WINDOW_START: &str = "window_start";
+const LOCKED_UNTIL: &str = "locked_until";
+/// Rounds of the conditional updates below before an attempt that keeps losing
+/// races (only at a window's rollover) is refused as locked for a second.
+const COUNT_ROUNDS: usize = 6;
+
 pub(super) async fn get_throttle(store: &DynamoStore, key: &str) -> StoreResult<Option<Throttle>> {
     get_item(store, throttle_key(key))
         .await?
-        .as_ref()
-        .map(body)
+        .map(|item| throttle_of(key, &item))
         .transpose()
 }
 
-/// Creates when `throttle.version` is 0, else replaces the item at that version;
-/// the stored version is one more, as for schools.
-pub(super) async fn put_throttle(store: &DynamoStore, throttle: &Throttle) -> StoreResult<()> {
-    let stored = Throttle {
-        version: throttle.version.saturating_add(1),
-        ..throttle.clone()
+/// The counter an item holds; instants in nanoseconds, `locked_until` 0 for none.
+fn throttle_of(key: &str, item: &Item) -> StoreResult<Throttle> {
+    let instant = |name: &'static str| -> StoreResult<DateTime<Utc>> {
+        let nanos = i64::try_from(number(item, name)?).map_err(StoreError::backend)?;
+        Ok(DateTime::from_timestamp_nanos(nanos))
     };
-    let mut item = throttle_key(&stored.key);
-    item.insert(VERSION.to_owned(), n(stored.version));
-    item.insert(TTL.to_owned(), ttl(stored.expires_at));
-    item.insert(BODY.to_owned(), json(&stored)?);
-    put_versioned(store, item, throttle.version).await
+    let locked_until = number(item, LOCKED_UNTIL)?;
+    Ok(Throttle {
+        key: key.to_owned(),
+        attempts: u32::try_from(number(item, ATTEMPTS)?).unwrap_or(u32::MAX),
+        window_start: instant(WINDOW_START)?,
+        locked_until: (locked_until > 0).then(|| instant(LOCKED_UNTIL)).transpose()?,
+    })
+}
+
+/// [`throttle::admit`] as conditional writes, each atomic on the item, so that
+/// concurrent attempts (from any number of Lambda instances) each see the count the
+/// others left: one more attempt in an open window with room and no lock; else a
+/// new window when the old one is over and no lock is in force; else a refusal.
+pub(super) async fn count_attempt(
+    store: &DynamoStore,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Attempt> {
+    let floor = n(nanos(now - throttle::WINDOW));
+    for _ in 0..COUNT_ROUNDS {
+        let counted = store
+            .client
+            .update_item()
+            .table_name(&store.table)
+            .set_key(Some(throttle_key(key)))
+            .update_expression("SET #attempts = #attempts + :one")
+            .condition_expression("#attempts < :max AND #window_start > :floor AND #locked_until <= :now")
+            .expression_attribute_names("#attempts", ATTEMPTS)
+            .expression_attribute_names("#window_start", WINDOW_START)
+            .expression_attribute_names("#locked_until", LOCKED_UNTIL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(throttle::MAX_ATTEMPTS))
+            .expression_attribute_values(":floor", floor.clone())
+            .expression_attribute_values(":now", n(nanos(now)))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let holder = match counted {
+            Ok(output) => {
+                let counted = throttle_of(key, &output.attributes.unwrap_or_default())?;
+                if counted.attempts >= throttle::MAX_ATTEMPTS {
+                    lock(store, key, now).await?;
+                }
+                return Ok(Attempt::Admitted);
+            }
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
+                _ => return Err(failed("UpdateItem")(e)),
+            },
+        };
+        // An emulator may not return the item that refused the write: read it.
+        let holder = match holder {
+            Some(holder) if !holder.is_empty() => Some(holder),
+            _ => get_item(store, throttle_key(key)).await?,
+        };
+        let current = holder.map(|item| throttle_of(key, &item)).transpose()?;
+        match throttle::admit(current.as_ref(), key, now) {
+            (_, Attempt::Locked { until }) => return Ok(Attempt::Locked { until }),
+            // The window is open and has room: the count raced with another; again.
+            (_, Attempt::Admitted) if current.as_ref().is_some_and(|t| t.window_open(now)) => continue,
+            (_, Attempt::Admitted) => {
+                if new_window(store, key, now, &floor).await? {
+                    return Ok(Attempt::Admitted);
+                }
+            }
+        }
+    }
+    Ok(Attempt::Locked {
+        until: now + chrono::Duration::seconds(1),
+    })
+}
+
+/// Starts a new window with this attempt, if the old one is over and no lock is
+/// in force (another attempt may have started it first: `false`).
+async fn new_window(
+    store: &DynamoStore,
+    key: &str,
+    now: DateTime<Utc>,
+    floor: &AttributeValue,
+) -> StoreResult<bool> {
+    let mut item = throttle_key(key);
+    item.insert(ATTEMPTS.to_owned(), n(1));
+    item.insert(WINDOW_START.to_owned(), n(nanos(now)));
+    item.insert(LOCKED_UNTIL.to_owned(), n(0));
+    item.insert(TTL.to_owned(), ttl(now + throttle::WINDOW));
+    let started = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(item))
+        .condition_expression(
+            "attribute_not_exists(pk) OR (#window_start <= :floor AND #locked_until <= :now)",
+        )
+        .expression_attribute_names("#window_start", WINDOW_START)
+        .expression_attribute_names("#locked_until", LOCKED_UNTIL)
+        .expression_attribute_values(":floor", floor.clone())
+        .expression_attribute_values(":now", n(nanos(now)))
+        .send()
+        .await;
+    match started {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(failed("PutItem")(e)),
+    }
+}
+
+/// Sets the lock of a full window; a lock already in force is left as it is.
+async fn lock(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let until = now + throttle::LOCK;
+    let locked = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(throttle_key(key)))
+        .update_expression("SET #locked_until = :until, #ttl = :ttl")
+        .condition_expression("attribute_exists(pk) AND #locked_until <= :now")
+        .expression_attribute_names("#locked_until", LOCKED_UNTIL)
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":until", n(nanos(until)))
+        .expression_attribute_values(":ttl", ttl(until))
+        .expression_attribute_values(":now", n(nanos(now)))
+        .send()
+        .await;
+    match locked {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed("UpdateItem")(e)),
+    }
+}
+
+pub(super) async fn clear_throttle(store: &DynamoStore, key: &str) -> StoreResult<()> {
+    store
+        .client
+        .delete_item()
+        .table_name(&store.table)
+        .set_key(Some(throttle_key(key)))
+        .send()
+        .await
+        .map(drop)
+        .map_err(failed("DeleteItem"))
 }
 
 /// Stores `record` unless an unexpired record holds its key, in one conditional

@@ -3,8 +3,8 @@
 use super::{DynamoStore, accounts, audit, create, expiring, exports, listing, schools};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
-    AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
-    StoredResponse, Throttle,
+    AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery, IdempotencyRecord, Store,
+    StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -67,8 +67,17 @@ impl Store for DynamoStore {
         expiring::get_throttle(self, key).await
     }
 
-    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()> {
-        expiring::put_throttle(self, throttle).await
+    async fn count_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Attempt> {
+        expiring::count_attempt(self, key, now).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        expiring::clear_throttle(self, key).await
+    }
+
+    /// Items carry a `ttl` for DynamoDB to delete them; the code checks expiry itself.
+    async fn sweep_expired(&self, _now: DateTime<Utc>) -> StoreResult<u64> {
+        Ok(0)
     }
 
     async fn claim_idempotency(

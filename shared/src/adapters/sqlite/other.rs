@@ -2,7 +2,7 @@
 
 use super::{from_json, nanos, to_json, version};
 use crate::domain::{Class, School, SchoolId};
-use crate::ports::{IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle};
+use crate::ports::{Attempt, IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle, throttle};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -79,35 +79,55 @@ pub(super) fn get_throttle(connection: &Connection, key: &str) -> StoreResult<Op
         .transpose()
 }
 
-/// Creates when `throttle.version` is 0, else replaces the row at that version;
-/// the stored version is one more, as for schools.
-pub(super) fn put_throttle(connection: &Connection, throttle: &Throttle) -> StoreResult<()> {
-    let stored = Throttle {
-        version: throttle.version.saturating_add(1),
-        ..throttle.clone()
-    };
-    let (key, new_version, body) = (stored.key.as_str(), version(stored.version)?, to_json(&stored)?);
-    let expires_at = nanos(stored.expires_at);
-    let changed = if throttle.version == 0 {
-        connection
-            .prepare_cached(
-                "INSERT INTO throttles (key, version, expires_at, body) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (key) DO NOTHING",
+/// Atomic: the writer connection is exclusive, and the record is read and written
+/// in one immediate transaction.
+pub(super) fn count_attempt(
+    connection: &mut Connection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Attempt> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    let previous = get_throttle(&tx, key)?;
+    let (next, verdict) = throttle::admit(previous.as_ref(), key, now);
+    if let Some(next) = next {
+        let body = to_json(&next)?;
+        tx.prepare_cached(
+            "INSERT INTO throttles (key, version, expires_at, body) VALUES (?1, 0, ?2, ?3) \
+             ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body",
+        )
+        .and_then(|mut upsert| upsert.execute(params![key, nanos(next.expires_at()), body]))
+        .map_err(StoreError::backend)?;
+    }
+    tx.commit().map_err(StoreError::backend)?;
+    Ok(verdict)
+}
+
+pub(super) fn clear_throttle(connection: &Connection, key: &str) -> StoreResult<()> {
+    connection
+        .prepare_cached("DELETE FROM throttles WHERE key = ?1")
+        .and_then(|mut delete| delete.execute([key]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
+/// Counters and idempotency records past their expiry.
+pub(super) fn sweep_expired(connection: &mut Connection, now: DateTime<Utc>) -> StoreResult<u64> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    let mut deleted = 0;
+    for table in ["throttles", "idempotency"] {
+        deleted += tx
+            .execute(
+                &format!("DELETE FROM {table} WHERE expires_at < ?1"),
+                [nanos(now)],
             )
-            .and_then(|mut insert| insert.execute(params![key, new_version, expires_at, body]))
-    } else {
-        let Ok(read_version) = i64::try_from(throttle.version) else {
-            return Err(StoreError::Conflict);
-        };
-        connection
-            .prepare_cached(
-                "UPDATE throttles SET version = ?2, expires_at = ?3, body = ?4 WHERE key = ?1 AND version = ?5",
-            )
-            .and_then(|mut update| {
-                update.execute(params![key, new_version, expires_at, body, read_version])
-            })
-    };
-    written(changed)
+            .map_err(StoreError::backend)?;
+    }
+    tx.commit().map_err(StoreError::backend)?;
+    Ok(deleted as u64)
 }
 
 /// Atomic: the existing record is read and the new one written in one write

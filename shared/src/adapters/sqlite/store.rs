@@ -4,8 +4,8 @@
 use super::{SqliteStore, accounts, audit, exports, listing, other};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
-    AccountFilter, AccountPage, AccountQuery, AuditPage, AuditQuery, IdempotencyRecord, Store, StoreResult,
-    StoredResponse, Throttle,
+    AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery, IdempotencyRecord, Store,
+    StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -83,9 +83,18 @@ impl Store for SqliteStore {
         self.read(move |c| other::get_throttle(c, &key)).await
     }
 
-    async fn put_throttle(&self, throttle: &Throttle) -> StoreResult<()> {
-        let throttle = throttle.clone();
-        self.write(move |c| other::put_throttle(c, &throttle)).await
+    async fn count_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Attempt> {
+        let key = key.to_owned();
+        self.write(move |c| other::count_attempt(c, &key, now)).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |c| other::clear_throttle(c, &key)).await
+    }
+
+    async fn sweep_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(move |c| other::sweep_expired(c, now)).await
     }
 
     async fn claim_idempotency(

@@ -1,0 +1,227 @@
+//! Handing secrets out: temporary and birth-date passwords, activation codes and
+//! reset links. Every road that issues one (reset, mail, export, console) comes
+//! through here, and here alone asks the one rule of SPEC §2: whoever may not
+//! reset an account's password obtains no secret of it. Each secret goes to the
+//! account through the lifecycle of `domain::secret`, recording who issued it and
+//! the distribution it belongs to.
+
+use super::bulk::Change;
+use super::{PerAccount, Sesame};
+use crate::credentials::links::{self, ACTIVATION_CODE_DAYS, RESET_LINK_HOURS};
+use crate::credentials::passphrase::{birth_date_password, temporary_password};
+use crate::domain::{Account, AccountId, Activation, Caller, Error, Result, Secret, SecretKind};
+use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+use std::collections::HashMap;
+
+/// A secret handed out once (a reset-link token or an activation code), and until
+/// when it may be used.
+pub type Handout = (SecretString, DateTime<Utc>);
+
+/// Who hands a secret out, and in which distribution.
+#[derive(Debug, Clone, Copy)]
+pub struct Issuer<'a> {
+    pub caller: &'a Caller,
+    pub distribution: Option<&'a str>,
+}
+
+/// A fresh distribution id, for a hand-out that is not an export.
+pub fn new_distribution_id() -> String {
+    format!("dst_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Whether `caller` may obtain a secret of `account` by any road: the reset column
+/// of SPEC §2, and only for accounts whose passwords live here.
+pub fn may_issue(caller: &Caller, account: &Account) -> Result<()> {
+    caller.may_reset(account)?;
+    account.ensure_local()
+}
+
+/// Whether a pending account may get an activation code.
+fn ensure_claimable(account: &Account) -> Result<()> {
+    match account.activation {
+        Activation::Pending => Ok(()),
+        Activation::Activated => Err(Error::conflict(
+            "already_activated",
+            "this account is already activated; send a reset link instead",
+        )),
+    }
+}
+
+impl Sesame {
+    /// New reset-link tokens, valid 24 hours, each replacing the account's
+    /// outstanding secret. A disabled account may get one (its password can still
+    /// be reset), but the link works only once access is enabled again.
+    pub async fn issue_reset_links(
+        &self,
+        by: Issuer<'_>,
+        ids: &[AccountId],
+    ) -> Result<Vec<PerAccount<Handout>>> {
+        let now = self.now();
+        let expires_at = now + Duration::hours(RESET_LINK_HOURS);
+        // Minted once, before any write: a retried write stores the same hash.
+        let minted: HashMap<AccountId, (SecretString, String)> = ids
+            .iter()
+            .map(|id| (id.clone(), links::new_reset_token(&by.caller.school, id)))
+            .collect();
+        self.hand_out(
+            by,
+            ids,
+            SecretKind::ResetLink,
+            minted,
+            now,
+            expires_at,
+            |_| Ok(()),
+        )
+        .await
+    }
+
+    /// New activation codes for pending accounts, hashed in parallel, each replacing
+    /// the outstanding secret. Activated accounts answer `already_activated`.
+    pub async fn issue_activation_codes(
+        &self,
+        by: Issuer<'_>,
+        ids: &[AccountId],
+    ) -> Result<Vec<PerAccount<Handout>>> {
+        let now = self.now();
+        let expires_at = now + Duration::days(ACTIVATION_CODE_DAYS);
+        let eligible = self.eligible(by.caller, ids, ensure_claimable).await?;
+        let codes: Vec<SecretString> = eligible.iter().map(|_| links::new_activation_code()).collect();
+        let hashes = self.hasher.hash_many(codes.clone()).await?;
+        let minted = eligible.into_iter().zip(codes.into_iter().zip(hashes)).collect();
+        self.hand_out(
+            by,
+            ids,
+            SecretKind::ActivationCode,
+            minted,
+            now,
+            expires_at,
+            ensure_claimable,
+        )
+        .await
+    }
+
+    /// New temporary passwords (valid the school's period) or birth-date passwords
+    /// (when the school allows them), each replacing the account's password at once.
+    pub async fn issue_passwords(
+        &self,
+        by: Issuer<'_>,
+        ids: &[AccountId],
+        kind: SecretKind,
+    ) -> Result<Vec<PerAccount<Handout>>> {
+        let school = self.school(&by.caller.school).await?;
+        let now = self.now();
+        let expires_at = now + Duration::days(i64::from(school.settings.temporary_password_days));
+        let plain: HashMap<AccountId, SecretString> = match kind {
+            SecretKind::TemporaryPassword => ids
+                .iter()
+                .map(|id| (id.clone(), temporary_password(school.settings.language)))
+                .collect(),
+            SecretKind::BirthDatePassword => {
+                if !school.settings.birth_date_mode {
+                    return Err(Error::conflict(
+                        "birth_date_mode_disabled",
+                        "birth-date passwords are turned off for this school (see /v1/settings)",
+                    ));
+                }
+                self.store
+                    .get_accounts(&by.caller.school, ids)
+                    .await?
+                    .into_iter()
+                    .filter_map(|a| Some((a.id, birth_date_password(a.birth_date?))))
+                    .collect()
+            }
+            SecretKind::ActivationCode | SecretKind::ResetLink => {
+                return Err(Error::bad_request(
+                    "not_a_password_method",
+                    "this method hands out no password",
+                ));
+            }
+        };
+        let has_plain = |a: &Account| {
+            if plain.contains_key(&a.id) {
+                Ok(())
+            } else {
+                Err(Error::conflict(
+                    "no_birth_date",
+                    "this account has no birth date to reset to",
+                ))
+            }
+        };
+        let eligible = self.eligible(by.caller, ids, has_plain).await?;
+        let secrets: Vec<SecretString> = eligible.iter().map(|id| plain[id].clone()).collect();
+        let hashes = self.hasher.hash_many(secrets.clone()).await?;
+        let minted = eligible
+            .into_iter()
+            .zip(secrets.into_iter().zip(hashes))
+            .collect();
+        self.hand_out(by, ids, kind, minted, now, expires_at, has_plain)
+            .await
+    }
+
+    /// The accounts among `ids` that `caller` may get a secret of and that pass
+    /// `check`, before any time is spent on hashes.
+    async fn eligible(
+        &self,
+        caller: &Caller,
+        ids: &[AccountId],
+        check: impl Fn(&Account) -> Result<()>,
+    ) -> Result<Vec<AccountId>> {
+        let found = self.store.get_accounts(&caller.school, ids).await?;
+        let ok: Vec<AccountId> = found
+            .iter()
+            .filter(|a| may_issue(caller, a).and_then(|()| check(a)).is_ok())
+            .map(|a| a.id.clone())
+            .collect();
+        let mut eligible = Vec::with_capacity(ok.len());
+        for id in ids {
+            if ok.contains(id) && !eligible.contains(id) {
+                eligible.push(id.clone());
+            }
+        }
+        Ok(eligible)
+    }
+
+    /// Writes each minted secret to its account through the lifecycle, checking
+    /// the rule again on the account as written; answers per id, in order.
+    #[allow(clippy::too_many_arguments)]
+    async fn hand_out(
+        &self,
+        by: Issuer<'_>,
+        ids: &[AccountId],
+        kind: SecretKind,
+        mut minted: HashMap<AccountId, (SecretString, String)>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        check: impl Fn(&Account) -> Result<()>,
+    ) -> Result<Vec<PerAccount<Handout>>> {
+        let written = self
+            .update_each(&by.caller.school, ids, |account| {
+                may_issue(by.caller, account)?;
+                check(account)?;
+                let (_, hash) = minted.get(&account.id).ok_or(Error::NotFound)?;
+                let secret = Secret::new(
+                    kind,
+                    hash.clone(),
+                    &by.caller.sub,
+                    now,
+                    expires_at,
+                    by.distribution,
+                );
+                let mut next = account.clone();
+                next.credentials.issue(secret);
+                Ok(Change::Write(next))
+            })
+            .await?;
+        Ok(written
+            .into_iter()
+            .map(|r| PerAccount {
+                result: r.result.and_then(|_| {
+                    let (plain, _) = minted.remove(&r.account_id).ok_or(Error::NotFound)?;
+                    Ok((plain, expires_at))
+                }),
+                account_id: r.account_id,
+            })
+            .collect())
+    }
+}
