@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 use sesame_tests::{Fixture, Reply};
 use std::time::Duration;
 
-async fn export(f: &Fixture, token: &str, body: Value) -> Reply {
+pub(crate) async fn export(f: &Fixture, token: &str, body: Value) -> Reply {
     f.app.post("/v1/exports", Some(token), body).await
 }
 
 /// Polls the export until it is no longer queued or running.
-async fn finished(f: &Fixture, token: &str, id: &str) -> Value {
+pub(crate) async fn finished(f: &Fixture, token: &str, id: &str) -> Value {
     for _ in 0..400 {
         let state = f.app.get(&format!("/v1/exports/{id}"), token).await;
         assert_eq!(state.status, 200, "{:?}", state.body);
@@ -22,7 +22,7 @@ async fn finished(f: &Fixture, token: &str, id: &str) -> Value {
     panic!("the export did not finish");
 }
 
-async fn download(f: &Fixture, url: &str) -> (u16, Vec<u8>) {
+pub(crate) async fn download(f: &Fixture, url: &str) -> (u16, Vec<u8>) {
     let response = f.app.client.get(url).send().await.unwrap();
     (
         response.status().as_u16(),

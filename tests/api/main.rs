@@ -12,3 +12,4 @@ mod secrets;
 mod selfservice;
 mod settings_audit;
 mod system;
+mod trust;

@@ -158,6 +158,7 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
             )
         })
         .with_state(state)
+        .layer(axum::middleware::map_response(no_store))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             tower::ServiceBuilder::new()
@@ -179,6 +180,17 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
+}
+
+/// Nothing the API answers is for a cache to keep: its answers carry temporary
+/// passwords, download links and personal data (SPEC §3). A page that says
+/// otherwise keeps its own header.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The span of a request: its id, method and route template. Never the URI itself,
