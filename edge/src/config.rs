@@ -70,9 +70,15 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// The data folder, private to the service's user: created 0700, and what it
+    /// holds already (database, WAL, keys, outbox, credential files) tightened to
+    /// 0700 folders and 0600 files (SPEC §3).
     fn dir(&self) -> anyhow::Result<&Path> {
+        crate::private::restrict_new_files();
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        crate::private::tighten(&self.data_dir)
+            .with_context(|| format!("making {} private", self.data_dir.display()))?;
         Ok(&self.data_dir)
     }
 
@@ -85,9 +91,18 @@ impl Paths {
         }
         let path = self.dir()?.join(file);
         if let Ok(text) = std::fs::read_to_string(&path) {
-            return B64
+            let key = B64
                 .decode(text.trim())
-                .with_context(|| format!("{} is not base64", path.display()));
+                .with_context(|| format!("{} is not base64", path.display()))?;
+            anyhow::ensure!(
+                key.len() >= 32,
+                "the key file {} is empty or too short ({} bytes, 32 needed): restore it from a \
+                 backup, or delete it to generate a new key (tokens or sealed data made with \
+                 the old one stop working)",
+                path.display(),
+                key.len()
+            );
+            return Ok(key);
         }
         let mut key = vec![0u8; 32];
         rand::rng().fill_bytes(&mut key);
@@ -193,16 +208,21 @@ impl Paths {
     }
 }
 
+/// Writes `content` to `path` whole or not at all (a temporary file renamed into
+/// place), readable by its owner only: a crash never leaves an empty key behind.
 fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
+    let temporary = path.with_extension("partial");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .open(&temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
     file.write_all(content)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path).with_context(|| format!("creating {}", path.display()))?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 #[cfg(feature = "aws")]
 mod aws;
 mod config;
+mod private;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
