@@ -151,10 +151,12 @@ async fn each_function_answers_events_carrying_authorizer_claims() {
     let f = Fixture::new().await;
     for case in cases(&f) {
         let class = |ext: &str| {
+            // A string claim holding a JSON array (SPEC §2: the flattened `[5A]`
+            // of a list claim is refused).
             if ext == "TA" {
-                "[5A]"
+                "[\"5A\"]"
             } else if ext == "TB" {
-                "[5B]"
+                "[\"5B\"]"
             } else {
                 ""
             }

@@ -481,3 +481,44 @@ async fn responses_that_carry_passwords_are_not_stored_by_caches() {
     let reply = f.reset(&f.admin(), "SA1").await;
     assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
+
+// ---- tokens and request ids ----
+
+#[tokio::test]
+async fn a_token_whose_sub_names_a_disabled_account_is_refused() {
+    let f = Fixture::new().await;
+    let body = json!({"account_ids": [f.id("SEC")]});
+    let off = f
+        .app
+        .post("/v1/accounts/deactivate", Some(&f.admin()), body)
+        .await;
+    assert_eq!(off.body["results"][0]["status"], "ok", "{:?}", off.body);
+
+    let by_id = f.app.get("/v1/accounts", &f.secondary()).await;
+    let by_login = f
+        .app
+        .token("riverside", "secondary_admin", f.login_of("SEC"), &[]);
+
+    assert_eq!((by_id.status, by_id.code()), (401, "unauthenticated"));
+    assert_eq!(f.app.get("/v1/accounts", &by_login).await.status, 401);
+    assert_eq!(f.app.get("/v1/accounts", &f.admin()).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_crafted_request_id_never_reaches_the_audit_log() {
+    let f = Fixture::new().await;
+    let request = f
+        .app
+        .client
+        .post(format!("{}/v1/accounts/deactivate", f.app.base))
+        .bearer_auth(f.admin())
+        .header("x-request-id", "evil\" injected=\"yes")
+        .json(&json!({"account_ids": [f.id("STF")]}));
+    let reply = f.app.send(request).await;
+    let echoed = reply.header("x-request-id").unwrap_or_default().to_owned();
+
+    let audit = f.app.get("/v1/audit?action=account.deactivate", &f.admin()).await;
+
+    assert!(!echoed.contains('"'), "{echoed}");
+    assert_eq!(audit.body["items"][0]["request_id"], echoed.as_str());
+}

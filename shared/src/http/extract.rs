@@ -142,9 +142,19 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
+            .filter(|id| is_request_id(id))
             .map(str::to_owned);
         Ok(Self(id))
     }
+}
+
+/// Whether a request id (ours, or one a client or proxy sent) is fit for the log
+/// and the audit: short, and only letters, digits and `-_.:`.
+pub fn is_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// The authenticated caller of an admin endpoint.
@@ -154,16 +164,22 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        state
+        let unauthenticated = || {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "a valid bearer token is required",
+            )
+        };
+        let caller = state
             .auth
             .caller(parts, state.sesame.now())
-            .map(Authenticated)
-            .ok_or_else(|| {
-                Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "a valid bearer token is required",
-                )
-            })
+            .ok_or_else(unauthenticated)?;
+        // A token whose `sub` names a disabled account of the school is refused
+        // (SPEC §2): deactivation ends an admin's or teacher's access at once.
+        if state.sesame.caller_is_disabled(&caller).await? {
+            return Err(unauthenticated());
+        }
+        Ok(Authenticated(caller))
     }
 }

@@ -14,6 +14,15 @@ use std::future::Future;
 const HEADER: &str = "idempotency-key";
 const TTL: Duration = Duration::hours(24);
 
+/// The stored key: a digest of who asks (school, `sub`, role, classes), the route
+/// and the client's key, each field delimited by JSON, so that no two callers, no
+/// two roles of one `sub` and no crafted key share a record.
+fn scoped_key(caller: &Caller, route: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let scope = serde_json::json!([caller.school, caller.sub, caller.role, caller.classes, route, key]);
+    crate::http::extract::hex(&Sha256::digest(scope.to_string().as_bytes()))
+}
+
 /// Runs `run` at most once per (caller, route, key): a replay returns the stored
 /// response with `Idempotent-Replayed: true`.
 pub async fn once<F, Fut>(
@@ -46,7 +55,7 @@ where
     let sesame = &state.sesame;
     let now = sesame.now();
     let record = IdempotencyRecord {
-        key: format!("{}|{}|{route}|{key}", caller.school, caller.sub),
+        key: scoped_key(caller, route, key),
         fingerprint: body_digest.to_owned(),
         response: None,
         created_at: now,

@@ -162,6 +162,7 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             tower::ServiceBuilder::new()
+                .layer(axum::middleware::map_request(drop_unfit_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -180,6 +181,19 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
+}
+
+/// A request id a client sent that is not fit for the log and the audit (too
+/// long, or other characters than letters, digits and `-_.:`) is replaced by ours.
+async fn drop_unfit_request_id(mut request: Request) -> Request {
+    let fit = request
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().is_ok_and(extract::is_request_id));
+    if fit == Some(false) {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
 }
 
 /// Nothing the API answers is for a cache to keep: its answers carry temporary

@@ -3,7 +3,8 @@
 use super::Sesame;
 use crate::domain::text::fold;
 use crate::domain::{
-    Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Profile, Result, Sort,
+    Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Login, Profile, Result,
+    Sort,
 };
 use crate::ports::{AccountCursor, AccountFilter, AccountQuery};
 use base64::Engine;
@@ -133,6 +134,21 @@ pub struct ClassSummary {
 }
 
 impl Sesame {
+    /// Whether the caller's `sub` names an account of its school (by id or login)
+    /// that is disabled.
+    pub async fn caller_is_disabled(&self, caller: &Caller) -> Result<bool> {
+        let by_id = match AccountId::parse(&caller.sub) {
+            Ok(id) => self.store.get_account(&caller.school, &id).await?,
+            Err(_) => None,
+        };
+        let account = match (by_id, Login::parse(&caller.sub)) {
+            (Some(account), _) => Some(account),
+            (None, Ok(login)) => self.store.find_by_login(&login).await?,
+            (None, Err(_)) => None,
+        };
+        Ok(account.is_some_and(|a| a.school == caller.school && a.access == Access::Disabled))
+    }
+
     pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
         let mut classes = self.store.list_classes(&caller.school).await?;
         if !caller.is_admin() {
