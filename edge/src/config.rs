@@ -115,15 +115,24 @@ impl Paths {
     }
 
     /// The state on the SQLite database of the data folder.
-    pub fn state(&self) -> anyhow::Result<AppState> {
-        let store = SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?;
-        self.state_on(Arc::new(store))
+    pub async fn state(&self) -> anyhow::Result<AppState> {
+        let store =
+            Arc::new(SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?);
+        let state = self.state_on(store.clone())?;
+        // Exports a crash or a restart interrupted end one way or the other now.
+        for job in store.unfinished_exports().await? {
+            let id = job.id.clone();
+            if let Err(e) = state.sesame.recover_export(job).await {
+                tracing::error!(export = id, error = %e, "an interrupted export could not be recovered");
+            }
+        }
+        Ok(state)
     }
 
     /// The state on `backend`.
     pub async fn state_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<AppState> {
         match backend {
-            Backend::Sqlite => self.state(),
+            Backend::Sqlite => self.state().await,
             #[cfg(feature = "aws")]
             Backend::Aws => {
                 let table = aws

@@ -1,6 +1,6 @@
 //! The edge's job queue: queued exports go through a channel to a background task,
-//! which builds them one at a time and sweeps old credential files every ten
-//! minutes.
+//! which builds them one at a time and sweeps old credential files, counters and
+//! idempotency records every ten minutes.
 
 use crate::domain::SchoolId;
 use crate::ops::Sesame;
@@ -49,11 +49,17 @@ impl LocalWorker {
                         }
                         None => break,
                     },
-                    _ = sweep.tick() => match sesame.sweep_exports().await {
-                        Ok(0) => {}
-                        Ok(removed) => tracing::info!(removed, "swept old credential files"),
-                        Err(e) => tracing::error!(error = %e, "sweeping credential files failed"),
-                    },
+                    _ = sweep.tick() => {
+                        match sesame.sweep_exports().await {
+                            Ok(0) => {}
+                            Ok(removed) => tracing::info!(removed, "swept old credential files"),
+                            Err(e) => tracing::error!(error = %e, "sweeping credential files failed"),
+                        }
+                        // Brute-force counters and idempotency records past their expiry.
+                        if let Err(e) = sesame.store.sweep_expired(sesame.now()).await {
+                            tracing::error!(error = %e, "sweeping expired records failed");
+                        }
+                    }
                 }
             }
         })

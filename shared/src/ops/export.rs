@@ -3,17 +3,15 @@
 //! links valid 15 minutes. Every export is an audit event listing its accounts.
 
 use super::accounts::Selection;
-use super::reset::ResetMethod;
-use super::secrets::{Issuer, may_issue};
+use super::secrets::{Issuer, Minted, may_issue};
 use super::{Actor, Sesame};
 use crate::domain::{
     Account, AccountId, Activation, Caller, Error, ExportFile, ExportJob, ExportRequest, ExportStatus,
-    Outcome, Result, SchoolId, Scope, Sort,
+    Outcome, Result, School, SchoolId, Scope, SecretKind, Sort,
 };
 use crate::export::{self, Content, Document, Row, Secret};
 use crate::ports::{AccountCursor, AccountQuery, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
 
 /// How long a credential file is kept.
 pub const KEEP: Duration = Duration::hours(24);
@@ -177,12 +175,37 @@ impl Sesame {
         Ok(self.files.sweep(self.now() - KEEP).await?)
     }
 
-    /// Builds the file of a queued export. Running it again for a job that is no
-    /// longer queued does nothing (a redelivered message).
+    /// After a crash or a restart: a queued export is queued again; one that was
+    /// running is failed (its secrets were not committed, so no password changed)
+    /// and its file, if written, deleted.
+    pub async fn recover_export(&self, job: ExportJob) -> Result<()> {
+        match job.status {
+            ExportStatus::Queued => Ok(self.jobs.enqueue(&job.school, &job.id).await?),
+            ExportStatus::Running => self.fail_interrupted(job).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn fail_interrupted(&self, mut job: ExportJob) -> Result<()> {
+        if let Some(file) = job.file.take() {
+            self.files.delete(&file.key).await?;
+        }
+        job.status = ExportStatus::Failed;
+        job.error = Some("the export was interrupted; no password was changed: make it again".to_owned());
+        job.finished_at = Some(self.now());
+        self.save(job).await.map(drop)
+    }
+
+    /// Builds the file of a queued export. A job found running was interrupted (a
+    /// redelivered message after a crash): it is failed. Done or failed jobs are
+    /// left alone.
     pub async fn run_export(&self, school: &SchoolId, id: &str) -> Result<()> {
         let Some(mut job) = self.store.get_export(school, id).await? else {
             return Err(Error::NotFound);
         };
+        if job.status == ExportStatus::Running {
+            return self.fail_interrupted(job).await;
+        }
         if job.status != ExportStatus::Queued {
             return Ok(());
         }
@@ -213,6 +236,11 @@ impl Sesame {
         }
     }
 
+    /// Builds the file, crash-safe (SPEC §5): the secrets are made and hashed
+    /// first, the file is written, and only then are the secrets handed to their
+    /// accounts (on SQLite in one transaction) and the job marked done. A failure or
+    /// a crash before that commit changes no password; an account that could not
+    /// take its secret is left out of the file.
     async fn build(&self, job: &mut ExportJob) -> Result<()> {
         let caller = job.requested_by.clone();
         let school = self.school(&job.school).await?;
@@ -222,26 +250,110 @@ impl Sesame {
         let sort = job.request.sort;
         accounts.sort_by_cached_key(|a| (a.sort_key(sort), a.id.clone()));
         job.total = accounts.len() as u64;
-        let mut rows = Vec::with_capacity(accounts.len());
-        let mut covered = Vec::with_capacity(accounts.len());
+        let content = job.request.content;
+        let mut minted: Option<Minted> = None;
         for batch in accounts.chunks(BATCH) {
-            let secrets = self.secrets(&caller, job, batch).await?;
-            for account in batch {
-                if let Some(secret) = secrets.get(&account.id) {
-                    covered.push(account.id.clone());
-                    rows.push(row(&caller, account, secret.clone()));
-                }
+            let ids: Vec<AccountId> = batch
+                .iter()
+                .filter(|a| content != Content::Activation || a.activation == Activation::Pending)
+                .map(|a| a.id.clone())
+                .collect();
+            let made = match content {
+                Content::Identifiers => None,
+                Content::Credentials => Some(
+                    self.mint_passwords(&caller, &ids, SecretKind::TemporaryPassword)
+                        .await?,
+                ),
+                Content::Activation => Some(self.mint_activation_codes(&caller, &ids).await?),
+            };
+            match (&mut minted, made) {
+                (Some(all), Some(made)) => all.extend(made),
+                (None, made) => minted = made,
+                (Some(_), None) => {}
             }
             job.processed += batch.len() as u64;
             *job = self.save(job.clone()).await?;
         }
+        let secret_of = |account: &Account| -> Option<Option<Secret>> {
+            match content {
+                Content::Identifiers => Some(None),
+                Content::Activation if account.activation == Activation::Activated => {
+                    Some(Some(Secret::HowToReset))
+                }
+                Content::Activation => {
+                    let (code, expires_at) = minted.as_ref()?.get(&account.id)?;
+                    Some(Some(Secret::ActivationCode { code, expires_at }))
+                }
+                Content::Credentials => {
+                    let (password, expires_at) = minted.as_ref()?.get(&account.id)?;
+                    Some(Some(Secret::TemporaryPassword { password, expires_at }))
+                }
+            }
+        };
+        let mut rows: Vec<(AccountId, Row)> = accounts
+            .iter()
+            .filter_map(|a| Some((a.id.clone(), row(&caller, a, secret_of(a)?))))
+            .collect();
+        let file = self.write_file(job, &school, &rows).await?;
+        if let Some(minted) = minted {
+            let by = Issuer {
+                caller: &caller,
+                distribution: Some(&job.id),
+            };
+            let committed = self.commit(by, &minted.ids(), minted).await?;
+            let lost: Vec<AccountId> = committed
+                .into_iter()
+                .filter(|r| r.result.is_err())
+                .map(|r| r.account_id)
+                .collect();
+            if !lost.is_empty() {
+                rows.retain(|(id, _)| !lost.contains(id));
+                self.write_file(job, &school, &rows).await?;
+            }
+        }
+        job.file = Some(file);
+        job.status = ExportStatus::Done;
+        job.finished_at = Some(self.now());
+        *job = self.save(job.clone()).await?;
+        let detail = format!(
+            "export={} content={:?} format={:?}",
+            job.id, job.request.content, job.request.format
+        )
+        .to_lowercase();
+        let actor = Actor {
+            name: &caller.sub,
+            request_id: job.request_id.as_deref(),
+        };
+        let covered: Vec<AccountId> = rows.into_iter().map(|(id, _)| id).collect();
+        let outcome = Outcome::of(covered.len(), job.total as usize);
+        self.audit(
+            actor,
+            &job.school,
+            "export.create",
+            covered,
+            outcome,
+            Some(detail),
+        )
+        .await
+    }
+
+    /// Renders `rows` and stores the file under the job's key (a second call
+    /// replaces it).
+    async fn write_file(
+        &self,
+        job: &ExportJob,
+        school: &School,
+        rows: &[(AccountId, Row)],
+    ) -> Result<ExportFile> {
         let format = job.request.format;
         let (language, content, per_page) = (job.request.language, job.request.content, job.request.per_page);
+        let (school_name, login_url) = (school.name.clone(), school.settings.login_url.clone());
+        let rows: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
         // Rendering is CPU work: off the executor, with the rows dropped right after.
         let bytes = tokio::task::spawn_blocking(move || {
             let document = Document {
-                school_name: &school.name,
-                login_url: &school.settings.login_url,
+                school_name: &school_name,
+                login_url: &login_url,
                 language,
                 content,
                 per_page,
@@ -260,29 +372,7 @@ impl Sesame {
             format.extension()
         );
         self.files.put(&key, bytes, export::content_type(format)).await?;
-        job.file = Some(ExportFile { key, name });
-        job.status = ExportStatus::Done;
-        job.finished_at = Some(self.now());
-        *job = self.save(job.clone()).await?;
-        let detail = format!(
-            "export={} content={:?} format={:?}",
-            job.id, job.request.content, format
-        )
-        .to_lowercase();
-        let actor = Actor {
-            name: &caller.sub,
-            request_id: job.request_id.as_deref(),
-        };
-        let outcome = Outcome::of(covered.len(), job.total as usize);
-        self.audit(
-            actor,
-            &job.school,
-            "export.create",
-            covered,
-            outcome,
-            Some(detail),
-        )
-        .await
+        Ok(ExportFile { key, name })
     }
 
     /// The accounts the export covers, as its requester may export them.
@@ -328,66 +418,6 @@ impl Sesame {
             .into_iter()
             .filter(|a| may_export(caller, request.content, a).is_ok())
             .collect())
-    }
-
-    /// What each account of `batch` gets in the file; accounts that cannot be
-    /// covered (a federated account's password, say) are left out.
-    async fn secrets(
-        &self,
-        caller: &Caller,
-        job: &ExportJob,
-        batch: &[Account],
-    ) -> Result<HashMap<AccountId, Option<Secret>>> {
-        let ids: Vec<AccountId> = batch.iter().map(|a| a.id.clone()).collect();
-        let mut out = HashMap::with_capacity(batch.len());
-        match job.request.content {
-            Content::Identifiers => {
-                out.extend(ids.into_iter().map(|id| (id, None)));
-            }
-            Content::Credentials => {
-                let issued = self
-                    .reset_passwords(
-                        caller,
-                        job.request_id.as_deref(),
-                        &ids,
-                        ResetMethod::Temporary,
-                        Some(&job.id),
-                    )
-                    .await?;
-                for item in issued {
-                    if let Ok(issued) = item.result {
-                        let expires_at = issued.expires_at.unwrap_or(job.delete_after);
-                        out.insert(
-                            item.account_id,
-                            Some(Secret::TemporaryPassword {
-                                password: issued.password,
-                                expires_at,
-                            }),
-                        );
-                    }
-                }
-            }
-            Content::Activation => {
-                let pending: Vec<AccountId> = batch
-                    .iter()
-                    .filter(|a| a.activation == Activation::Pending && !a.is_federated())
-                    .map(|a| a.id.clone())
-                    .collect();
-                for a in batch.iter().filter(|a| a.activation == Activation::Activated) {
-                    out.insert(a.id.clone(), Some(Secret::HowToReset));
-                }
-                let by = Issuer {
-                    caller,
-                    distribution: Some(&job.id),
-                };
-                for item in self.issue_activation_codes(by, &pending).await? {
-                    if let Ok((code, expires_at)) = item.result {
-                        out.insert(item.account_id, Some(Secret::ActivationCode { code, expires_at }));
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -18,6 +18,34 @@ use std::collections::HashMap;
 /// when it may be used.
 pub type Handout = (SecretString, DateTime<Utc>);
 
+/// Secrets made and hashed but not yet handed to their accounts: an export makes
+/// them first, writes its file, and only then commits them, so that a failure
+/// before the commit changes no password.
+pub struct Minted {
+    kind: SecretKind,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    secrets: HashMap<AccountId, (SecretString, String)>,
+}
+
+impl Minted {
+    /// The plain secret made for `id`, and until when it will be valid.
+    pub fn get(&self, id: &AccountId) -> Option<Handout> {
+        self.secrets
+            .get(id)
+            .map(|(plain, _)| (plain.clone(), self.expires_at))
+    }
+
+    /// Adds what `other` made (of the same kind) to these.
+    pub fn extend(&mut self, other: Minted) {
+        self.secrets.extend(other.secrets);
+    }
+
+    pub fn ids(&self) -> Vec<AccountId> {
+        self.secrets.keys().cloned().collect()
+    }
+}
+
 /// Who hands a secret out, and in which distribution.
 #[derive(Debug, Clone, Copy)]
 pub struct Issuer<'a> {
@@ -60,20 +88,17 @@ impl Sesame {
         let now = self.now();
         let expires_at = now + Duration::hours(RESET_LINK_HOURS);
         // Minted once, before any write: a retried write stores the same hash.
-        let minted: HashMap<AccountId, (SecretString, String)> = ids
+        let secrets = ids
             .iter()
             .map(|id| (id.clone(), links::new_reset_token(&by.caller.school, id)))
             .collect();
-        self.hand_out(
-            by,
-            ids,
-            SecretKind::ResetLink,
-            minted,
+        let minted = Minted {
+            kind: SecretKind::ResetLink,
             now,
             expires_at,
-            |_| Ok(()),
-        )
-        .await
+            secrets,
+        };
+        self.commit(by, ids, minted).await
     }
 
     /// New activation codes for pending accounts, hashed in parallel, each replacing
@@ -83,22 +108,22 @@ impl Sesame {
         by: Issuer<'_>,
         ids: &[AccountId],
     ) -> Result<Vec<PerAccount<Handout>>> {
+        let minted = self.mint_activation_codes(by.caller, ids).await?;
+        self.commit(by, ids, minted).await
+    }
+
+    /// Activation codes for those of `ids` that may get one, hashed, not handed out.
+    pub async fn mint_activation_codes(&self, caller: &Caller, ids: &[AccountId]) -> Result<Minted> {
         let now = self.now();
-        let expires_at = now + Duration::days(ACTIVATION_CODE_DAYS);
-        let eligible = self.eligible(by.caller, ids, ensure_claimable).await?;
+        let eligible = self.eligible(caller, ids, ensure_claimable).await?;
         let codes: Vec<SecretString> = eligible.iter().map(|_| links::new_activation_code()).collect();
         let hashes = self.hasher.hash_many(codes.clone()).await?;
-        let minted = eligible.into_iter().zip(codes.into_iter().zip(hashes)).collect();
-        self.hand_out(
-            by,
-            ids,
-            SecretKind::ActivationCode,
-            minted,
+        Ok(Minted {
+            kind: SecretKind::ActivationCode,
             now,
-            expires_at,
-            ensure_claimable,
-        )
-        .await
+            expires_at: now + Duration::days(ACTIVATION_CODE_DAYS),
+            secrets: eligible.into_iter().zip(codes.into_iter().zip(hashes)).collect(),
+        })
     }
 
     /// New temporary passwords (valid the school's period) or birth-date passwords
@@ -109,6 +134,22 @@ impl Sesame {
         ids: &[AccountId],
         kind: SecretKind,
     ) -> Result<Vec<PerAccount<Handout>>> {
+        let minted = self.mint_passwords(by.caller, ids, kind).await?;
+        self.commit(by, ids, minted).await
+    }
+
+    /// Temporary or birth-date passwords for those of `ids` that may get one,
+    /// hashed, not handed out.
+    pub async fn mint_passwords(
+        &self,
+        caller: &Caller,
+        ids: &[AccountId],
+        kind: SecretKind,
+    ) -> Result<Minted> {
+        let by = Issuer {
+            caller,
+            distribution: None,
+        };
         let school = self.school(&by.caller.school).await?;
         let now = self.now();
         let expires_at = now + Duration::days(i64::from(school.settings.temporary_password_days));
@@ -138,25 +179,19 @@ impl Sesame {
                 ));
             }
         };
-        let has_plain = |a: &Account| {
-            if plain.contains_key(&a.id) {
-                Ok(())
-            } else {
-                Err(Error::conflict(
-                    "no_birth_date",
-                    "this account has no birth date to reset to",
-                ))
-            }
-        };
-        let eligible = self.eligible(by.caller, ids, has_plain).await?;
+        let eligible = self.eligible(by.caller, ids, |_| Ok(())).await?;
+        let eligible: Vec<AccountId> = eligible.into_iter().filter(|id| plain.contains_key(id)).collect();
         let secrets: Vec<SecretString> = eligible.iter().map(|id| plain[id].clone()).collect();
         let hashes = self.hasher.hash_many(secrets.clone()).await?;
-        let minted = eligible
-            .into_iter()
-            .zip(secrets.into_iter().zip(hashes))
-            .collect();
-        self.hand_out(by, ids, kind, minted, now, expires_at, has_plain)
-            .await
+        Ok(Minted {
+            kind,
+            now,
+            expires_at,
+            secrets: eligible
+                .into_iter()
+                .zip(secrets.into_iter().zip(hashes))
+                .collect(),
+        })
     }
 
     /// The accounts among `ids` that `caller` may get a secret of and that pass
@@ -182,24 +217,26 @@ impl Sesame {
         Ok(eligible)
     }
 
-    /// Writes each minted secret to its account through the lifecycle, checking
-    /// the rule again on the account as written; answers per id, in order.
-    #[allow(clippy::too_many_arguments)]
-    async fn hand_out(
+    /// Hands each minted secret to its account through the lifecycle, checking the
+    /// rule again on the account as written; answers per id of `ids`, in order (an
+    /// id with no minted secret answers why it got none).
+    pub async fn commit(
         &self,
         by: Issuer<'_>,
         ids: &[AccountId],
-        kind: SecretKind,
-        mut minted: HashMap<AccountId, (SecretString, String)>,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-        check: impl Fn(&Account) -> Result<()>,
+        mut minted: Minted,
     ) -> Result<Vec<PerAccount<Handout>>> {
+        let (kind, now, expires_at) = (minted.kind, minted.now, minted.expires_at);
+        let secrets = &minted.secrets;
         let written = self
             .update_each(&by.caller.school, ids, |account| {
                 may_issue(by.caller, account)?;
-                check(account)?;
-                let (_, hash) = minted.get(&account.id).ok_or(Error::NotFound)?;
+                if kind == SecretKind::ActivationCode {
+                    ensure_claimable(account)?;
+                }
+                let (_, hash) = secrets.get(&account.id).ok_or_else(|| {
+                    Error::conflict("no_birth_date", "this account has no birth date to reset to")
+                })?;
                 let secret = Secret::new(
                     kind,
                     hash.clone(),
@@ -217,7 +254,7 @@ impl Sesame {
             .into_iter()
             .map(|r| PerAccount {
                 result: r.result.and_then(|_| {
-                    let (plain, _) = minted.remove(&r.account_id).ok_or(Error::NotFound)?;
+                    let (plain, _) = minted.secrets.remove(&r.account_id).ok_or(Error::NotFound)?;
                     Ok((plain, expires_at))
                 }),
                 account_id: r.account_id,

@@ -51,3 +51,24 @@ pub(super) fn put_export(connection: &Connection, job: &ExportJob) -> StoreResul
     };
     written(changed)
 }
+
+/// Jobs still queued or running: after a restart, the edge resumes or fails them.
+pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<ExportJob>> {
+    let mut select = connection
+        .prepare_cached("SELECT body FROM exports")
+        .map_err(StoreError::backend)?;
+    let bodies = select
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(StoreError::backend)?;
+    let mut jobs = Vec::new();
+    for body in bodies {
+        let job: ExportJob = from_json(&body.map_err(StoreError::backend)?)?;
+        if matches!(
+            job.status,
+            crate::domain::ExportStatus::Queued | crate::domain::ExportStatus::Running
+        ) {
+            jobs.push(job);
+        }
+    }
+    Ok(jobs)
+}

@@ -66,6 +66,11 @@ impl SqliteStore {
         Ok(Self { pool: Arc::new(pool) })
     }
 
+    /// Export jobs left queued or running (by a crash or a restart).
+    pub async fn unfinished_exports(&self) -> StoreResult<Vec<crate::domain::ExportJob>> {
+        self.read(|c| exports::unfinished(c)).await
+    }
+
     /// Runs `work` on a reader connection, off the async executor.
     async fn read<T, F>(&self, work: F) -> StoreResult<T>
     where
