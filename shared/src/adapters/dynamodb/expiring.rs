@@ -35,17 +35,17 @@ pub(super) async fn get_throttle(store: &DynamoStore, key: &str) -> StoreResult<
 }
 
 /// The counter an item holds; instants in nanoseconds, `locked_until` 0 for none.
+/// An attribute missing (an item caught between two writes by an emulator that
+/// does not isolate them) reads as 0: no attempt, a closed window, no lock.
 fn throttle_of(key: &str, item: &Item) -> StoreResult<Throttle> {
-    let instant = |name: &'static str| -> StoreResult<DateTime<Utc>> {
-        let nanos = i64::try_from(number(item, name)?).map_err(StoreError::backend)?;
-        Ok(DateTime::from_timestamp_nanos(nanos))
-    };
-    let locked_until = number(item, LOCKED_UNTIL)?;
+    let value = |name: &'static str| number(item, name).unwrap_or(0);
+    let instant = |nanos: u64| DateTime::from_timestamp_nanos(i64::try_from(nanos).unwrap_or(i64::MAX));
+    let locked_until = value(LOCKED_UNTIL);
     Ok(Throttle {
         key: key.to_owned(),
-        attempts: u32::try_from(number(item, ATTEMPTS)?).unwrap_or(u32::MAX),
-        window_start: instant(WINDOW_START)?,
-        locked_until: (locked_until > 0).then(|| instant(LOCKED_UNTIL)).transpose()?,
+        attempts: u32::try_from(value(ATTEMPTS)).unwrap_or(u32::MAX),
+        window_start: instant(value(WINDOW_START)),
+        locked_until: (locked_until > 0).then(|| instant(locked_until)),
     })
 }
 
