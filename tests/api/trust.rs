@@ -368,33 +368,26 @@ async fn a_temporary_password_replaces_an_open_reset_link() {
     assert_eq!(reset_with(&f, &link, CHOSEN).await.code(), "invalid_link");
 }
 
+/// An admin sets `ext`'s password to `password`, to keep.
+async fn admin_sets(f: &Fixture, ext: &str, password: &str) {
+    let body = json!({"password": password, "confirmation": password, "must_change": false});
+    let path = format!("/v1/accounts/{}/password", f.id(ext));
+    let set = f.app.put(&path, &f.admin(), body).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+}
+
 #[tokio::test]
 async fn changing_the_password_revokes_an_open_reset_link() {
     let f = Fixture::new().await;
-    let temporary = f.temporary_password("SA1").await;
-    let link = {
-        // The link comes after the temporary password, which it replaces: sign in
-        // with a password set by an admin instead.
-        let body = json!({"password": temporary.clone() + "x", "confirmation": temporary.clone() + "x", "must_change": false});
-        let set = f
-            .app
-            .put(
-                &format!("/v1/accounts/{}/password", f.id("SA1")),
-                &f.admin(),
-                body,
-            )
-            .await;
-        assert_eq!(set.status, 200, "{:?}", set.body);
-        f.reset_link("SA1").await
-    };
-    let body =
-        json!({"login": f.login_of("SA1"), "current_password": temporary + "x", "new_password": CHOSEN});
+    admin_sets(&f, "SA1", "girafe-orange-soleil").await;
+    let link = f.reset_link("SA1").await;
+    let body = json!({"login": f.login_of("SA1"), "current_password": "girafe-orange-soleil", "new_password": CHOSEN});
+
+    let changed = f.app.post("/v1/auth/change-password", None, body).await;
+
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
     assert_eq!(
-        f.app.post("/v1/auth/change-password", None, body).await.status,
-        200
-    );
-    assert_eq!(
-        reset_with(&f, &link, "girafe-orange-soleil").await.code(),
+        reset_with(&f, &link, "koala-bleu-montagne").await.code(),
         "invalid_link"
     );
 }
@@ -403,16 +396,9 @@ async fn changing_the_password_revokes_an_open_reset_link() {
 async fn an_admin_set_password_revokes_an_open_reset_link() {
     let f = Fixture::new().await;
     let link = f.reset_link("SA1").await;
-    let body = json!({"password": CHOSEN, "confirmation": CHOSEN});
-    let set = f
-        .app
-        .put(
-            &format!("/v1/accounts/{}/password", f.id("SA1")),
-            &f.admin(),
-            body,
-        )
-        .await;
-    assert_eq!(set.status, 200, "{:?}", set.body);
+
+    admin_sets(&f, "SA1", CHOSEN).await;
+
     assert_eq!(
         reset_with(&f, &link, "girafe-orange-soleil").await.code(),
         "invalid_link"

@@ -204,33 +204,23 @@ fn may_import(
 /// The fields of a matched account that the file names; `source` and
 /// `local_admin` only from the role `admin` (anyone else's import leaves them).
 fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account) {
+    /// `field` takes `value` if the file has `column`.
+    fn named<T>(raw: &RosterRow, column: &str, field: &mut T, value: T) {
+        if raw.has(column) {
+            *field = value;
+        }
+    }
     (account.first_name, account.last_name, account.profile) =
         (fresh.first_name, fresh.last_name, fresh.profile);
-    if raw.has("classes") {
-        account.classes = fresh.classes;
-    }
-    if raw.has("level") {
-        account.level = fresh.level;
-    }
-    if raw.has("groups") {
-        account.groups = fresh.groups;
-    }
-    if raw.has("options") {
-        account.options = fresh.options;
-    }
-    if raw.has("email") {
-        account.email = fresh.email;
-    }
-    if raw.has("birth_date") {
-        account.birth_date = fresh.birth_date;
-    }
+    named(raw, "classes", &mut account.classes, fresh.classes);
+    named(raw, "level", &mut account.level, fresh.level);
+    named(raw, "groups", &mut account.groups, fresh.groups);
+    named(raw, "options", &mut account.options, fresh.options);
+    named(raw, "email", &mut account.email, fresh.email);
+    named(raw, "birth_date", &mut account.birth_date, fresh.birth_date);
     if caller.role == Role::Admin {
-        if raw.has("local_admin") {
-            account.local_admin = fresh.local_admin;
-        }
-        if raw.has("source") {
-            account.source = fresh.source;
-        }
+        named(raw, "local_admin", &mut account.local_admin, fresh.local_admin);
+        named(raw, "source", &mut account.source, fresh.source);
     }
 }
 

@@ -6,10 +6,9 @@ use super::item::{
     ACCOUNT, Item, SCHOOL, VERSION, account_item, account_key, account_of, login_key, member_key, n, parsed,
     string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, failed, refusal};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeSet, HashMap};
@@ -117,16 +116,11 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
             .set_expression_attribute_values(Some(expected))
             .send()
             .await;
-        return match written {
-            Ok(_) => Ok(Ok(())),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(Err(StoreError::Conflict))
-            }
-            Err(e) => Err(failed("PutItem")(e)),
-        };
+        return Ok(if conditional(written, "PutItem")? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        });
     }
     // The account and its roster changes in one transaction, so that rosters
     // never disagree with the accounts; an account in more than 99 classes has

@@ -5,10 +5,9 @@ use super::batch::{Write, get_items, write_items};
 use super::item::{
     ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, refusal};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeSet, HashSet};
@@ -238,14 +237,6 @@ async fn release(store: &DynamoStore, key: &Item, school: &SchoolId, account: &A
         .expression_attribute_values(":account", s(account.as_str()))
         .send()
         .await;
-    match deleted {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(DeleteItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(failed("DeleteItem")(e)),
-    }
+    // Refused: the reservation is another account's now, and stays.
+    conditional(deleted, "DeleteItem").map(drop)
 }

@@ -4,7 +4,7 @@
 
 use super::accounts::get_item;
 use super::item::{BODY, Item, TTL, body, idempotency_key, json, n, nanos, number, throttle_key, ttl};
-use super::{DynamoStore, failed};
+use super::{DynamoStore, conditional, failed};
 use crate::ports::{Attempt, IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle, throttle};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -140,16 +140,7 @@ async fn new_window(
         .expression_attribute_values(":now", n(nanos(now)))
         .send()
         .await;
-    match started {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(failed("PutItem")(e)),
-    }
+    conditional(started, "PutItem")
 }
 
 /// Sets the lock of a full window; a lock already in force is left as it is.
@@ -169,24 +160,19 @@ async fn lock(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult
         .expression_attribute_values(":now", n(nanos(now)))
         .send()
         .await;
-    match locked {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(failed("UpdateItem")(e)),
-    }
+    conditional(locked, "UpdateItem").map(drop)
 }
 
 pub(super) async fn clear_throttle(store: &DynamoStore, key: &str) -> StoreResult<()> {
+    delete(store, throttle_key(key)).await
+}
+
+async fn delete(store: &DynamoStore, key: Item) -> StoreResult<()> {
     store
         .client
         .delete_item()
         .table_name(&store.table)
-        .set_key(Some(throttle_key(key)))
+        .set_key(Some(key))
         .send()
         .await
         .map(drop)
@@ -271,28 +257,11 @@ pub(super) async fn complete_idempotency(
         )
         .send()
         .await;
-    match completed {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(failed("UpdateItem")(e)),
-    }
+    conditional(completed, "UpdateItem").map(drop)
 }
 
 pub(super) async fn release_idempotency(store: &DynamoStore, key: &str) -> StoreResult<()> {
-    store
-        .client
-        .delete_item()
-        .table_name(&store.table)
-        .set_key(Some(idempotency_key(key)))
-        .send()
-        .await
-        .map(drop)
-        .map_err(failed("DeleteItem"))
+    delete(store, idempotency_key(key)).await
 }
 
 /// The record an item holds: its body, and its response when there is one.

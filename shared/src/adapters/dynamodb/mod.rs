@@ -14,10 +14,10 @@ mod schools;
 mod store;
 mod table;
 
-use crate::ports::StoreError;
+use crate::ports::{StoreError, StoreResult};
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Items of one `TransactWriteItems`, at most.
@@ -68,6 +68,21 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     move |error| StoreError::Backend(anyhow::Error::new(error).context(format!("DynamoDB {operation}")))
+}
+
+/// Whether a conditional write went through (`true`) or its condition refused it
+/// (`false`); any other failure is a backend error naming `operation`.
+fn conditional<T, E>(result: Result<T, SdkError<E>>, operation: &'static str) -> StoreResult<bool>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(e) => Err(failed(operation)(e)),
+    }
 }
 
 /// Why a `TransactWriteItems` was refused.

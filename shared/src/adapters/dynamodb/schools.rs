@@ -3,10 +3,9 @@
 use super::accounts::get_item;
 use super::batch::{Write, query_all, write_items};
 use super::item::{BODY, CLASS_PREFIX, PK, SK, VERSION, body, class_key, json, n, s, school_key, school_pk};
-use super::{DynamoStore, failed};
+use super::{DynamoStore, conditional};
 use crate::domain::{Class, ClassName, School, SchoolId};
 use crate::ports::{StoreError, StoreResult};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use std::collections::BTreeMap;
 
 pub(super) async fn get_school(store: &DynamoStore, id: &SchoolId) -> StoreResult<Option<School>> {
@@ -49,15 +48,10 @@ pub(super) async fn put_versioned(
             .expression_attribute_names("#version", VERSION)
             .expression_attribute_values(":expected", n(read_version))
     };
-    match request.send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-        {
-            Err(StoreError::Conflict)
-        }
-        Err(e) => Err(failed("PutItem")(e)),
+    if conditional(request.send().await, "PutItem")? {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
     }
 }
 
