@@ -246,3 +246,42 @@ mod limits {
         assert_eq!(found.map(|a| a.login), Some(zoe.login));
     }
 }
+
+/// Beyond the contract: DynamoDB expires handed-out secrets by itself (SPEC §8).
+mod expiry {
+    use super::fresh_store;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use sesame::contract::a_secret_to_expire;
+
+    #[tokio::test]
+    async fn a_temporary_passwords_item_carries_its_expiry_as_ttl_and_the_account_no_hash() {
+        let (_guard, store) = fresh_store().await;
+        let account = a_secret_to_expire(&store).await;
+        let secret = account.credentials.secret.clone().expect("a secret");
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let item = |sk: String| {
+            client
+                .get_item()
+                .table_name(store.table())
+                .key("pk", AttributeValue::S(format!("SCHOOL#{}", account.school)))
+                .key("sk", AttributeValue::S(sk))
+                .consistent_read(true)
+                .send()
+        };
+
+        let secret_item = item(format!("SECRET#{}", account.id)).await.expect("get").item;
+        let account_item = item(format!("ACCOUNT#{}", account.id)).await.expect("get").item;
+
+        let secret_item = secret_item.expect("the secret is an item of its own");
+        assert_eq!(
+            secret_item.get("ttl"),
+            Some(&AttributeValue::N(secret.expires_at.timestamp().to_string()))
+        );
+        let body = format!("{:?}", account_item.expect("the account item"));
+        assert!(
+            !body.contains(&secret.hash),
+            "the account item holds no hash: {body}"
+        );
+    }
+}

@@ -17,10 +17,11 @@ impl Outbox {
     }
 }
 
-/// `=?utf-8?b?…?=` when the header is not plain ASCII.
+/// `=?utf-8?b?…?=` when the header is not plain printable ASCII: a line break
+/// (which callers refuse already) is then inside base64 and cannot start a header.
 fn header(value: &str) -> String {
     use base64::Engine;
-    if value.is_ascii() {
+    if value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         value.to_owned()
     } else {
         format!(
@@ -48,5 +49,18 @@ impl Mailer for Outbox {
         tokio::fs::write(&path, eml)
             .await
             .map_err(|e| MailError::Backend(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header;
+
+    #[test]
+    fn a_line_break_can_never_start_a_header() {
+        let encoded = header("Bonjour\r\nBcc: spy@evil.test");
+        assert!(!encoded.contains('\r') && !encoded.contains('\n'), "{encoded}");
+        assert!(encoded.starts_with("=?utf-8?b?"));
+        assert_eq!(header("Plain subject"), "Plain subject");
     }
 }

@@ -66,6 +66,7 @@ macro_rules! store_contract_tests {
             sorts_by_class_with_classless_accounts_last,
             pages_through_every_account_exactly_once_in_each_order,
             pages_a_class_roster_with_its_total,
+            a_secret_is_issued_replaced_and_revoked_with_its_account,
             // Schools, classes, throttles, idempotency.
             creates_a_school_at_version_one,
             creates_an_export_job_at_version_one,

@@ -1,8 +1,8 @@
 //! Contract: conditional updates of accounts.
 
-use super::{account, class, create, day, get, listed, strings};
-use crate::domain::{Access, Account, LocalAdmin, Login, Profile, Sort};
-use crate::ports::{AccountFilter, Store, StoreError};
+use super::{account, class, create, day, get, listed, school_id, strings};
+use crate::domain::{Access, Account, LocalAdmin, Login, Profile, Secret, SecretKind, Sort};
+use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
 
 pub async fn an_update_needs_the_version_it_was_read_at(store: &dyn Store) {
     let anna = account("north", "anna.a", "Anna", "A", Profile::Student, &[]);
@@ -211,4 +211,77 @@ pub async fn concurrent_updates_at_one_version_let_exactly_one_through(store: &d
         (stored.first_name, stored.version),
         (format!("Anna {}", winners[0]), 2)
     );
+}
+
+/// A secret handed out to `account`, valid until `day(until)`.
+pub fn handed_out(kind: SecretKind, until: i64) -> Secret {
+    Secret::new(
+        kind,
+        "$argon2id$v=19$hash".to_owned(),
+        "admin",
+        day(0),
+        day(until),
+        Some("dst_1"),
+    )
+}
+
+pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dyn Store) {
+    let mut anna = account("north", "anna.a", "Anna", "A", Profile::Student, &["6A"]);
+    create(store, std::slice::from_ref(&anna)).await;
+    anna.version = 1;
+    let link = handed_out(SecretKind::ResetLink, 1);
+    anna.credentials.issue(link.clone());
+    store
+        .update_accounts(std::slice::from_ref(&anna))
+        .await
+        .expect("issue")[0]
+        .as_ref()
+        .expect("written");
+    let issued = get(store, &anna).await.expect("the account");
+    let listed_secret = store
+        .list_accounts(
+            &school_id("north"),
+            &AccountQuery {
+                filter: AccountFilter::default(),
+                sort: Sort::Name,
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .pop()
+        .and_then(|a| a.credentials.secret);
+    let mut revoked = issued.clone();
+    revoked.credentials.revoke();
+    store
+        .update_accounts(std::slice::from_ref(&revoked))
+        .await
+        .expect("revoke")[0]
+        .as_ref()
+        .expect("written");
+
+    assert_eq!(issued.credentials.secret, Some(link.clone()));
+    assert_eq!(listed_secret, Some(link), "listed with its secret");
+    assert_eq!(
+        get(store, &anna).await.expect("the account").credentials.secret,
+        None
+    );
+}
+
+/// An account whose temporary password expires at `day(10)`, as stored.
+pub async fn a_secret_to_expire(store: &dyn Store) -> Account {
+    let mut zoe = account("north", "zoe.t", "Zoé", "T", Profile::Student, &["6A"]);
+    create(store, std::slice::from_ref(&zoe)).await;
+    zoe.version = 1;
+    zoe.credentials
+        .issue(handed_out(SecretKind::TemporaryPassword, 10));
+    store
+        .update_accounts(std::slice::from_ref(&zoe))
+        .await
+        .expect("issue")[0]
+        .as_ref()
+        .expect("written");
+    get(store, &zoe).await.expect("the account")
 }

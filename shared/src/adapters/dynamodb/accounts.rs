@@ -3,10 +3,10 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, SCHOOL, VERSION, account_item, account_key, account_of, login_key, member_key, n, parsed,
-    string,
+    ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, account_item, account_key, account_of, login_key,
+    member_key, n, parsed, secret_key, secret_write, string, with_secrets,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, failed, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -31,16 +31,20 @@ pub(super) async fn get_item(store: &DynamoStore, key: Item) -> StoreResult<Opti
     Ok(output.item)
 }
 
+/// An account with its secret: the two items read together.
 pub(super) async fn get(
     store: &DynamoStore,
     school: &SchoolId,
     id: &AccountId,
 ) -> StoreResult<Option<Account>> {
-    get_item(store, account_key(school, id))
-        .await?
-        .as_ref()
-        .map(account_of)
-        .transpose()
+    let (account, secret) = futures::try_join!(
+        get_item(store, account_key(school, id)),
+        get_item(store, secret_key(school, id))
+    )?;
+    let Some(account) = account.as_ref().map(account_of).transpose()? else {
+        return Ok(None);
+    };
+    Ok(with_secrets(vec![account], secret.as_slice())?.pop())
 }
 
 pub(super) async fn get_many(
@@ -49,8 +53,16 @@ pub(super) async fn get_many(
     ids: impl IntoIterator<Item = &AccountId>,
 ) -> StoreResult<Vec<Account>> {
     let distinct: BTreeSet<&AccountId> = ids.into_iter().collect();
-    let keys = distinct.into_iter().map(|id| account_key(school, id)).collect();
-    get_items(store, keys).await?.iter().map(account_of).collect()
+    let keys = distinct
+        .into_iter()
+        .flat_map(|id| [account_key(school, id), secret_key(school, id)])
+        .collect();
+    let (secrets, accounts): (Vec<Item>, Vec<Item>) = get_items(store, keys)
+        .await?
+        .into_iter()
+        .partition(|item| string(item, SK).is_ok_and(|sk| sk.starts_with(SECRET_PREFIX)));
+    let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
+    with_secrets(accounts, &secrets)
 }
 
 /// The login's reservation names the account; an account whose login is not
@@ -105,26 +117,9 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
     );
     let expected = HashMap::from([(":expected".to_owned(), n(account.version))]);
     let names = HashMap::from([("#version".to_owned(), VERSION.to_owned())]);
-    if roster_changes.is_empty() {
-        let written = store
-            .client
-            .put_item()
-            .table_name(&store.table)
-            .set_item(Some(account_item(&stored)?))
-            .condition_expression(AT_VERSION)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(expected))
-            .send()
-            .await;
-        return Ok(if conditional(written, "PutItem")? {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        });
-    }
-    // The account and its roster changes in one transaction, so that rosters
-    // never disagree with the accounts; an account in more than 99 classes has
-    // the rest of its changes written right after.
+    // The account, its secret item and its roster changes in one transaction, so
+    // that neither secrets nor rosters ever disagree with the accounts; an account
+    // in more than 98 classes has the rest of its changes written right after.
     let put = Put::builder()
         .table_name(&store.table)
         .set_item(Some(account_item(&stored)?))
@@ -133,8 +128,11 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
         .set_expression_attribute_values(Some(expected))
         .build()
         .map_err(StoreError::backend)?;
-    let mut items = vec![TransactWriteItem::builder().put(put).build()];
-    let overflow = roster_changes.split_off(roster_changes.len().min(TRANSACTION_ITEMS - 1));
+    let mut items = vec![
+        TransactWriteItem::builder().put(put).build(),
+        secret_write(&stored)?.in_transaction(&store.table)?,
+    ];
+    let overflow = roster_changes.split_off(roster_changes.len().min(TRANSACTION_ITEMS - items.len()));
     for change in roster_changes {
         items.push(change.in_transaction(&store.table)?);
     }

@@ -3,7 +3,8 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, string,
+    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, secret_write,
+    string,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, refusal};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
@@ -22,6 +23,7 @@ enum Role {
     Account,
     /// A login reservation, for this account.
     Login(Login, SchoolId, AccountId),
+    /// An item that goes with the account (a class membership, its secret).
     Member,
 }
 
@@ -144,6 +146,9 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
                 true,
             )?,
         ];
+        if let Write::Put(secret) = secret_write(&stored)? {
+            unit.push(planned(table, Role::Member, secret, false)?);
+        }
         let classes: BTreeSet<&ClassName> = stored.classes.iter().collect();
         for class in classes {
             let member = member_key(&stored.school, class, &stored.id);

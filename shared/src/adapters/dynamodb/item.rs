@@ -2,6 +2,7 @@
 //! has a string partition key `pk` and sort key `sk`; the domain value is kept
 //! whole as JSON in `body`, next to the few attributes conditions and keys need.
 
+use super::batch::Write;
 use crate::domain::{Account, AccountId, ClassName, Login, ParseError, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -25,6 +26,9 @@ pub(super) const ACCOUNT: &str = "account";
 
 /// The sort-key prefix of a school's accounts in its partition.
 pub(super) const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+/// The sort-key prefix of the accounts' outstanding secrets in their school's
+/// partition: one item each, beside the account, with a `ttl` (SPEC §8).
+pub(super) const SECRET_PREFIX: &str = "SECRET#";
 /// The sort-key prefix of a school's classes in its partition.
 pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
 
@@ -54,6 +58,11 @@ pub(super) fn export_key(school: &SchoolId, id: &str) -> Item {
 
 pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {
     key(school_pk(school), format!("{ACCOUNT_PREFIX}{id}"))
+}
+
+/// The item of an account's outstanding secret.
+pub(super) fn secret_key(school: &SchoolId, id: &AccountId) -> Item {
+    key(school_pk(school), format!("{SECRET_PREFIX}{id}"))
 }
 
 /// The item that reserves a login across the deployment.
@@ -161,12 +170,46 @@ pub(super) fn body<T: DeserializeOwned>(item: &Item) -> StoreResult<T> {
     serde_json::from_str(string(item, BODY)?).map_err(StoreError::backend)
 }
 
-/// An account's item: its body, and its version for the conditions on it.
+/// An account's item: its body, and its version for the conditions on it. Its
+/// outstanding secret is an item of its own ([`secret_write`]).
 pub(super) fn account_item(account: &Account) -> StoreResult<Item> {
     let mut item = account_key(&account.school, &account.id);
     item.insert(VERSION.to_owned(), n(account.version));
-    item.insert(BODY.to_owned(), json(account)?);
+    let mut body = account.clone();
+    body.credentials.secret = None;
+    item.insert(BODY.to_owned(), json(&body)?);
     Ok(item)
+}
+
+/// The write that leaves the account's secret item as the account says: put
+/// (with `ttl` = its expiry, so that DynamoDB deletes it once expired) or deleted.
+pub(super) fn secret_write(account: &Account) -> StoreResult<Write> {
+    let key = secret_key(&account.school, &account.id);
+    Ok(match &account.credentials.secret {
+        Some(secret) => {
+            let mut item = key;
+            item.insert(TTL.to_owned(), ttl(secret.expires_at));
+            item.insert(BODY.to_owned(), json(secret)?);
+            Write::Put(item)
+        }
+        None => Write::Delete(key),
+    })
+}
+
+/// `accounts` with the secrets among `items` (secret items of their school).
+pub(super) fn with_secrets(mut accounts: Vec<Account>, items: &[Item]) -> StoreResult<Vec<Account>> {
+    let mut secrets: HashMap<&str, &Item> = HashMap::with_capacity(items.len());
+    for item in items {
+        if let Some(id) = string(item, SK)?.strip_prefix(SECRET_PREFIX) {
+            secrets.insert(id, item);
+        }
+    }
+    for account in &mut accounts {
+        if let Some(item) = secrets.get(account.id.as_str()) {
+            account.credentials.secret = Some(body(item)?);
+        }
+    }
+    Ok(accounts)
 }
 
 /// The account an item holds; its key must agree with its body.

@@ -7,7 +7,9 @@
 use super::DynamoStore;
 use super::accounts::get_many;
 use super::batch::query_all;
-use super::item::{ACCOUNT_PREFIX, PK, SK, account_of, member_pk, parsed, s, school_pk, string};
+use super::item::{
+    ACCOUNT_PREFIX, PK, SECRET_PREFIX, SK, account_of, member_pk, parsed, s, school_pk, string, with_secrets,
+};
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreResult};
 use futures::future::try_join_all;
@@ -97,16 +99,22 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
     get_many(store, school, &ids).await
 }
 
+/// The school's accounts and their secrets: two `Query`s on its partition.
 async fn school_accounts(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Account>> {
-    let query = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_names("#sk", SK)
-        .expression_attribute_values(":pk", s(school_pk(school)))
-        .expression_attribute_values(":prefix", s(ACCOUNT_PREFIX))
-        .consistent_read(true);
-    query_all(query).await?.iter().map(account_of).collect()
+    let prefixed = |prefix: &str| {
+        let query = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(school_pk(school)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        query_all(query)
+    };
+    let (accounts, secrets) = futures::try_join!(prefixed(ACCOUNT_PREFIX), prefixed(SECRET_PREFIX))?;
+    let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
+    with_secrets(accounts, &secrets)
 }

@@ -12,13 +12,14 @@ pub(super) fn get(
     id: &AccountId,
 ) -> StoreResult<Option<Account>> {
     let mut statement = connection
-        .prepare_cached("SELECT body FROM accounts WHERE school = ?1 AND id = ?2")
+        .prepare_cached(&format!("{SELECT_ACCOUNT} WHERE a.school = ?1 AND a.id = ?2"))
         .map_err(StoreError::backend)?;
-    let body: Option<String> = statement
-        .query_row(params![school.as_str(), id.as_str()], |row| row.get(0))
+    statement
+        .query_row(params![school.as_str(), id.as_str()], bodies)
         .optional()
-        .map_err(StoreError::backend)?;
-    body.as_deref().map(from_json).transpose()
+        .map_err(StoreError::backend)?
+        .map(account_of)
+        .transpose()
 }
 
 pub(super) fn get_many(
@@ -28,28 +29,67 @@ pub(super) fn get_many(
 ) -> StoreResult<Vec<Account>> {
     let ids: Vec<&str> = ids.iter().map(AccountId::as_str).collect();
     let mut statement = connection
-        .prepare_cached(
-            "SELECT body FROM accounts WHERE school = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        )
+        .prepare_cached(&format!(
+            "{SELECT_ACCOUNT} WHERE a.school = ?1 AND a.id IN (SELECT value FROM json_each(?2))"
+        ))
         .map_err(StoreError::backend)?;
     let rows = statement
-        .query_map(params![school.as_str(), to_json(&ids)?], |row| {
-            row.get::<_, String>(0)
-        })
+        .query_map(params![school.as_str(), to_json(&ids)?], bodies)
         .map_err(StoreError::backend)?;
-    rows.map(|body| from_json(&body.map_err(StoreError::backend)?))
+    rows.map(|row| account_of(row.map_err(StoreError::backend)?))
         .collect()
 }
 
 pub(super) fn find_by_login(connection: &Connection, login: &Login) -> StoreResult<Option<Account>> {
     let mut statement = connection
-        .prepare_cached("SELECT body FROM accounts WHERE login = ?1")
+        .prepare_cached(&format!("{SELECT_ACCOUNT} WHERE a.login = ?1"))
         .map_err(StoreError::backend)?;
-    let body: Option<String> = statement
-        .query_row([login.as_str()], |row| row.get(0))
+    statement
+        .query_row([login.as_str()], bodies)
         .optional()
-        .map_err(StoreError::backend)?;
-    body.as_deref().map(from_json).transpose()
+        .map_err(StoreError::backend)?
+        .map(account_of)
+        .transpose()
+}
+
+/// An account's row and its outstanding secret's, which lives in a row of its
+/// own (SPEC §8) that the sweep deletes once it has expired.
+pub(super) const SELECT_ACCOUNT: &str =
+    "SELECT a.body, (SELECT s.body FROM secrets s WHERE s.account_id = a.id) FROM accounts a";
+
+/// The two bodies `SELECT_ACCOUNT` reads.
+pub(super) fn bodies(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<String>)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+pub(super) fn account_of((body, secret): (String, Option<String>)) -> StoreResult<Account> {
+    let mut account: Account = from_json(&body)?;
+    account.credentials.secret = secret.as_deref().map(from_json).transpose()?;
+    Ok(account)
+}
+
+/// Writes the account's outstanding secret to its own row, or deletes that row.
+fn write_secret(tx: &Transaction<'_>, account: &Account) -> StoreResult<()> {
+    match &account.credentials.secret {
+        Some(secret) => tx
+            .prepare_cached(
+                "INSERT INTO secrets (account_id, school, expires_at, body) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (account_id) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body",
+            )
+            .and_then(|mut upsert| {
+                upsert.execute(params![
+                    account.id.as_str(),
+                    account.school.as_str(),
+                    nanos(secret.expires_at),
+                    to_json(secret).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+                ])
+            }),
+        None => tx
+            .prepare_cached("DELETE FROM secrets WHERE account_id = ?1")
+            .and_then(|mut delete| delete.execute([account.id.as_str()])),
+    }
+    .map(drop)
+    .map_err(StoreError::backend)
 }
 
 /// All or nothing: the first taken login or existing id rolls the batch back.
@@ -101,6 +141,7 @@ pub(super) fn create(connection: &mut Connection, accounts: &[Account]) -> Store
         })
         .map_err(StoreError::backend)?;
         write_memberships(&tx, &stored)?;
+        write_secret(&tx, &stored)?;
     }
     tx.commit().map_err(StoreError::backend)
 }
@@ -179,6 +220,7 @@ fn update_one(tx: &Transaction<'_>, account: &Account) -> StoreResult<StoreResul
         .and_then(|mut delete| delete.execute([stored.id.as_str()]))
         .map_err(StoreError::backend)?;
     write_memberships(tx, &stored)?;
+    write_secret(tx, &stored)?;
     Ok(Ok(()))
 }
 
@@ -242,7 +284,14 @@ impl Row {
             sort_profile: account.sort_key(Sort::Profile),
             sort_class: account.sort_key(Sort::Class),
             version: version(account.version)?,
-            body: to_json(account)?,
+            // The outstanding secret lives in its own row.
+            body: to_json(&Account {
+                credentials: crate::domain::Credentials {
+                    secret: None,
+                    ..account.credentials.clone()
+                },
+                ..account.clone()
+            })?,
         })
     }
 }

@@ -5,9 +5,9 @@
 //! group filter and a search, through their own indexes. Any other list walks the
 //! index of its sort order from the cursor.
 
-use super::accounts::{access_str, activation_str};
-use super::{from_json, nanos, to_json};
-use crate::domain::{Account, ClassName, SchoolId, Sort};
+use super::accounts::{access_str, account_of, activation_str, bodies};
+use super::{nanos, to_json};
+use crate::domain::{ClassName, SchoolId, Sort};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreError, StoreResult};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
@@ -25,7 +25,7 @@ pub(super) fn list(
     };
     let mut params = selection.params.clone();
     let mut sql = format!(
-        "{} SELECT a.body FROM {} WHERE {}",
+        "{} SELECT a.body, (SELECT s.body FROM secrets s WHERE s.account_id = a.id) FROM {} WHERE {}",
         selection.with, selection.from, selection.conditions
     );
     if let Some(after) = &query.after {
@@ -43,9 +43,9 @@ pub(super) fn list(
     let mut items = {
         let mut statement = tx.prepare_cached(&sql).map_err(StoreError::backend)?;
         let rows = statement
-            .query_map(params_from_iter(params), |row| row.get::<_, String>(0))
+            .query_map(params_from_iter(params), bodies)
             .map_err(StoreError::backend)?;
-        rows.map(|body| from_json::<Account>(&body.map_err(StoreError::backend)?))
+        rows.map(|row| account_of(row.map_err(StoreError::backend)?))
             .collect::<StoreResult<Vec<_>>>()?
     };
     let total = count_selection(&tx, &selection)?;

@@ -5,7 +5,19 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Append only: a migration, once released, never changes.
-const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS];
+const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS];
+
+/// Each account's outstanding secret (hash, issuer, validity, distribution) in a
+/// row of its own, deleted by the sweep once expired (SPEC §8).
+const SECRETS: &str = "
+CREATE TABLE secrets (
+    account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    school     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    body       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX secrets_by_expiry ON secrets (expires_at);
+";
 
 /// Export jobs: their status and the key of their file (never a secret).
 const EXPORTS: &str = "

@@ -112,13 +112,13 @@ pub(super) fn clear_throttle(connection: &Connection, key: &str) -> StoreResult<
         .map_err(StoreError::backend)
 }
 
-/// Counters and idempotency records past their expiry.
+/// Counters, idempotency records and handed-out secrets past their expiry.
 pub(super) fn sweep_expired(connection: &mut Connection, now: DateTime<Utc>) -> StoreResult<u64> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::backend)?;
     let mut deleted = 0;
-    for table in ["throttles", "idempotency"] {
+    for table in ["throttles", "idempotency", "secrets"] {
         deleted += tx
             .execute(
                 &format!("DELETE FROM {table} WHERE expires_at < ?1"),
