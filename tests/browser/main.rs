@@ -151,3 +151,55 @@ async fn a_student_claims_a_pending_account_with_an_activation_code() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_link_of_an_activation_mail_fills_the_code_in_from_its_fragment() {
+    let f = Fixture::new().await;
+    let body = serde_json::json!({"account_ids": [f.id("PA1")]});
+    let sent = f
+        .app
+        .post("/v1/accounts/send-activation", Some(&f.admin()), body)
+        .await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    let mail = std::fs::read_dir(f.app.outbox())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .expect("the activation mail");
+    let prefix = format!("{}/activate?", f.app.base);
+    let at = mail.find(&prefix).expect("a link to the activation page");
+    let link = mail[at..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned();
+    let logs_before = sesame_tests::logs().len();
+    with_browser(move |browser| async move {
+        browser.goto(&link).await.unwrap();
+        wait_for_heading(&browser, "Activer mon compte").await;
+        let filled = browser
+            .execute(
+                "return [document.getElementById('login').value, \
+                 document.getElementById('activation_code').value, location.hash];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let code = link.rsplit("#code=").next().unwrap().to_owned();
+        assert_eq!(
+            filled,
+            serde_json::json!([f.login_of("PA1"), code, ""]),
+            "login and code filled in, the fragment gone from the address bar"
+        );
+        type_into(&browser, "new_password", CHOSEN).await;
+        type_into(&browser, "confirmation", CHOSEN).await;
+        submit(&browser).await;
+        wait_for_heading(&browser, "Compte activé").await;
+        assert_eq!(f.app.login(f.login_of("PA1"), CHOSEN).await.status, 200);
+        assert!(
+            !sesame_tests::logs()[logs_before..].contains(&code),
+            "the code never reaches the server's log"
+        );
+    })
+    .await;
+}

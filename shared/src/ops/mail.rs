@@ -294,12 +294,17 @@ impl Sesame {
                 continue;
             };
             let valid_for = expires_at - now;
-            let activation_url = self.activation_page(&account.login)?;
-            let reset_url = self.reset_url(&secret);
-            let reset_url = reset_url.expose_secret();
+            // The secret is a code for an activation mail, a link's token otherwise.
+            let url = match template {
+                Template::Activation => self.activation_page(&account.login, secret.expose_secret())?,
+                Template::LoginInfo | Template::ResetLink => {
+                    self.reset_url(&secret).expose_secret().to_owned()
+                }
+            };
+            let (activation_url, reset_url) = (&url, url.as_str());
             let kind = match template {
                 Template::Activation => Kind::Activation {
-                    url: &activation_url,
+                    url: activation_url,
                     code: secret.expose_secret(),
                     valid_for,
                 },
@@ -325,10 +330,15 @@ impl Sesame {
     }
 
     /// The activation page, with the login filled in.
-    fn activation_page(&self, login: &Login) -> Result<String> {
+    /// The activation page with the login filled in, and the code in the URL
+    /// fragment (which browsers never send): the mail's link and its code are one
+    /// secret, not two, and the page's script fills the code in (SPEC §3).
+    fn activation_page(&self, login: &Login, code: &str) -> Result<String> {
         let query = serde_urlencoded::to_string([("login", login.as_str())])
             .map_err(|e| Error::Internal(e.into()))?;
-        Ok(format!("{}?{query}", self.activation_url()))
+        let fragment =
+            serde_urlencoded::to_string([("code", code)]).map_err(|e| Error::Internal(e.into()))?;
+        Ok(format!("{}?{query}#{fragment}", self.activation_url()))
     }
 
     /// The address of the caller's own account (whose id or login is the token's

@@ -157,6 +157,7 @@ pub fn activate_form(lang: Language, login: &str, problem: Option<&Problem>) -> 
         fields = password_fields(t, 8),
         submit = escape(t.activate),
     );
+    body.push_str("<script src=\"/activate.js\"></script>\n");
     layout(lang, t.activate_title, &body, true)
 }
 

@@ -27,12 +27,31 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The one script of the pages: it fills the activation code in from the URL
+/// fragment (`#code=…`, which browsers never send to the server) and then takes
+/// the fragment out of the address bar and history. Without it, people type it.
+const ACTIVATE_SCRIPT: &str = "(function(){var m=/(?:^#|&)code=([^&]*)/.exec(location.hash);\
+if(!m)return;var f=document.getElementById('activation_code');\
+if(f&&!f.value){try{f.value=decodeURIComponent(m[1].replace(/\\+/g,' '));}catch(e){}}\
+history.replaceState(null,'',location.pathname+location.search);})();\n";
+
+async fn activate_script() -> Response {
+    let mut response = ACTIVATE_SCRIPT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    response
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reset_page, reset_submit))
         .routes(routes!(activate_page, activate_submit))
+        .route("/activate.js", axum::routing::get(activate_script))
         // A layer, so that even an extractor's rejection carries the headers.
         .layer(middleware::map_response(security_headers))
 }
