@@ -44,6 +44,8 @@ pub struct Hasher {
     pool: Arc<rayon::ThreadPool>,
     /// Places in the queue, when it is bounded.
     queue: Option<Arc<tokio::sync::Semaphore>>,
+    /// Argon2 verifications run so far (what a benchmark of the guards counts).
+    verified: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Hasher {
@@ -57,6 +59,7 @@ impl Hasher {
         Ok(Self {
             pool: Arc::new(pool),
             queue: None,
+            verified: Arc::default(),
         })
     }
 
@@ -70,6 +73,11 @@ impl Hasher {
 
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
+    }
+
+    /// How many Argon2 verifications this pool has run.
+    pub fn verifications(&self) -> u64 {
+        self.verified.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A place in this pool's queue, taken now (`Busy` when the queue is full), so
@@ -136,6 +144,7 @@ impl Hasher {
         if too_long(&secret) {
             return Ok(false);
         }
+        self.verified.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.run_in(place, move || match phc {
             Some(phc) => verify_one(&secret, &phc),
             None => {
