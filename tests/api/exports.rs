@@ -141,17 +141,17 @@ async fn a_deleted_exports_link_stops_working() {
 }
 
 #[tokio::test]
-async fn the_sweep_removes_files_older_than_a_day() {
+async fn the_sweep_removes_files_before_they_are_a_day_old() {
     let f = Fixture::new().await;
     class_5a_credentials(&f).await;
     let files = || walk(&f.app.data_dir().join("files"));
+    let every = chrono::Duration::minutes(10);
     assert_eq!(files().len(), 1);
-    f.app.clock.advance(chrono::Duration::hours(23));
-    assert_eq!(f.app.state.sesame.sweep_exports().await.unwrap(), 0);
-    f.app
-        .clock
-        .advance(chrono::Duration::hours(1) + chrono::Duration::seconds(1));
-    assert_eq!(f.app.state.sesame.sweep_exports().await.unwrap(), 1);
+    f.app.clock.advance(chrono::Duration::minutes(23 * 60 + 49));
+    assert_eq!(f.app.state.sesame.sweep_exports(every).await.unwrap(), 0);
+    // The next sweep would come after the file's 24 hours: this one deletes it.
+    f.app.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(f.app.state.sesame.sweep_exports(every).await.unwrap(), 1);
     assert!(files().is_empty());
 }
 

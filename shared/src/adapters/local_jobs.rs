@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
+const SWEEP_EVERY_DURATION: chrono::Duration = chrono::Duration::minutes(10);
 
 pub struct LocalJobs {
     sender: mpsc::UnboundedSender<(SchoolId, String)>,
@@ -50,7 +51,7 @@ impl LocalWorker {
                         None => break,
                     },
                     _ = sweep.tick() => {
-                        match sesame.sweep_exports().await {
+                        match sesame.sweep_exports(SWEEP_EVERY_DURATION).await {
                             Ok(0) => {}
                             Ok(removed) => tracing::info!(removed, "swept old credential files"),
                             Err(e) => tracing::error!(error = %e, "sweeping credential files failed"),

@@ -170,9 +170,10 @@ impl Sesame {
         })
     }
 
-    /// Deletes every credential file older than a day (run periodically).
-    pub async fn sweep_exports(&self) -> Result<usize> {
-        Ok(self.files.sweep(self.now() - KEEP).await?)
+    /// Deletes the credential files that would be older than a day before the
+    /// next sweep, which comes within `every`: no file outlives its day (SPEC §5).
+    pub async fn sweep_exports(&self, every: Duration) -> Result<usize> {
+        Ok(self.files.sweep(self.now() - (KEEP - every)).await?)
     }
 
     /// After a crash or a restart: a queued export is queued again; one that was
