@@ -7,7 +7,9 @@ use anyhow::{Context, bail};
 pub struct CloudConfig {
     /// `SESAME_TABLE`: the DynamoDB table.
     pub table: String,
-    /// `SESAME_DATA_KEY`: seals remembered idempotent responses (≥ 32 characters).
+    /// Seals remembered idempotent responses (≥ 32 characters): read at cold start
+    /// from the SSM Parameter Store SecureString that `SESAME_DATA_KEY_PARAMETER`
+    /// names (deployments), or from `SESAME_DATA_KEY` (emulators, local runs).
     pub data_key: Vec<u8>,
     /// `SESAME_JWT_KEY`: verifies bearer tokens when no authorizer did (optional).
     pub jwt_key: Option<Vec<u8>>,
@@ -36,11 +38,35 @@ fn required(name: &str) -> anyhow::Result<String> {
     Ok(value)
 }
 
+/// The data key: the SecureString `parameter` of SSM Parameter Store, decrypted.
+pub async fn data_key_from_ssm(sdk: &aws_config::SdkConfig, parameter: &str) -> anyhow::Result<String> {
+    let output = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .with_context(|| format!("reading the SSM parameter {parameter} (SESAME_DATA_KEY_PARAMETER)"))?;
+    output
+        .parameter
+        .and_then(|p| p.value)
+        .with_context(|| format!("the SSM parameter {parameter} has no value"))
+}
+
 impl CloudConfig {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let data_key = required("SESAME_DATA_KEY")?;
+    /// The configuration, with the data key from SSM when the environment names a
+    /// parameter, else from `SESAME_DATA_KEY`.
+    pub async fn load(sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
+        let data_key = match std::env::var("SESAME_DATA_KEY_PARAMETER") {
+            Ok(parameter) if !parameter.trim().is_empty() => data_key_from_ssm(sdk, parameter.trim()).await?,
+            _ => required("SESAME_DATA_KEY")?,
+        };
+        Self::with_data_key(data_key)
+    }
+
+    fn with_data_key(data_key: String) -> anyhow::Result<Self> {
         if data_key.len() < 32 {
-            bail!("SESAME_DATA_KEY must be at least 32 characters");
+            bail!("the data key (SESAME_DATA_KEY or its SSM parameter) must be at least 32 characters");
         }
         let jwt_key = match std::env::var("SESAME_JWT_KEY") {
             Ok(key) if key.len() >= 32 => Some(key.into_bytes()),

@@ -29,8 +29,8 @@ pub struct Needs {
 /// may use them); the others refuse loudly.
 pub async fn state(needs: Needs) -> Result<AppState, Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = CloudConfig::from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = CloudConfig::load(&sdk).await?;
     let ports = Ports {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
@@ -133,7 +133,10 @@ pub async fn run_export_worker() -> Result<(), Error> {
     .await
 }
 
-/// Deletes credential files older than a day (run on a schedule).
+/// How often the template schedules the sweep function.
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// Deletes credential files before they are a day old (run on a schedule).
 pub async fn run_sweep() -> Result<(), Error> {
     let state = state(Needs {
         mail: false,
@@ -143,7 +146,7 @@ pub async fn run_sweep() -> Result<(), Error> {
     lambda_http::lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let sesame = state.sesame.clone();
         async move {
-            let removed = sesame.sweep_exports().await?;
+            let removed = sesame.sweep_exports(SWEEP_EVERY).await?;
             tracing::info!(removed, "swept old credential files");
             Ok::<serde_json::Value, Error>(serde_json::json!({ "removed": removed }))
         }
