@@ -79,6 +79,18 @@ fn one_hash_seconds(n: usize) -> f64 {
     times[n / 2]
 }
 
+/// Hashes per second when every core hashes at once (the pool's own rate, with
+/// nothing around it): on machines whose cores share a physical core, far below
+/// `cores ÷ one hash`.
+async fn parallel_hash_rate(hasher: &sesame::credentials::Hasher, n: usize) -> f64 {
+    let secrets = (0..n)
+        .map(|i| secrecy::SecretString::from(format!("bench-password-{i}")))
+        .collect();
+    let start = Instant::now();
+    hasher.hash_many(secrets).await.unwrap();
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1e3
@@ -99,6 +111,7 @@ async fn main() {
     let token = app.token("reset", "admin", "bench", &[]);
     let hash = one_hash_seconds(15);
     let floor = cores as f64 / hash;
+    let parallel = parallel_hash_rate(&app.state.sesame.hasher, 200).await;
     // Warm up: first allocations of Argon2's memory, SQLite's page cache.
     app.post(
         "/v1/accounts/reset-password",
@@ -132,17 +145,18 @@ async fn main() {
         assert_eq!(ok, total);
         let throughput = total as f64 / elapsed;
         rows.push(format!(
-            "| {total} accounts ({} request{} of ≤ 100) | {elapsed:.2} s | {throughput:.1} /s | {:.2} |",
+            "| {total} accounts ({} request{} of ≤ 100) | {elapsed:.2} s | {throughput:.1} /s | {:.2} | {:.2} |",
             total.div_ceil(100),
             if total > 100 { "s, concurrent" } else { "" },
-            throughput / floor
+            throughput / floor,
+            throughput / parallel
         ));
     }
     writeln!(report, "## Bulk temporary-password reset over HTTP\n").unwrap();
-    writeln!(report, "Argon2id (m=19456 KiB, t=2, p=1): one hash takes {:.1} ms on one thread (median of 15); with {cores} cores the floor is {floor:.1} hashes/s. Target: throughput ≥ 0.9 × floor.\n", hash * 1e3).unwrap();
+    writeln!(report, "Argon2id (m=19456 KiB, t=2, p=1): one hash takes {:.1} ms on one thread (median of 15); with {cores} cores the floor is {floor:.1} hashes/s. Target: throughput ≥ 0.9 × floor. The hashing pool alone, all cores hashing 200 passwords at once, reaches {parallel:.1} hashes/s: the last column compares with that, which is what the bookkeeping around the hashes costs.\n", hash * 1e3).unwrap();
     writeln!(
         report,
-        "| reset | time | throughput | ÷ floor |\n|---|---|---|---|"
+        "| reset | time | throughput | ÷ floor | ÷ pool's own rate |\n|---|---|---|---|---|"
     )
     .unwrap();
     for row in rows {

@@ -247,6 +247,7 @@ impl AppState {
             jobs,
             hasher: crate::credentials::Hasher::new(0)?,
             checker: crate::credentials::Hasher::bounded(0, SELF_SERVICE_QUEUE)?,
+            locks: Arc::default(),
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
             public_url: public_url.trim_end_matches('/').to_owned(),
             sender: None,

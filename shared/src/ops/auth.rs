@@ -10,6 +10,7 @@ use crate::credentials::hashing::Place;
 use crate::credentials::policy;
 use crate::domain::{Access, Account, AccountId, Error, FieldError, Login, Outcome, Result};
 use crate::ports::Attempt;
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 /// The paths whose attempts are counted apart. Login and change share one counter.
@@ -46,6 +47,46 @@ pub struct LoginOutcome {
     pub must_change_password: bool,
 }
 
+/// The locks this process learnt of in the last few seconds, so that a burst at a
+/// locked account is answered 429 from memory, with no hashing and no I/O. The
+/// store stays the authority: an entry is trusted for [`KnownLocks::TRUST`] only,
+/// so a lock lifted elsewhere (an unlock on another instance) lifts here soon too.
+#[derive(Default)]
+pub struct KnownLocks(std::sync::Mutex<std::collections::HashMap<String, SeenLock>>);
+
+/// Until when a key is locked, and when this process learnt it.
+type SeenLock = (DateTime<Utc>, DateTime<Utc>);
+
+impl KnownLocks {
+    const TRUST: chrono::Duration = chrono::Duration::seconds(5);
+    /// Entries kept at most; older ones are dropped when it fills.
+    const MAX: usize = 10_000;
+
+    fn until(&self, key: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (until, seen) = locks.get(key)?;
+        (*until > now && now - *seen < Self::TRUST).then_some(*until)
+    }
+
+    fn learn(&self, key: &str, until: DateTime<Utc>, now: DateTime<Utc>) {
+        let mut locks = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if locks.len() >= Self::MAX {
+            locks.retain(|_, (until, seen)| *until > now && now - *seen < Self::TRUST);
+        }
+        if locks.len() < Self::MAX {
+            locks.insert(key.to_owned(), (until, now));
+        }
+    }
+
+    /// Forgets `key`'s lock (a success or an unlock in this process).
+    pub fn forget(&self, key: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+}
+
 /// A verification that may run: its attempt is counted, its place in the
 /// self-service hashing queue held.
 pub(crate) struct Admitted {
@@ -55,22 +96,42 @@ pub(crate) struct Admitted {
 
 impl Sesame {
     /// Counts one attempt on `path` for `subject` before anything is verified. The
-    /// place in the checking queue is taken first, so a full queue (503) never costs
-    /// an account one of its attempts; a lock answers 429 with no hashing.
+    /// place in the checking queue is taken before counting, so a full queue (503)
+    /// never costs an account one of its attempts; a lock answers 429 with no hashing.
     pub(crate) async fn admit(&self, path: Path, subject: &str) -> Result<Admitted> {
-        let place = self.checker.reserve()?;
         let key = path.key(subject);
         let now = self.now();
+        let locked = |until| Error::Locked {
+            retry_after_secs: Attempt::retry_after(until, now),
+        };
+        // A lock in force costs no hashing and no write (counting would change
+        // nothing: a lock is never shortened nor extended): it answers from
+        // memory when this process saw it lately, else from a read.
+        if let Some(until) = self.locks.until(&key, now) {
+            return Err(locked(until));
+        }
+        if let Some(until) = self
+            .store
+            .get_throttle(&key)
+            .await?
+            .and_then(|t| t.locked_at(now))
+        {
+            self.locks.learn(&key, until, now);
+            return Err(locked(until));
+        }
+        let place = self.checker.reserve()?;
         match self.store.count_attempt(&key, now).await? {
             Attempt::Admitted => Ok(Admitted { key, place }),
-            Attempt::Locked { until } => Err(Error::Locked {
-                retry_after_secs: Attempt::retry_after(until, now),
-            }),
+            Attempt::Locked { until } => {
+                self.locks.learn(&key, until, now);
+                Err(locked(until))
+            }
         }
     }
 
     /// Forgets the attempts counted on `key` (after a success).
     pub(crate) async fn clear_attempts(&self, key: &str) -> Result<()> {
+        self.locks.forget(key);
         Ok(self.store.clear_throttle(key).await?)
     }
 
