@@ -275,3 +275,80 @@ async fn every_format_is_built_for_every_content() {
         }
     }
 }
+
+// ---- crashes (SPEC §5): what recovery makes of a job left running ----
+
+/// The job of `done` as stored, set back to `running` with `change` applied, as a
+/// crash at that point would have left it; then recovered.
+async fn recovered(f: &Fixture, done: &Value, change: impl FnOnce(&mut sesame::domain::ExportJob)) -> Value {
+    let sesame = &f.app.state.sesame;
+    let school = sesame::domain::SchoolId::parse("riverside").unwrap();
+    let id = done["id"].as_str().unwrap();
+    let mut job = sesame.store.get_export(&school, id).await.unwrap().unwrap();
+    job.status = sesame::domain::ExportStatus::Running;
+    job.finished_at = None;
+    change(&mut job);
+    sesame.store.put_export(&job).await.unwrap();
+    let job = sesame.store.get_export(&school, id).await.unwrap().unwrap();
+    sesame.recover_export(job).await.unwrap();
+    f.app.get(&format!("/v1/exports/{id}"), &f.admin()).await.body
+}
+
+#[tokio::test]
+async fn a_crash_after_the_commit_finishes_the_export_and_its_passwords_work() {
+    let f = Fixture::new().await;
+    let done = class_5a_credentials(&f).await;
+    let (_, before) = download(&f, done["download_url"].as_str().unwrap()).await;
+
+    let state = recovered(&f, &done, |_| {}).await;
+
+    assert_eq!(state["status"], "done", "{state}");
+    let (status, after) = download(&f, state["download_url"].as_str().unwrap()).await;
+    assert_eq!((status, &after), (200, &before));
+    let row = records(&after)
+        .into_iter()
+        .find(|r| r.contains(&f.login_of("SA1").to_owned()))
+        .unwrap();
+    let password = row
+        .iter()
+        .find(|c| c.contains('-') && c.len() >= 15)
+        .expect("a passphrase");
+    assert_eq!(f.app.login(f.login_of("SA1"), password).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_crash_during_a_partial_commit_revokes_what_it_handed_out_and_fails() {
+    let f = Fixture::new().await;
+    let done = class_5a_credentials(&f).await;
+    let (_, file) = download(&f, done["download_url"].as_str().unwrap()).await;
+
+    // One more secret than the accounts hold: the commit did not finish.
+    let state = recovered(&f, &done, |job| job.committing = job.committing.map(|n| n + 1)).await;
+
+    assert_eq!(state["status"], "failed", "{state}");
+    let row = records(&file)
+        .into_iter()
+        .find(|r| r.contains(&f.login_of("SA1").to_owned()))
+        .unwrap();
+    let password = row
+        .iter()
+        .find(|c| c.contains('-') && c.len() >= 15)
+        .expect("a passphrase");
+    assert_eq!(f.app.login(f.login_of("SA1"), password).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_crash_before_the_commit_fails_the_export() {
+    let f = Fixture::new().await;
+    let body = json!({"account_ids": [f.id("SA1")], "content": "identifiers", "format": "csv"});
+    let queued = export(&f, &f.admin(), body).await;
+    let done = finished(&f, &f.admin(), queued.body["id"].as_str().unwrap()).await;
+
+    let state = recovered(&f, &done, |job| {
+        job.committing = None;
+        job.file = None;
+    })
+    .await;
+
+    assert_eq!(state["status"], "failed", "{state}");
+}

@@ -32,6 +32,7 @@ fn job(school: &str, id: &str) -> ExportJob {
         created_at: day(0),
         finished_at: None,
         delete_after: day(1),
+        committing: None,
         version: 0,
     }
 }

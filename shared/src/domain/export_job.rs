@@ -66,5 +66,9 @@ pub struct ExportJob {
     pub finished_at: Option<DateTime<Utc>>,
     /// The file is deleted by then at the latest (24 hours after creation).
     pub delete_after: DateTime<Utc>,
+    /// Set once the file is written: how many secrets its commit hands to their
+    /// accounts, so that a crash during the commit can be told from one before it.
+    #[serde(default)]
+    pub committing: Option<u64>,
     pub version: u64,
 }

@@ -3,6 +3,7 @@
 //! links valid 15 minutes. Every export is an audit event listing its accounts.
 
 use super::accounts::Selection;
+use super::bulk::Change;
 use super::secrets::{Issuer, Minted, may_issue};
 use super::{Actor, Sesame};
 use crate::domain::{
@@ -83,6 +84,7 @@ impl Sesame {
             created_at: now,
             finished_at: None,
             delete_after: now + KEEP,
+            committing: None,
             version: 0,
         };
         self.store.put_export(&job).await?;
@@ -187,14 +189,65 @@ impl Sesame {
         }
     }
 
+    /// Ends an export a crash interrupted. Interrupted before its commit, it changed
+    /// no password: it fails and its file goes. Interrupted after the whole commit
+    /// (every secret of its file is its account's), it is done. Interrupted during
+    /// a commit that is not atomic (DynamoDB, many accounts), the secrets it did
+    /// hand out are revoked and it fails.
     async fn fail_interrupted(&self, mut job: ExportJob) -> Result<()> {
+        let handed = match job.committing {
+            Some(_) => self.handed_out_by(&job).await?,
+            None => Vec::new(),
+        };
+        if job.committing.is_some_and(|n| n > 0 && n == handed.len() as u64) && job.file.is_some() {
+            job.status = ExportStatus::Done;
+            job.finished_at = Some(self.now());
+            return self.save(job).await.map(drop);
+        }
+        if !handed.is_empty() {
+            let distribution = job.id.clone();
+            self.update_each(&job.school, &handed, |account| {
+                let mut next = account.clone();
+                if next
+                    .credentials
+                    .secret
+                    .as_ref()
+                    .and_then(|s| s.distribution.as_deref())
+                    != Some(&distribution)
+                {
+                    return Ok(Change::Keep);
+                }
+                next.credentials.revoke();
+                Ok(Change::Write(next))
+            })
+            .await?;
+        }
         if let Some(file) = job.file.take() {
             self.files.delete(&file.key).await?;
         }
         job.status = ExportStatus::Failed;
-        job.error = Some("the export was interrupted; no password was changed: make it again".to_owned());
+        job.error = Some("the export was interrupted; none of its passwords works: make it again".to_owned());
         job.finished_at = Some(self.now());
         self.save(job).await.map(drop)
+    }
+
+    /// The accounts of `job`'s scope whose outstanding secret it handed out.
+    async fn handed_out_by(&self, job: &ExportJob) -> Result<Vec<AccountId>> {
+        let school = self.school(&job.school).await?;
+        let accounts = self
+            .export_accounts(&job.requested_by, &job.request, school.settings.retention_days)
+            .await?;
+        Ok(accounts
+            .into_iter()
+            .filter(|a| {
+                a.credentials
+                    .secret
+                    .as_ref()
+                    .and_then(|s| s.distribution.as_deref())
+                    == Some(job.id.as_str())
+            })
+            .map(|a| a.id)
+            .collect())
     }
 
     /// Builds the file of a queued export. A job found running was interrupted (a
@@ -297,6 +350,10 @@ impl Sesame {
             .collect();
         let file = self.write_file(job, &school, &rows).await?;
         if let Some(minted) = minted {
+            // What recovery needs to tell a commit done from one not begun.
+            job.file = Some(file.clone());
+            job.committing = Some(minted.ids().len() as u64);
+            *job = self.save(job.clone()).await?;
             let by = Issuer {
                 caller: &caller,
                 distribution: Some(&job.id),
