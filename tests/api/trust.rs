@@ -508,3 +508,37 @@ async fn a_crafted_request_id_never_reaches_the_audit_log() {
     assert!(!echoed.contains('"'), "{echoed}");
     assert_eq!(audit.body["items"][0]["request_id"], echoed.as_str());
 }
+
+// ---- the one stored copy of a secret ----
+
+#[tokio::test]
+async fn a_remembered_reset_is_deleted_when_its_password_is_revoked() {
+    let f = Fixture::new().await;
+    let reset = || {
+        f.app
+            .client
+            .post(format!("{}/v1/accounts/reset-password", f.app.base))
+            .bearer_auth(f.admin())
+            .header("idempotency-key", "reset-zoe-1")
+            .json(&json!({"account_ids": [f.id("SA1")], "method": "temporary"}))
+    };
+    let first = f.app.send(reset()).await;
+    let replay = f.app.send(reset()).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.body, first.body);
+
+    let off = json!({"account_ids": [f.id("SA1")]});
+    f.app.post("/v1/accounts/deactivate", Some(&f.admin()), off).await;
+    let after = f.app.send(reset()).await;
+
+    assert_eq!(after.status, 200, "{:?}", after.body);
+    assert_eq!(
+        after.header("idempotent-replayed"),
+        None,
+        "no copy of a revoked password is kept"
+    );
+    assert_ne!(
+        after.body["results"][0]["temporary_password"],
+        first.body["results"][0]["temporary_password"]
+    );
+}

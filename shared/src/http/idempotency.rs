@@ -5,6 +5,7 @@
 use super::AppState;
 use super::problem::{ApiResult, Problem};
 use crate::domain::Caller;
+use crate::ops::secrets::replay_distribution;
 use crate::ports::{IdempotencyRecord, StoredResponse};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,11 +35,11 @@ pub async fn once<F, Fut>(
     run: F,
 ) -> ApiResult<Response>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = ApiResult<(StatusCode, serde_json::Value)>>,
 {
     let Some(key) = headers.get(HEADER) else {
-        let (status, body) = run().await?;
+        let (status, body) = run(None).await?;
         return Ok((status, axum::Json(body)).into_response());
     };
     let key = key
@@ -97,7 +98,9 @@ where
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
         return Ok(response);
     }
-    match run().await {
+    // Secrets handed out by this run belong to this replay's distribution, so that
+    // revoking or replacing one deletes the replay (SPEC §3).
+    match run(Some(replay_distribution(&record.key))).await {
         Ok((status, body)) => {
             let bytes = serde_json::to_vec(&body).map_err(|e| crate::domain::Error::Internal(e.into()))?;
             let sealed = sesame.sealer.seal(&bytes).map_err(crate::domain::Error::from)?;

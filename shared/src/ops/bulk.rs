@@ -3,6 +3,7 @@
 //! again and the change applied again, a few times, before the account is reported
 //! as in conflict. One account's failure never fails the others.
 
+use super::secrets::closed_replay;
 use super::{PerAccount, Sesame};
 use crate::domain::{Account, AccountId, Error, Result, SchoolId};
 use crate::ports::StoreError;
@@ -29,6 +30,7 @@ impl Sesame {
         mut change: impl FnMut(&Account) -> Result<Change>,
     ) -> Result<Vec<PerAccount<Account>>> {
         let mut done: HashMap<AccountId, Result<Account>> = HashMap::with_capacity(ids.len());
+        let mut replays = std::collections::BTreeSet::new();
         let mut pending: Vec<AccountId> = ids.to_vec();
         for _ in 0..ATTEMPTS {
             if pending.is_empty() {
@@ -38,6 +40,7 @@ impl Sesame {
             let mut found: HashMap<AccountId, Account> =
                 found.into_iter().map(|a| (a.id.clone(), a)).collect();
             let mut writes = Vec::new();
+            let mut read = HashMap::new();
             for id in pending.drain(..) {
                 let Some(account) = found.remove(&id) else {
                     done.insert(id, Err(Error::NotFound));
@@ -50,13 +53,20 @@ impl Sesame {
                     Ok(Change::Keep) => {
                         done.insert(id, Ok(account));
                     }
-                    Ok(Change::Write(new)) => writes.push(new),
+                    Ok(Change::Write(new)) => {
+                        writes.push(new);
+                        read.insert(id, account);
+                    }
                 }
             }
             let outcomes = self.store.update_accounts(&writes).await?;
             for (mut account, outcome) in writes.into_iter().zip(outcomes) {
                 match outcome {
                     Ok(()) => {
+                        if let Some(key) = read.get(&account.id).and_then(|old| closed_replay(old, &account))
+                        {
+                            replays.insert(key);
+                        }
                         account.version += 1;
                         done.insert(account.id.clone(), Ok(account));
                     }
@@ -70,6 +80,8 @@ impl Sesame {
         for id in pending {
             done.insert(id, Err(StoreError::Conflict.into()));
         }
+        // The one stored copy of a secret goes with the secret.
+        self.forget_replays(replays).await;
         Ok(ids
             .iter()
             .map(|id| PerAccount {

@@ -4,7 +4,7 @@
 //! skipped; the others go through. The demo school is built by this same code.
 
 use super::roster::RosterRow;
-use super::secrets::may_issue;
+use super::secrets::{closed_replay, may_issue};
 use super::{Actor, Sesame};
 use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;
@@ -476,6 +476,15 @@ impl Sesame {
             self.store.create_accounts(batch).await?;
         }
         let outcomes = self.store.update_accounts(&updates).await?;
+        // A password set by the file ends outstanding secrets, and their one stored copy.
+        let before: HashMap<&AccountId, &Account> = existing.iter().map(|a| (&a.id, a)).collect();
+        let replays = updates
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| outcome.is_ok())
+            .filter_map(|(new, _)| closed_replay(before.get(&new.id)?, new))
+            .collect();
+        self.forget_replays(replays).await;
         let failed = outcomes.iter().filter(|o| o.is_err()).count();
         if failed > 0 {
             report.updated -= failed;

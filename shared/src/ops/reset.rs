@@ -66,13 +66,14 @@ impl Sesame {
         ids: &[AccountId],
         method: ResetMethod,
         copy_to_me: bool,
+        distribution: Option<&str>,
     ) -> Result<Resets> {
         match method {
             ResetMethod::EmailLink => Ok(Resets::Mailed(
                 self.send_reset_links(caller, request_id, ids, copy_to_me).await?,
             )),
             ResetMethod::Temporary | ResetMethod::BirthDate => Ok(Resets::Passwords(
-                self.reset_passwords(caller, request_id, ids, method, None)
+                self.reset_passwords(caller, request_id, ids, method, distribution)
                     .await?,
             )),
         }

@@ -55,7 +55,7 @@ async fn set_access(
     } else {
         "deactivate"
     };
-    idempotency::once(&state, &caller, &headers, route, &body.digest, || async {
+    idempotency::once(&state, &caller, &headers, route, &body.digest, |_| async {
         let results = state
             .sesame
             .set_access(&caller, request_id.as_deref(), &ids, access)

@@ -123,7 +123,7 @@ async fn create_export(
         sort: sort.unwrap_or(Sort::Class),
         language,
     };
-    idempotency::once(&state, &caller, &headers, "exports", &body.digest, || async {
+    idempotency::once(&state, &caller, &headers, "exports", &body.digest, |_| async {
         let job = sesame
             .create_export(&caller, request_id.as_deref(), request)
             .await?;

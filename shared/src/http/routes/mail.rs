@@ -137,7 +137,7 @@ async fn send_activation(
         &headers,
         "send-activation",
         &body.digest,
-        || async {
+        |_| async {
             let report = state
                 .sesame
                 .send_activation(&caller, request_id.as_deref(), &ids, copy_to_me)

@@ -71,16 +71,16 @@ async fn reset_passwords(
 ) -> ApiResult<Response> {
     let ids = distinct_ids(&body.value.account_ids, MAX_RESET_IDS)?;
     let (method, copy_to_me) = (body.value.method, body.value.copy_to_me);
+    let (sesame, by, request_id) = (&state.sesame, &caller, request_id.as_deref());
     idempotency::once(
         &state,
         &caller,
         &headers,
         "reset-password",
         &body.digest,
-        || async {
-            let body = match state
-                .sesame
-                .reset(&caller, request_id.as_deref(), &ids, method, copy_to_me)
+        |replay| async move {
+            let body = match sesame
+                .reset(by, request_id, &ids, method, copy_to_me, replay.as_deref())
                 .await?
             {
                 Resets::Passwords(results) => {
