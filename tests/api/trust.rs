@@ -143,6 +143,11 @@ async fn road(f: &Fixture, token: &str, road: &str, target: &str) -> bool {
     }
 }
 
+/// The mails in the outbox.
+fn mails(f: &Fixture) -> usize {
+    std::fs::read_dir(f.app.outbox()).map(|d| d.count()).unwrap_or(0)
+}
+
 #[tokio::test]
 async fn every_road_to_a_secret_follows_the_reset_column() {
     let f = Fixture::new().await;
@@ -161,9 +166,14 @@ async fn every_road_to_a_secret_follows_the_reset_column() {
     ] {
         for (role, token) in &roles {
             for target in ["ADM", "SEC", "STF", "SA2", "SB1"] {
+                let mailed_before = mails(&f);
                 let got = road(&f, token, road_name, target).await;
                 if got != may_reset(role, target) {
                     wrong.push(format!("{road_name} by {role} on {target}: {got}"));
+                }
+                // A refused caller gets nothing by mail either: no mail, no copy.
+                if !got && mails(&f) != mailed_before {
+                    wrong.push(format!("{road_name} by {role} on {target}: a mail went out"));
                 }
             }
         }
@@ -541,4 +551,38 @@ async fn a_remembered_reset_is_deleted_when_its_password_is_revoked() {
         after.body["results"][0]["temporary_password"],
         first.body["results"][0]["temporary_password"]
     );
+}
+
+#[tokio::test]
+async fn a_temporary_password_used_only_to_sign_in_stays_open_until_its_owner_chooses_one() {
+    let f = Fixture::new().await;
+    let password = f.temporary_password("SA1").await;
+
+    let signed_in = f.app.login(f.login_of("SA1"), &password).await;
+    let account = f
+        .app
+        .get(&format!("/v1/accounts/{}", f.id("SA1")), &f.admin())
+        .await;
+
+    assert_eq!(signed_in.body["must_change_password"], true);
+    assert!(
+        account.body["temporary_password_expires_at"].is_string(),
+        "still open: {:?}",
+        account.body
+    );
+    let body = json!({"login": f.login_of("SA1"), "current_password": password, "new_password": CHOSEN});
+    assert_eq!(
+        f.app.post("/v1/auth/change-password", None, body).await.status,
+        200
+    );
+    let used = f
+        .app
+        .get(&format!("/v1/accounts/{}", f.id("SA1")), &f.admin())
+        .await;
+    assert!(
+        used.body["temporary_password_expires_at"].is_null(),
+        "used: {:?}",
+        used.body
+    );
+    assert_eq!(used.body["activation"], "activated");
 }

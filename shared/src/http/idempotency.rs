@@ -5,7 +5,7 @@
 use super::AppState;
 use super::problem::{ApiResult, Problem};
 use crate::domain::Caller;
-use crate::ops::secrets::replay_distribution;
+use crate::ops::replay::replay_distribution;
 use crate::ports::{IdempotencyRecord, StoredResponse};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -3,7 +3,7 @@
 //! again and the change applied again, a few times, before the account is reported
 //! as in conflict. One account's failure never fails the others.
 
-use super::secrets::closed_replay;
+use super::replay::closed_replay;
 use super::{PerAccount, Sesame};
 use crate::domain::{Account, AccountId, Error, Result, SchoolId};
 use crate::ports::StoreError;

@@ -3,8 +3,9 @@
 //! setting initial passwords where the file gives one. Each bad row is reported and
 //! skipped; the others go through. The demo school is built by this same code.
 
+use super::replay::closed_replay;
 use super::roster::RosterRow;
-use super::secrets::{closed_replay, may_issue};
+use super::secrets::may_issue;
 use super::{Actor, Sesame};
 use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;

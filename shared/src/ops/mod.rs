@@ -9,6 +9,7 @@ pub(crate) mod bulk;
 pub mod export;
 pub mod import;
 pub mod mail;
+pub mod replay;
 pub mod reset;
 pub mod roster;
 pub mod secrets;
