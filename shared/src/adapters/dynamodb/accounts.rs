@@ -37,10 +37,11 @@ pub(super) async fn get(
     school: &SchoolId,
     id: &AccountId,
 ) -> StoreResult<Option<Account>> {
-    let (account, secret) = futures::try_join!(
+    let (account, secret) = futures::future::try_join(
         get_item(store, account_key(school, id)),
-        get_item(store, secret_key(school, id))
-    )?;
+        get_item(store, secret_key(school, id)),
+    )
+    .await?;
     let Some(account) = account.as_ref().map(account_of).transpose()? else {
         return Ok(None);
     };

@@ -114,7 +114,8 @@ async fn school_accounts(store: &DynamoStore, school: &SchoolId) -> StoreResult<
             .consistent_read(true);
         query_all(query)
     };
-    let (accounts, secrets) = futures::try_join!(prefixed(ACCOUNT_PREFIX), prefixed(SECRET_PREFIX))?;
+    let (accounts, secrets) =
+        futures::future::try_join(prefixed(ACCOUNT_PREFIX), prefixed(SECRET_PREFIX)).await?;
     let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
     with_secrets(accounts, &secrets)
 }
