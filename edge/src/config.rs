@@ -73,6 +73,10 @@ impl Paths {
     /// The data folder, private to the service's user: created 0700, and what it
     /// holds already (database, WAL, keys, outbox, credential files) tightened to
     /// 0700 folders and 0600 files (SPEC §3).
+    pub fn data_dir(&self) -> anyhow::Result<&Path> {
+        self.dir()
+    }
+
     fn dir(&self) -> anyhow::Result<&Path> {
         crate::private::restrict_new_files();
         std::fs::create_dir_all(&self.data_dir)

@@ -3,6 +3,7 @@
 #[cfg(feature = "aws")]
 mod aws;
 mod config;
+mod lock;
 mod private;
 
 use anyhow::Context;
@@ -36,9 +37,22 @@ enum Command {
     Token(TokenArgs),
     /// Create a school (idempotent).
     School(SchoolArgs),
+    /// Copy the live database to FILE, consistently, while the server runs.
+    Backup(BackupArgs),
+    /// Replace the database by the backup FILE (the server must be stopped).
+    Restore(BackupArgs),
     /// AWS helpers.
     #[command(subcommand)]
     Aws(AwsCommand),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The backup file (a SQLite database).
+    file: std::path::PathBuf,
+    /// Where the database, keys and files live.
+    #[arg(long, env = "SESAME_DATA_DIR", default_value = "./sesame-data")]
+    data_dir: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +134,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Aws(AwsCommand::Bootstrap(args)) => bootstrap(args).await,
+        Command::Backup(args) => {
+            sesame::adapters::sqlite::backup(&args.data_dir.join("sesame.db"), &args.file)?;
+            println!(
+                "backed up {} to {} (keep {}/jwt.key and data.key too: tokens and \
+                 remembered responses need them)",
+                args.data_dir.join("sesame.db").display(),
+                args.file.display(),
+                args.data_dir.display()
+            );
+            Ok(())
+        }
+        Command::Restore(args) => {
+            private::restrict_new_files();
+            std::fs::create_dir_all(&args.data_dir)?;
+            let _lock = lock::DataLock::acquire(&args.data_dir)?;
+            sesame::adapters::sqlite::restore(&args.file, &args.data_dir.join("sesame.db"))?;
+            println!(
+                "restored {} into {}",
+                args.file.display(),
+                args.data_dir.display()
+            );
+            Ok(())
+        }
         Command::School(args) => {
             let state = args.paths.state_for(args.backend, &args.aws).await?;
             let id = SchoolId::parse(&args.id).context("--id")?;
@@ -157,6 +194,11 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     // Links point at the address actually bound (port 0 picks a free one).
     args.paths.bind = address;
+    // One server per data folder (a restore waits for it to stop).
+    let _lock = match args.backend {
+        Backend::Sqlite => Some(lock::DataLock::acquire(args.paths.data_dir()?)?),
+        Backend::Aws => None,
+    };
     let state = args.paths.state_for(args.backend, &args.aws).await?;
     if demo {
         let info = ensure_demo_school(&state.sesame).await?;

@@ -118,6 +118,18 @@ CREATE TABLE audit_targets (
 CREATE INDEX audit_targets_by_account ON audit_targets (school, account_id, event_id);
 ";
 
+/// Refuses a schema version newer than this binary knows.
+pub(super) fn ensure_known(applied: i64) -> anyhow::Result<()> {
+    let applied = usize::try_from(applied).context("negative schema version")?;
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "the database is at schema version {applied}, newer than this binary's {}: \
+         use a newer sesame",
+        MIGRATIONS.len()
+    );
+    Ok(())
+}
+
 /// Applies the migrations this database lacks, each in its own transaction. The
 /// version is read inside the write transaction, so two processes opening the
 /// same file at once do not both migrate.
@@ -125,12 +137,8 @@ pub(super) fn apply(connection: &mut Connection) -> anyhow::Result<()> {
     loop {
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let applied: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        let applied = usize::try_from(applied).context("negative schema version")?;
-        anyhow::ensure!(
-            applied <= MIGRATIONS.len(),
-            "the database is at schema version {applied}, newer than this binary's {}",
-            MIGRATIONS.len()
-        );
+        ensure_known(applied)?;
+        let applied = usize::try_from(applied)?;
         let Some(migration) = MIGRATIONS.get(applied) else {
             return Ok(());
         };

@@ -107,6 +107,58 @@ impl Pool {
     }
 }
 
+/// Copies the live database at `database` to `destination` through SQLite's online
+/// backup API: a consistent snapshot while a server keeps writing. The copy is
+/// private to its owner and checked (`PRAGMA integrity_check`).
+pub fn backup(database: &Path, destination: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !destination.exists(),
+        "{} exists already: name a new file",
+        destination.display()
+    );
+    let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening the database {}", database.display()))?;
+    configure(&source)?;
+    source
+        .backup(rusqlite::MAIN_DB, destination, None)
+        .with_context(|| format!("copying the database to {}", destination.display()))?;
+    #[cfg(unix)]
+    std::fs::set_permissions(destination, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    check(destination)
+}
+
+/// A database file that SQLite finds intact and this binary can migrate forward.
+pub fn check(path: &Path) -> anyhow::Result<()> {
+    let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let verdict: String = connection
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .with_context(|| format!("{} is not a SQLite database", path.display()))?;
+    anyhow::ensure!(verdict == "ok", "{} is damaged: {verdict}", path.display());
+    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    migrations::ensure_known(version)
+}
+
+/// Replaces the database at `database` by the backup `source` (checked first),
+/// dropping the old write-ahead log. The caller makes sure no server uses it.
+pub fn restore(source: &Path, database: &Path) -> anyhow::Result<()> {
+    check(source)?;
+    let staged = database.with_extension("db.restoring");
+    std::fs::copy(source, &staged).with_context(|| format!("copying {}", source.display()))?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&staged, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    for suffix in ["-wal", "-shm"] {
+        let path = format!("{}{suffix}", database.display());
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {path}")),
+        }
+    }
+    std::fs::rename(&staged, database).with_context(|| format!("replacing {}", database.display()))?;
+    Ok(())
+}
+
 /// A panic while a connection was held leaves it usable: an open transaction is
 /// rolled back when its guard drops, so a poisoned lock is taken over.
 fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
