@@ -31,6 +31,82 @@ impl FieldError {
     }
 }
 
+/// Declares the stable codes: the enum, each code's text, and the list of all.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
+        /// The stable, machine-readable `code` of every problem Sésame answers
+        /// (SPEC §4): clients, the pages and the tests match on these variants,
+        /// never on strings.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+        #[schema(rename_all = "snake_case")]
+        pub enum Code {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    ValidationFailed => "validation_failed",
+    PasswordPolicy => "password_policy",
+    Unauthenticated => "unauthenticated",
+    InvalidCredentials => "invalid_credentials",
+    AccessDisabled => "access_disabled",
+    Forbidden => "forbidden",
+    NotFound => "not_found",
+    FederatedAccount => "federated_account",
+    TooManyAttempts => "too_many_attempts",
+    Busy => "busy",
+    Internal => "internal",
+    /// The resource changed meanwhile.
+    Conflict => "conflict",
+    LoginTaken => "login_taken",
+    InvalidLink => "invalid_link",
+    LinkExpired => "link_expired",
+    InvalidActivationCode => "invalid_activation_code",
+    ActivationCodeExpired => "activation_code_expired",
+    AlreadyActivated => "already_activated",
+    BirthDateModeDisabled => "birth_date_mode_disabled",
+    NoBirthDate => "no_birth_date",
+    NotAPasswordMethod => "not_a_password_method",
+    CannotDeactivateSelf => "cannot_deactivate_self",
+    InvalidCursor => "invalid_cursor",
+    InvalidFile => "invalid_file",
+    MalformedJson => "malformed_json",
+    UnreadableBody => "unreadable_body",
+    UnsupportedMediaType => "unsupported_media_type",
+    PayloadTooLarge => "payload_too_large",
+    MethodNotAllowed => "method_not_allowed",
+    InvalidQuery => "invalid_query",
+    InvalidIdempotencyKey => "invalid_idempotency_key",
+    IdempotencyKeyReused => "idempotency_key_reused",
+    IdempotencyInProgress => "idempotency_in_progress",
+    FileDeleted => "file_deleted",
+    NoEmail => "no_email",
+    MailFailed => "mail_failed",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("the request is invalid")]
@@ -38,7 +114,7 @@ pub enum Error {
     #[error("the password does not meet the school's policy")]
     PasswordPolicy(Vec<FieldError>),
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: Code, detail: String },
     #[error("authentication is required")]
     Unauthenticated,
     #[error("the login or password is incorrect")]
@@ -52,7 +128,7 @@ pub enum Error {
     #[error("this account is managed by the directory {directory}; change its password there")]
     Federated { directory: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: Code, detail: String },
     #[error("too many failed attempts; try again later")]
     Locked { retry_after_secs: u64 },
     /// The server is saturated (its password-checking queue is full): try again.
@@ -63,14 +139,14 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             detail: detail.into(),
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> Self {
         Self::BadRequest {
             code,
             detail: detail.into(),
@@ -82,20 +158,20 @@ impl Error {
     }
 
     /// The stable, machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Validation(_) => "validation_failed",
-            Self::PasswordPolicy(_) => "password_policy",
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::AccessDisabled => "access_disabled",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::Federated { .. } => "federated_account",
-            Self::Locked { .. } => "too_many_attempts",
-            Self::Busy { .. } => "busy",
-            Self::Internal(_) => "internal",
+            Self::Validation(_) => Code::ValidationFailed,
+            Self::PasswordPolicy(_) => Code::PasswordPolicy,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => *code,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::InvalidCredentials => Code::InvalidCredentials,
+            Self::AccessDisabled => Code::AccessDisabled,
+            Self::Forbidden => Code::Forbidden,
+            Self::NotFound => Code::NotFound,
+            Self::Federated { .. } => Code::FederatedAccount,
+            Self::Locked { .. } => Code::TooManyAttempts,
+            Self::Busy { .. } => Code::Busy,
+            Self::Internal(_) => Code::Internal,
         }
     }
 
@@ -121,3 +197,18 @@ impl From<Denied> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn every_code_is_distinct_snake_case_text_and_serialises_as_it() {
+        let texts: std::collections::BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(texts.len(), Code::ALL.len());
+        for code in Code::ALL {
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}

@@ -14,7 +14,7 @@ pub mod text;
 pub use account::{Access, Account, Activation, LocalAdmin, Profile, Sort, Source};
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
-pub use error::{Error, FieldError, Result};
+pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
 pub use school::{Class, Language, School, Settings};

@@ -1,6 +1,7 @@
 //! What the API shows of domain values. Credentials never appear; birth dates only
 //! to administrators.
 
+use crate::domain::Code;
 use crate::domain::{Access, Account, Activation, Caller, Error, LocalAdmin, Profile, School, Settings};
 use crate::ops::PerAccount;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -77,7 +78,7 @@ impl AccountView {
 /// The error of one account in a bulk answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemError {
-    pub code: String,
+    pub code: Code,
     pub detail: String,
 }
 
@@ -132,7 +133,7 @@ pub fn item_error(e: &Error) -> ItemError {
         tracing::error!(error = format!("{source:#}"), "internal error on one account");
     }
     ItemError {
-        code: e.code().to_owned(),
+        code: e.code(),
         detail: e.detail(),
     }
 }

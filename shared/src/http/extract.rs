@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::problem::Problem;
+use crate::domain::Code;
 use crate::domain::{Caller, FieldError};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -29,14 +30,14 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 let field = if path == "." { "body".to_owned() } else { path };
                 Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
+                    Code::ValidationFailed,
                     "the request is invalid",
                 )
                 .with_errors(vec![FieldError::new(field, strip_position(&inner.to_string()))])
             }
             _ => Problem::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                Code::MalformedJson,
                 "the body is not valid JSON",
             ),
         }
@@ -44,7 +45,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     deserializer.end().map_err(|_| {
         Problem::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            Code::MalformedJson,
             "the body is not valid JSON",
         )
     })?;
@@ -71,7 +72,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
@@ -89,13 +90,13 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the body is too large",
             )
         } else {
             Problem::new(
                 StatusCode::BAD_REQUEST,
-                "unreadable_body",
+                Code::UnreadableBody,
                 "the body could not be read",
             )
         }
@@ -117,7 +118,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         serde_urlencoded::from_str(query).map(ApiQuery).map_err(|e| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_query",
+                Code::InvalidQuery,
                 "the query string is invalid",
             )
             .with_errors(vec![FieldError::new("query", e.to_string())])
@@ -167,7 +168,7 @@ impl FromRequestParts<AppState> for Authenticated {
         let unauthenticated = || {
             Problem::new(
                 StatusCode::UNAUTHORIZED,
-                "unauthenticated",
+                Code::Unauthenticated,
                 "a valid bearer token is required",
             )
         };

@@ -5,6 +5,7 @@
 use super::AppState;
 use super::problem::{ApiResult, Problem};
 use crate::domain::Caller;
+use crate::domain::Code;
 use crate::ops::replay::replay_distribution;
 use crate::ports::{IdempotencyRecord, StoredResponse};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -49,7 +50,7 @@ where
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
+                Code::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 255 visible characters",
             )
         })?;
@@ -71,14 +72,14 @@ where
         if existing.fingerprint != record.fingerprint {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                Code::IdempotencyKeyReused,
                 "this Idempotency-Key was used for another request",
             ));
         }
         let Some(stored) = existing.response else {
             return Err(Problem::new(
                 StatusCode::CONFLICT,
-                "idempotency_in_progress",
+                Code::IdempotencyInProgress,
                 "the first request with this Idempotency-Key is still running",
             ));
         };

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod problem;
 pub mod routes;
 
+use crate::domain::Code;
 use crate::ops::Sesame;
 use auth::Authenticator;
 use axum::Router;
@@ -149,11 +150,11 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
         );
     }
     router
-        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, Code::NotFound, "no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 "this method is not allowed here",
             )
         })

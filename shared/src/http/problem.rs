@@ -1,7 +1,7 @@
 //! The one place where errors become HTTP responses: `application/problem+json`
 //! (RFC 9457) with a stable `code`. Internal causes go to the log, never the client.
 
-use crate::domain::{Error, FieldError};
+use crate::domain::{Code, Error, FieldError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -15,7 +15,7 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: String,
+    pub code: Code,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     #[serde(skip)]
@@ -23,13 +23,13 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:sesame:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
-            code: code.to_owned(),
+            code,
             errors: Vec::new(),
             retry_after: None,
         }
@@ -90,7 +90,7 @@ impl IntoResponse for Problem {
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if status == StatusCode::UNAUTHORIZED && self.code == "unauthenticated" {
+        if status == StatusCode::UNAUTHORIZED && self.code == Code::Unauthenticated {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

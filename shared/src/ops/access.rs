@@ -3,6 +3,7 @@
 
 use super::bulk::Change;
 use super::{Actor, PerAccount, Sesame};
+use crate::domain::Code;
 use crate::domain::{Access, Account, AccountId, Caller, Error, Outcome, Result};
 
 impl Sesame {
@@ -19,7 +20,7 @@ impl Sesame {
                 caller.may_set_access(account)?;
                 if access == Access::Disabled && caller.is_self(account) {
                     return Err(Error::conflict(
-                        "cannot_deactivate_self",
+                        Code::CannotDeactivateSelf,
                         "you cannot deactivate your own account",
                     ));
                 }

@@ -1,6 +1,7 @@
 //! Reading accounts: the class list, the filtered account list, one account.
 
 use super::Sesame;
+use crate::domain::Code;
 use crate::domain::text::fold;
 use crate::domain::{
     Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Login, Profile, Result,
@@ -110,7 +111,7 @@ fn encode_cursor(sort: Sort, last: &Account) -> String {
 }
 
 fn decode_cursor(sort: Sort, raw: &str) -> Result<AccountCursor> {
-    let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this list gave");
+    let invalid = || Error::bad_request(Code::InvalidCursor, "the cursor is not one this list gave");
     let data: CursorData = B64
         .decode(raw)
         .ok()

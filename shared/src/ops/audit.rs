@@ -1,6 +1,7 @@
 //! Reading the audit log (administrators only), newest first.
 
 use super::Sesame;
+use crate::domain::Code;
 use crate::domain::{AuditEvent, Caller, Error, Result};
 use crate::ports::AuditQuery;
 use base64::Engine;
@@ -20,7 +21,7 @@ fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String)> {
     B64.decode(raw)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| Error::bad_request("invalid_cursor", "the cursor is not one this list gave"))
+        .ok_or_else(|| Error::bad_request(Code::InvalidCursor, "the cursor is not one this list gave"))
 }
 
 impl Sesame {

@@ -6,6 +6,7 @@ use super::accounts::Selection;
 use super::bulk::Change;
 use super::secrets::{Issuer, Minted, may_issue};
 use super::{Actor, Sesame};
+use crate::domain::Code;
 use crate::domain::{
     Account, AccountId, Activation, Caller, Error, ExportFile, ExportJob, ExportRequest, ExportStatus,
     Outcome, Result, School, SchoolId, Scope, SecretKind, Sort,
@@ -285,7 +286,7 @@ impl Sesame {
                 version: job.version + 1,
                 ..job
             }),
-            Err(StoreError::Conflict) => Err(Error::conflict("conflict", "the export changed meanwhile")),
+            Err(StoreError::Conflict) => Err(Error::conflict(Code::Conflict, "the export changed meanwhile")),
             Err(e) => Err(e.into()),
         }
     }

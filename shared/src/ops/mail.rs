@@ -11,6 +11,7 @@
 
 use super::secrets::{Handout, Issuer, may_issue, new_distribution_id};
 use super::{Actor, PerAccount, Sesame};
+use crate::domain::Code;
 use crate::domain::{
     Access, Account, AccountId, Activation, Caller, Email, Error, Login, Outcome, Result, School,
 };
@@ -77,7 +78,7 @@ fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template
             may_issue(caller, account)?;
             if account.access == Access::Disabled {
                 return Err(Error::conflict(
-                    "access_disabled",
+                    Code::AccessDisabled,
                     "this account's access is disabled: enable it before sending it mail",
                 ));
             }

@@ -6,6 +6,7 @@ use super::mail::MailReport;
 use super::secrets::Issuer;
 use super::{Actor, PerAccount, Sesame};
 use crate::credentials::policy;
+use crate::domain::Code;
 use crate::domain::{Account, AccountId, Caller, Error, Outcome, Result, SecretKind};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -51,7 +52,7 @@ impl std::fmt::Debug for Issued {
 /// `email_link` mails a link (see [`Sesame::reset`]): it hands out no password.
 fn not_a_password() -> Error {
     Error::bad_request(
-        "not_a_password_method",
+        Code::NotAPasswordMethod,
         "email_link mails a link and hands out no password",
     )
 }

@@ -1,6 +1,7 @@
 //! Reading a roster file (CSV, `,` or `;` separated, UTF-8 with or without BOM) into
 //! rows. Headers may be in English or French (`prenom`, `nom`, `classe`, …).
 
+use crate::domain::Code;
 use crate::domain::text::fold;
 use crate::domain::{Error, Result};
 
@@ -85,7 +86,7 @@ fn column(header: &str) -> Option<&'static str> {
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::bad_request("invalid_file", "the file is not UTF-8"))?;
+        .map_err(|_| Error::bad_request(Code::InvalidFile, "the file is not UTF-8"))?;
     let first_line = text.lines().next().unwrap_or_default();
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
         b';'
@@ -98,7 +99,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| Error::bad_request("invalid_file", format!("unreadable header: {e}")))?;
+        .map_err(|e| Error::bad_request(Code::InvalidFile, format!("unreadable header: {e}")))?;
     let mut columns = Vec::with_capacity(headers.len());
     for header in headers {
         match column(header) {

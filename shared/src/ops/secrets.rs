@@ -9,6 +9,7 @@ use super::bulk::Change;
 use super::{PerAccount, Sesame};
 use crate::credentials::links::{self, ACTIVATION_CODE_DAYS, RESET_LINK_HOURS};
 use crate::credentials::passphrase::{birth_date_password, temporary_password};
+use crate::domain::Code;
 use crate::domain::{Account, AccountId, Activation, Caller, Error, Result, Secret, SecretKind};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
@@ -70,7 +71,7 @@ fn ensure_claimable(account: &Account) -> Result<()> {
     match account.activation {
         Activation::Pending => Ok(()),
         Activation::Activated => Err(Error::conflict(
-            "already_activated",
+            Code::AlreadyActivated,
             "this account is already activated; send a reset link instead",
         )),
     }
@@ -161,7 +162,7 @@ impl Sesame {
             SecretKind::BirthDatePassword => {
                 if !school.settings.birth_date_mode {
                     return Err(Error::conflict(
-                        "birth_date_mode_disabled",
+                        Code::BirthDateModeDisabled,
                         "birth-date passwords are turned off for this school (see /v1/settings)",
                     ));
                 }
@@ -174,7 +175,7 @@ impl Sesame {
             }
             SecretKind::ActivationCode | SecretKind::ResetLink => {
                 return Err(Error::bad_request(
-                    "not_a_password_method",
+                    Code::NotAPasswordMethod,
                     "this method hands out no password",
                 ));
             }
@@ -235,7 +236,7 @@ impl Sesame {
                     ensure_claimable(account)?;
                 }
                 let (_, hash) = secrets.get(&account.id).ok_or_else(|| {
-                    Error::conflict("no_birth_date", "this account has no birth date to reset to")
+                    Error::conflict(Code::NoBirthDate, "this account has no birth date to reset to")
                 })?;
                 let secret = Secret::new(
                     kind,

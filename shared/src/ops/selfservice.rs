@@ -17,6 +17,7 @@ use super::auth::{LoginOutcome, Path, login_subject, self_service_error};
 use super::bulk::Change;
 use crate::credentials::links;
 use crate::credentials::policy;
+use crate::domain::Code;
 use crate::domain::{
     Access, Account, AccountId, Activation, Error, Login, Result, SchoolId, Secret, SecretKind,
 };
@@ -35,25 +36,25 @@ pub struct OpenLink {
 
 fn invalid_link() -> Error {
     Error::bad_request(
-        "invalid_link",
+        Code::InvalidLink,
         "this link is not valid: it may have been used already, replaced by a newer one or revoked",
     )
 }
 
 fn link_expired() -> Error {
-    Error::bad_request("link_expired", "this link has expired; ask for a new one")
+    Error::bad_request(Code::LinkExpired, "this link has expired; ask for a new one")
 }
 
 fn invalid_code() -> Error {
     Error::bad_request(
-        "invalid_activation_code",
+        Code::InvalidActivationCode,
         "the login or activation code is incorrect, or the account is already activated",
     )
 }
 
 fn code_expired() -> Error {
     Error::bad_request(
-        "activation_code_expired",
+        Code::ActivationCodeExpired,
         "this activation code has expired; ask the school for a new one",
     )
 }

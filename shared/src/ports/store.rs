@@ -6,6 +6,7 @@
 //! operations check themselves.
 
 pub use crate::credentials::throttle::{self, Attempt, Throttle};
+use crate::domain::Code;
 use crate::domain::{
     Access, Account, AccountId, Activation, AuditEvent, Class, ClassName, ExportJob, LocalAdmin, Login,
     Profile, School, SchoolId, Sort,
@@ -35,9 +36,11 @@ impl StoreError {
 impl From<StoreError> for crate::domain::Error {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict => Self::conflict("conflict", "the resource changed meanwhile; try again"),
+            StoreError::Conflict => {
+                Self::conflict(Code::Conflict, "the resource changed meanwhile; try again")
+            }
             StoreError::LoginTaken(login) => {
-                Self::conflict("login_taken", format!("the login {login} is taken"))
+                Self::conflict(Code::LoginTaken, format!("the login {login} is taken"))
             }
             StoreError::Backend(source) => Self::Internal(source.context("store")),
         }

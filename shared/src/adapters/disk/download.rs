@@ -1,6 +1,7 @@
 //! `GET /files/{*key}`: serves a file of the disk store when its link verifies.
 
 use super::DiskFiles;
+use crate::domain::Code;
 use crate::http::problem::Problem;
 use crate::ports::Clock;
 use axum::Router;
@@ -48,7 +49,7 @@ async fn download(
     let refused = || {
         Problem::new(
             StatusCode::FORBIDDEN,
-            "invalid_link",
+            Code::InvalidLink,
             "this link is invalid or has expired",
         )
         .into_response()
@@ -84,11 +85,16 @@ async fn download(
         }
         // A deleted (or swept) file: the link no longer works.
         Ok(None) => {
-            Problem::new(StatusCode::GONE, "file_deleted", "this file has been deleted").into_response()
+            Problem::new(StatusCode::GONE, Code::FileDeleted, "this file has been deleted").into_response()
         }
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "reading a file");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Code::Internal,
+                "internal error",
+            )
+            .into_response()
         }
     }
 }

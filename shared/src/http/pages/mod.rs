@@ -9,6 +9,7 @@
 mod html;
 mod text;
 
+use crate::domain::Code;
 use crate::domain::{Error, Language, Login, SchoolId};
 use crate::http::AppState;
 use crate::http::extract::RequestId;
@@ -141,17 +142,19 @@ fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> String) -> R
             page(status, lang, form(&problem))
         }
         Error::BadRequest {
-            code: "invalid_activation_code",
+            code: Code::InvalidActivationCode,
             ..
         } => page(status, lang, form(&Problem::sentence(t.wrong_code))),
         Error::BadRequest {
-            code: "invalid_link", ..
+            code: Code::InvalidLink,
+            ..
         } => ending(t.link_failed_title, html::escape(t.invalid_link)),
         Error::BadRequest {
-            code: "link_expired", ..
+            code: Code::LinkExpired,
+            ..
         } => ending(t.link_failed_title, html::escape(t.link_expired)),
         Error::BadRequest {
-            code: "activation_code_expired",
+            code: Code::ActivationCodeExpired,
             ..
         } => ending(t.refused_title, html::escape(t.code_expired)),
         Error::Locked { retry_after_secs } => {

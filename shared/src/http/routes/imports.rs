@@ -1,5 +1,6 @@
 //! Roster imports (CSV).
 
+use crate::domain::Code;
 use crate::http::AppState;
 use crate::http::extract::{ApiQuery, Authenticated, RequestId, read_body};
 use crate::http::problem::{ApiResult, Problem};
@@ -51,7 +52,7 @@ async fn import(
     if !content_type.starts_with("text/csv") {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send the roster as text/csv",
         ));
     }

@@ -1,6 +1,7 @@
 //! Mail to account holders: activation mail and login information; and the answer
 //! shape of every mailing (also that of `email_link` resets).
 
+use crate::domain::Code;
 use crate::domain::Error;
 use crate::http::AppState;
 use crate::http::dto::{ItemError, ItemStatus, item_error};
@@ -85,14 +86,14 @@ impl From<MailReport> for MailResults {
                     Ok(MailOutcome::NoEmail) => (
                         ItemStatus::Error,
                         Some(ItemError {
-                            code: "no_email".into(),
+                            code: Code::NoEmail,
                             detail: "this account has no e-mail address".into(),
                         }),
                     ),
                     Ok(MailOutcome::Failed(failure)) => (
                         ItemStatus::Error,
                         Some(ItemError {
-                            code: "mail_failed".into(),
+                            code: Code::MailFailed,
                             detail: failure.detail().into(),
                         }),
                     ),
