@@ -57,14 +57,40 @@ fn link_in(body: &str, prefix: &str) -> String {
         .to_owned()
 }
 
-/// `=?utf-8?b?…?=` decoded.
+/// A header value with its RFC 2047 words (`=?utf-8?b?…?=`) decoded; the space
+/// between two encoded words is not part of the text.
 fn decode_header(raw: &str) -> String {
-    match raw.strip_prefix("=?utf-8?b?").and_then(|r| r.strip_suffix("?=")) {
-        Some(b64) => {
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+    let decode = |word: &str| {
+        let lower = word.to_ascii_lowercase();
+        let b64 = lower.starts_with("=?utf-8?b?") && word.ends_with("?=");
+        b64.then(|| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&word[10..word.len() - 2])
+                .unwrap();
+            String::from_utf8(bytes).unwrap()
+        })
+    };
+    let mut out = String::new();
+    let mut last_encoded = false;
+    for (i, word) in raw.split(' ').enumerate() {
+        match decode(word) {
+            Some(text) => {
+                if i > 0 && !last_encoded {
+                    out.push(' ');
+                }
+                out.push_str(&text);
+                last_encoded = true;
+            }
+            None => {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+                last_encoded = false;
+            }
         }
-        None => raw.to_owned(),
     }
+    out
 }
 
 /// Every message of the server's outbox, oldest first.
@@ -82,6 +108,8 @@ fn outbox(app: &TestApp) -> Vec<Mail> {
         .map(|path| {
             let raw = std::fs::read_to_string(path).unwrap();
             let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+            // Folded header lines are unfolded first.
+            let head = head.replace("\r\n ", " ").replace("\r\n\t", " ");
             let header = |name: &str| {
                 head.split("\r\n")
                     .find_map(|line| line.strip_prefix(&format!("{name}: ")))

@@ -17,33 +17,40 @@ impl Outbox {
     }
 }
 
-/// `=?utf-8?b?…?=` when the header is not plain printable ASCII: a line break
-/// (which callers refuse already) is then inside base64 and cannot start a header.
-fn header(value: &str) -> String {
-    use base64::Engine;
-    if value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        value.to_owned()
+/// The message as an `.eml` file: headers written by the same encoder as SMTP's
+/// (lettre: RFC 2047 words, folding, no line break ever reaching a header), the
+/// plain-text part as UTF-8 in 8 bits, readable as it is.
+fn eml(message: &Message) -> Result<Vec<u8>, MailError> {
+    use lettre::message::Body;
+    use lettre::message::header::{ContentTransferEncoding, ContentType};
+    let failed =
+        |e: lettre::error::Error| MailError::Backend(anyhow::Error::new(e).context("building the message"));
+    let id = format!("<{}@sesame.local>", uuid::Uuid::new_v4().simple());
+    let text = message.text.replace("\r\n", "\n").replace('\n', "\r\n");
+    // 8 bits as it is, so that the file reads as the mail does, when RFC 5322
+    // allows it (lines under 998 bytes, no NUL); otherwise lettre's own choice.
+    let eight_bit = text.lines().all(|line| line.len() < 998) && !text.contains('\0');
+    let body = if eight_bit {
+        Body::dangerous_pre_encoded(text.into_bytes(), ContentTransferEncoding::EightBit)
     } else {
-        format!(
-            "=?utf-8?b?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(value)
-        )
-    }
+        Body::new(text)
+    };
+    let email = lettre::Message::builder()
+        .from(super::smtp::mailbox(&message.from)?)
+        .to(super::smtp::mailbox(&message.to)?)
+        .subject(message.subject.as_str())
+        .message_id(Some(id))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(failed)?;
+    Ok(email.formatted())
 }
 
 #[async_trait]
 impl Mailer for Outbox {
     async fn send(&self, message: &Message) -> Result<(), MailError> {
+        let eml = eml(message)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let date = chrono::Utc::now().to_rfc2822();
-        let eml = format!(
-            "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: <{id}@sesame.local>\r\n\
-             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}",
-            message.from,
-            message.to,
-            header(&message.subject),
-            message.text.replace('\n', "\r\n"),
-        );
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
         let path = self.dir.join(format!("{stamp}-{id}.eml"));
         tokio::fs::write(&path, eml)
@@ -54,13 +61,22 @@ impl Mailer for Outbox {
 
 #[cfg(test)]
 mod tests {
-    use super::header;
+    use super::eml;
+    use crate::domain::Email;
+    use crate::ports::Message;
 
     #[test]
     fn a_line_break_can_never_start_a_header() {
-        let encoded = header("Bonjour\r\nBcc: spy@evil.test");
-        assert!(!encoded.contains('\r') && !encoded.contains('\n'), "{encoded}");
-        assert!(encoded.starts_with("=?utf-8?b?"));
-        assert_eq!(header("Plain subject"), "Plain subject");
+        let message = Message {
+            from: Email::parse("no-reply@sesame.test").unwrap(),
+            to: Email::parse("zoe@example.org").unwrap(),
+            subject: "Bonjour\r\nBcc: spy@evil.test".to_owned(),
+            text: "Bonjour Zoé,\nvotre code : K7MPQ2XR\n".to_owned(),
+            html: None,
+        };
+        let raw = String::from_utf8(eml(&message).unwrap()).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+        assert!(!head.lines().any(|line| line.starts_with("Bcc")), "{head}");
+        assert!(body.contains("Bonjour Zoé,\r\nvotre code : K7MPQ2XR"), "{body}");
     }
 }

@@ -32,7 +32,7 @@ impl SmtpMailer {
     }
 }
 
-fn mailbox(address: &Email) -> Result<Mailbox, MailError> {
+pub(super) fn mailbox(address: &Email) -> Result<Mailbox, MailError> {
     address
         .as_str()
         .parse()
