@@ -33,7 +33,8 @@ mod limits {
     use sesame::contract::{account, class, day, event, id_of, school_id};
     use sesame::domain::{Account, ClassName, Profile, Sort};
     use sesame::ports::{
-        AccountFilter, AccountQuery, AuditQuery, IdempotencyRecord, Store, StoreError, StoredResponse,
+        AccountFilter, AccountQuery, AccountStore, AuditQuery, AuditStore, GuardStore, IdempotencyRecord,
+        StoreError, StoredResponse,
     };
 
     fn in_class(name: &str) -> AccountFilter {

@@ -15,7 +15,7 @@ sesame::store_contract_tests!(fresh_store());
 mod sweep {
     use super::fresh_store;
     use sesame::contract::{a_secret_to_expire, day};
-    use sesame::ports::Store;
+    use sesame::ports::{AccountStore, GuardStore};
 
     #[tokio::test]
     async fn the_sweep_deletes_an_expired_temporary_passwords_row() {

@@ -11,6 +11,7 @@ pub use files::{FileStore, NoFiles};
 pub use jobs::{JobQueue, StoredJobs};
 pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
-    AccountCursor, AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery,
-    IdempotencyRecord, Store, StoreError, StoreResult, StoredResponse, Throttle, throttle,
+    AccountCursor, AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery,
+    AuditStore, ExportStore, GuardStore, IdempotencyRecord, SchoolStore, Store, StoreError, StoreResult,
+    StoredResponse, Throttle, throttle,
 };

@@ -168,19 +168,20 @@ pub struct StoredResponse {
     pub sealed_body: Vec<u8>,
 }
 
+/// Schools and their classes.
 #[async_trait]
-pub trait Store: Send + Sync {
-    // Schools.
+pub trait SchoolStore: Send + Sync {
     async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>>;
     /// Creates the school when `school.version == 0`, otherwise writes it if the
     /// stored version is `school.version`; the stored version becomes one more.
     async fn put_school(&self, school: &School) -> StoreResult<()>;
-
-    // Classes.
     async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()>;
     async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>>;
+}
 
-    // Accounts.
+/// Accounts, each with its outstanding secret, by key, by login and by filter.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>>;
     /// The accounts of `school` among `ids` that exist, in no particular order.
     async fn get_accounts(&self, school: &SchoolId, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
@@ -196,8 +197,11 @@ pub trait Store: Send + Sync {
     async fn update_accounts(&self, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>>;
     async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage>;
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64>;
+}
 
-    // Brute-force counters (`credentials::throttle`).
+/// The guards: brute-force counters and idempotency records, which expire.
+#[async_trait]
+pub trait GuardStore: Send + Sync {
     async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>>;
     /// Counts one attempt on `key` at `now` as [`throttle::admit`] says, atomically:
     /// however many callers count at once, each sees the count the others left.
@@ -207,8 +211,6 @@ pub trait Store: Send + Sync {
     /// Deletes the expiring items (counters, idempotency records) that expired
     /// before `now`; a store whose items expire by themselves (TTL) does nothing.
     async fn sweep_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;
-
-    // Idempotency.
     /// Stores `record` unless a record with its key exists that has not expired at
     /// `now`; answers that existing record instead.
     async fn claim_idempotency(
@@ -219,14 +221,26 @@ pub trait Store: Send + Sync {
     /// Stores the response of a claimed key (a key that expired meanwhile: no-op).
     async fn complete_idempotency(&self, key: &str, response: &StoredResponse) -> StoreResult<()>;
     async fn release_idempotency(&self, key: &str) -> StoreResult<()>;
+}
 
-    // Export jobs.
+/// Export jobs.
+#[async_trait]
+pub trait ExportStore: Send + Sync {
     /// Creates the job when `job.version == 0`, otherwise writes it if the stored
     /// version is `job.version`; the stored version becomes one more.
     async fn put_export(&self, job: &ExportJob) -> StoreResult<()>;
     async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>>;
+}
 
-    // Audit.
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
     async fn list_audit(&self, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage>;
 }
+
+/// The whole store: each operation calls the parts it uses; an adapter implements
+/// each part, and is a `Store` by that alone.
+pub trait Store: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore {}
+
+impl<T: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore> Store for T {}

@@ -3,28 +3,20 @@
 use super::{DynamoStore, accounts, audit, create, expiring, exports, listing, schools};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
-    AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery, IdempotencyRecord, Store,
-    StoreResult, StoredResponse, Throttle,
+    AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
+    ExportStore, GuardStore, IdempotencyRecord, SchoolStore, StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 #[async_trait]
-impl Store for DynamoStore {
+impl SchoolStore for DynamoStore {
     async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>> {
         schools::get_school(self, id).await
     }
 
     async fn put_school(&self, school: &School) -> StoreResult<()> {
         schools::put_school(self, school).await
-    }
-
-    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
-        exports::put_export(self, job).await
-    }
-
-    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
-        exports::get_export(self, school, id).await
     }
 
     async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {
@@ -34,7 +26,10 @@ impl Store for DynamoStore {
     async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>> {
         schools::list_classes(self, school).await
     }
+}
 
+#[async_trait]
+impl AccountStore for DynamoStore {
     async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>> {
         accounts::get(self, school, id).await
     }
@@ -62,7 +57,10 @@ impl Store for DynamoStore {
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64> {
         listing::count(self, school, filter).await
     }
+}
 
+#[async_trait]
+impl GuardStore for DynamoStore {
     async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>> {
         expiring::get_throttle(self, key).await
     }
@@ -95,7 +93,21 @@ impl Store for DynamoStore {
     async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
         expiring::release_idempotency(self, key).await
     }
+}
 
+#[async_trait]
+impl ExportStore for DynamoStore {
+    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
+        exports::put_export(self, job).await
+    }
+
+    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
+        exports::get_export(self, school, id).await
+    }
+}
+
+#[async_trait]
+impl AuditStore for DynamoStore {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         audit::append(self, events).await
     }

@@ -207,7 +207,7 @@ fn version(value: u64) -> StoreResult<i64> {
 mod tests {
     use super::*;
     use crate::domain::{School, SchoolId, Settings};
-    use crate::ports::Store;
+    use crate::ports::SchoolStore;
 
     #[tokio::test]
     async fn reopening_a_database_keeps_its_data_in_wal_mode() {

@@ -4,27 +4,17 @@
 use super::{SqliteStore, accounts, audit, exports, listing, other};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
-    AccountFilter, AccountPage, AccountQuery, Attempt, AuditPage, AuditQuery, IdempotencyRecord, Store,
-    StoreResult, StoredResponse, Throttle,
+    AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
+    ExportStore, GuardStore, IdempotencyRecord, SchoolStore, StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 #[async_trait]
-impl Store for SqliteStore {
+impl SchoolStore for SqliteStore {
     async fn get_school(&self, id: &SchoolId) -> StoreResult<Option<School>> {
         let id = id.clone();
         self.read(move |c| other::get_school(c, &id)).await
-    }
-
-    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
-        let job = job.clone();
-        self.write(move |c| exports::put_export(c, &job)).await
-    }
-
-    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
-        let (school, id) = (school.clone(), id.to_owned());
-        self.read(move |c| exports::get_export(c, &school, &id)).await
     }
 
     async fn put_school(&self, school: &School) -> StoreResult<()> {
@@ -42,7 +32,10 @@ impl Store for SqliteStore {
         let school = school.clone();
         self.read(move |c| other::list_classes(c, &school)).await
     }
+}
 
+#[async_trait]
+impl AccountStore for SqliteStore {
     async fn get_account(&self, school: &SchoolId, id: &AccountId) -> StoreResult<Option<Account>> {
         let (school, id) = (school.clone(), id.clone());
         self.read(move |c| accounts::get(c, &school, &id)).await
@@ -77,7 +70,10 @@ impl Store for SqliteStore {
         let (school, filter) = (school.clone(), filter.clone());
         self.read(move |c| listing::count(c, &school, &filter)).await
     }
+}
 
+#[async_trait]
+impl GuardStore for SqliteStore {
     async fn get_throttle(&self, key: &str) -> StoreResult<Option<Throttle>> {
         let key = key.to_owned();
         self.read(move |c| other::get_throttle(c, &key)).await
@@ -117,7 +113,23 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         self.write(move |c| other::release_idempotency(c, &key)).await
     }
+}
 
+#[async_trait]
+impl ExportStore for SqliteStore {
+    async fn put_export(&self, job: &ExportJob) -> StoreResult<()> {
+        let job = job.clone();
+        self.write(move |c| exports::put_export(c, &job)).await
+    }
+
+    async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
+        let (school, id) = (school.clone(), id.to_owned());
+        self.read(move |c| exports::get_export(c, &school, &id)).await
+    }
+}
+
+#[async_trait]
+impl AuditStore for SqliteStore {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let events = events.to_vec();
         self.write(move |c| audit::append(c, &events)).await
