@@ -27,7 +27,7 @@ fn scoped_key(caller: &Caller, route: &str, key: &str) -> String {
 
 /// Runs `run` at most once per (caller, route, key): a replay returns the stored
 /// response with `Idempotent-Replayed: true`.
-pub async fn once<F, Fut>(
+pub async fn once<F, Fut, T>(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -37,7 +37,8 @@ pub async fn once<F, Fut>(
 ) -> ApiResult<Response>
 where
     F: FnOnce(Option<String>) -> Fut,
-    Fut: Future<Output = ApiResult<(StatusCode, serde_json::Value)>>,
+    Fut: Future<Output = ApiResult<(StatusCode, T)>>,
+    T: serde::Serialize,
 {
     let Some(key) = headers.get(HEADER) else {
         let (status, body) = run(None).await?;

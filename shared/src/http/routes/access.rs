@@ -1,6 +1,6 @@
 //! Activating and deactivating access.
 
-use crate::domain::{Access, Account, Error};
+use crate::domain::{Access, Account};
 use crate::http::AppState;
 use crate::http::dto::BulkResults;
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
@@ -64,10 +64,7 @@ async fn set_access(
             access: a.access,
             disabled_at: a.disabled_at,
         });
-        Ok((
-            StatusCode::OK,
-            serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,
-        ))
+        Ok((StatusCode::OK, body))
     })
     .await
 }

@@ -128,10 +128,7 @@ async fn create_export(
             .create_export(&caller, request_id.as_deref(), request)
             .await?;
         let state = ExportState::from(ExportView { job, download: None });
-        Ok((
-            StatusCode::ACCEPTED,
-            serde_json::to_value(state).map_err(|e| Error::Internal(e.into()))?,
-        ))
+        Ok((StatusCode::ACCEPTED, state))
     })
     .await
 }

@@ -2,7 +2,6 @@
 //! shape of every mailing (also that of `email_link` resets).
 
 use crate::domain::Code;
-use crate::domain::Error;
 use crate::http::AppState;
 use crate::http::dto::{ItemError, ItemStatus, item_error};
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
@@ -144,10 +143,7 @@ async fn send_activation(
                 .send_activation(&caller, request_id.as_deref(), &ids, copy_to_me)
                 .await?;
             let body = MailResults::from(report);
-            Ok((
-                StatusCode::OK,
-                serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,
-            ))
+            Ok((StatusCode::OK, body))
         },
     )
     .await

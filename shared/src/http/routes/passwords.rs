@@ -93,10 +93,7 @@ async fn reset_passwords(
                 }
                 Resets::Mailed(report) => ResetResponse::Mailed(report.into()),
             };
-            Ok((
-                StatusCode::OK,
-                serde_json::to_value(body).map_err(|e| Error::Internal(e.into()))?,
-            ))
+            Ok((StatusCode::OK, body))
         },
     )
     .await
