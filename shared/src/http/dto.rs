@@ -129,9 +129,7 @@ impl<T: ToSchema> BulkResults<T> {
 }
 
 pub fn item_error(e: &Error) -> ItemError {
-    if let Error::Internal(source) = e {
-        tracing::error!(error = format!("{source:#}"), "internal error on one account");
-    }
+    crate::http::problem::log_internal(e);
     ItemError {
         code: e.code(),
         detail: e.detail(),

@@ -60,11 +60,17 @@ pub fn status_of(error: &Error) -> StatusCode {
     }
 }
 
+/// The one place where an internal error is logged: its whole cause, in the
+/// request's span (which carries the request id); the client learns nothing of it.
+pub fn log_internal(error: &Error) {
+    if let Error::Internal(source) = error {
+        tracing::error!(error = format!("{source:#}"), "internal error");
+    }
+}
+
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {
-        if let Error::Internal(source) = &error {
-            tracing::error!(error = format!("{source:#}"), "internal error");
-        }
+        log_internal(&error);
         let mut problem = Problem::new(status_of(&error), error.code(), error.detail());
         match error {
             Error::Validation(errors) | Error::PasswordPolicy(errors) => problem.errors = errors,

@@ -172,9 +172,7 @@ fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> String) -> R
             html::escape(t.federated).replace("{directory}", &html::escape(&directory)),
         ),
         other => {
-            if let Error::Internal(source) = &other {
-                tracing::error!(error = format!("{source:#}"), "internal error");
-            }
+            crate::http::problem::log_internal(&other);
             ending(t.broken_title, html::escape(t.broken))
         }
     }
