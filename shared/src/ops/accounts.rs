@@ -5,7 +5,7 @@ use crate::domain::Code;
 use crate::domain::text::fold;
 use crate::domain::{
     Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Login, Profile, Result,
-    Sort,
+    SchoolId, Sort,
 };
 use crate::ports::{AccountCursor, AccountFilter, AccountQuery};
 use base64::Engine;
@@ -135,6 +135,32 @@ pub struct ClassSummary {
 }
 
 impl Sesame {
+    /// Every account of `school` that `filter` selects, page by page.
+    pub(crate) async fn all_accounts(
+        &self,
+        school: &SchoolId,
+        filter: AccountFilter,
+    ) -> Result<Vec<Account>> {
+        let mut all = Vec::new();
+        let mut query = AccountQuery {
+            filter,
+            sort: Sort::Name,
+            after: None,
+            limit: 500,
+        };
+        loop {
+            let page = self.store.list_accounts(school, &query).await?;
+            query.after = page.items.last().map(|a| AccountCursor {
+                key: a.sort_key(Sort::Name),
+                id: a.id.clone(),
+            });
+            all.extend(page.items);
+            if !page.more {
+                return Ok(all);
+            }
+        }
+    }
+
     /// Whether the caller's `sub` names an account of its school (by id or login)
     /// that is disabled.
     pub async fn caller_is_disabled(&self, caller: &Caller) -> Result<bool> {

@@ -9,10 +9,10 @@ use super::{Actor, Sesame};
 use crate::domain::Code;
 use crate::domain::{
     Account, AccountId, Activation, Caller, Error, ExportFile, ExportJob, ExportRequest, ExportStatus,
-    Outcome, Result, School, SchoolId, Scope, SecretKind, Sort,
+    Outcome, Result, School, SchoolId, Scope, SecretKind,
 };
 use crate::export::{self, Content, Document, Row, Secret};
-use crate::ports::{AccountCursor, AccountQuery, StoreError};
+use crate::ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
 
 /// How long a credential file is kept.
@@ -453,24 +453,7 @@ impl Sesame {
                 let Some(filter) = self.export_filter(caller, selection, retention) else {
                     return Ok(Vec::new());
                 };
-                let mut all = Vec::new();
-                let mut query = AccountQuery {
-                    filter,
-                    sort: Sort::Name,
-                    after: None,
-                    limit: 500,
-                };
-                loop {
-                    let page = self.store.list_accounts(&caller.school, &query).await?;
-                    query.after = page.items.last().map(|a| AccountCursor {
-                        key: a.sort_key(Sort::Name),
-                        id: a.id.clone(),
-                    });
-                    all.extend(page.items);
-                    if !page.more {
-                        break all;
-                    }
-                }
+                self.all_accounts(&caller.school, filter).await?
             }
         };
         Ok(accounts

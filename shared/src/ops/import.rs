@@ -11,9 +11,9 @@ use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;
 use crate::domain::{
     Access, Account, AccountId, Activation, Caller, Class, ClassName, Credentials, Email, Error, LocalAdmin,
-    Login, Outcome, Profile, Result, Role, School, Sort, Source,
+    Login, Outcome, Profile, Result, Role, School, Source,
 };
-use crate::ports::{AccountFilter, AccountQuery};
+use crate::ports::AccountFilter;
 use chrono::NaiveDate;
 use secrecy::SecretString;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -227,27 +227,6 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
 
 impl Sesame {
     /// Every account of a school, page by page.
-    async fn all_accounts(&self, school: &School) -> Result<Vec<Account>> {
-        let mut all = Vec::new();
-        let mut query = AccountQuery {
-            filter: AccountFilter::default(),
-            sort: Sort::Name,
-            after: None,
-            limit: 500,
-        };
-        loop {
-            let page = self.store.list_accounts(&school.id, &query).await?;
-            query.after = page.items.last().map(|a| crate::ports::AccountCursor {
-                key: a.sort_key(Sort::Name),
-                id: a.id.clone(),
-            });
-            all.extend(page.items);
-            if !page.more {
-                return Ok(all);
-            }
-        }
-    }
-
     /// A login not used in the deployment nor by this import.
     async fn free_login(&self, first: &str, last: &str, taken: &mut HashSet<Login>) -> Result<Login> {
         let base = login_base(first, last);
@@ -285,7 +264,7 @@ impl Sesame {
             ..ImportReport::default()
         };
 
-        let existing = self.all_accounts(&school).await?;
+        let existing = self.all_accounts(&school.id, AccountFilter::default()).await?;
         let by_external: HashMap<String, Account> = existing
             .iter()
             .filter_map(|a| Some((a.external_id.clone()?, a.clone())))
