@@ -69,6 +69,13 @@ pub struct Paths {
     pub sender: Option<String>,
 }
 
+/// What `sesame serve` runs: the state, and the file store whose signed links
+/// the download route checks (built once, shared by both).
+pub struct Edge {
+    pub state: AppState,
+    pub files: Arc<DiskFiles>,
+}
+
 impl Paths {
     /// The data folder, private to the service's user: created 0700, and what it
     /// holds already (database, WAL, keys, outbox, credential files) tightened to
@@ -78,11 +85,18 @@ impl Paths {
     }
 
     fn dir(&self) -> anyhow::Result<&Path> {
-        crate::private::restrict_new_files();
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        crate::private::tighten(&self.data_dir)
-            .with_context(|| format!("making {} private", self.data_dir.display()))?;
+        // Once per process: the walk over what the folder holds is not repeated
+        // for each key and port read at start.
+        static PREPARED: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+        let mut prepared = PREPARED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if prepared.as_deref() != Some(self.data_dir.as_path()) {
+            crate::private::restrict_new_files();
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+            crate::private::tighten(&self.data_dir)
+                .with_context(|| format!("making {} private", self.data_dir.display()))?;
+            *prepared = Some(self.data_dir.clone());
+        }
         Ok(&self.data_dir)
     }
 
@@ -119,22 +133,22 @@ impl Paths {
     }
 
     /// The state on the SQLite database of the data folder.
-    pub async fn state(&self) -> anyhow::Result<AppState> {
+    pub async fn state(&self) -> anyhow::Result<Edge> {
         let store =
             Arc::new(SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?);
-        let state = self.state_on(store.clone())?;
+        let edge = self.state_on(store.clone())?;
         // Exports a crash or a restart interrupted end one way or the other now.
         for job in store.unfinished_exports().await? {
             let id = job.id.clone();
-            if let Err(e) = state.sesame.recover_export(job).await {
+            if let Err(e) = edge.state.sesame.recover_export(job).await {
                 tracing::error!(export = id, error = %e, "an interrupted export could not be recovered");
             }
         }
-        Ok(state)
+        Ok(edge)
     }
 
     /// The state on `backend`.
-    pub async fn state_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<AppState> {
+    pub async fn state_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<Edge> {
         match backend {
             Backend::Sqlite => self.state().await,
             #[cfg(feature = "aws")]
@@ -153,22 +167,23 @@ impl Paths {
         }
     }
 
-    fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<AppState> {
+    fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<Edge> {
         let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
         let dir = self.dir()?;
         let (jobs, worker) = local_jobs();
+        let files = self.files()?;
         let ports = Ports {
             store,
             clock: Arc::new(SystemClock),
             mailer: self.mailer(dir)?,
-            files: self.files()?,
+            files: files.clone(),
             jobs: Arc::new(jobs),
         };
         let state = AppState::new(ports, Some(self.token_key()?), &data_key, &self.public_url())?
             .with_sender(self.sender()?);
         // Exports are built, and old files swept, by a background task.
         worker.spawn(state.sesame.clone());
-        Ok(state)
+        Ok(Edge { state, files })
     }
 
     fn smtp(&self) -> bool {
@@ -211,7 +226,7 @@ impl Paths {
 
     /// The credential files of the data folder, behind links signed with a key of
     /// their own.
-    pub fn files(&self) -> anyhow::Result<Arc<DiskFiles>> {
+    fn files(&self) -> anyhow::Result<Arc<DiskFiles>> {
         let key = self.secret("SESAME_FILES_KEY", "files.key")?;
         Ok(Arc::new(DiskFiles::new(
             self.dir()?.join("files"),

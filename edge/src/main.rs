@@ -158,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::School(args) => {
-            let state = args.paths.state_for(args.backend, &args.aws).await?;
+            let state = args.paths.state_for(args.backend, &args.aws).await?.state;
             let id = SchoolId::parse(&args.id).context("--id")?;
             if state.sesame.store.get_school(&id).await?.is_none() {
                 let school = School {
@@ -199,7 +199,8 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         Backend::Sqlite => Some(lock::DataLock::acquire(args.paths.data_dir()?)?),
         Backend::Aws => None,
     };
-    let state = args.paths.state_for(args.backend, &args.aws).await?;
+    let edge = args.paths.state_for(args.backend, &args.aws).await?;
+    let state = edge.state;
     if demo {
         let info = ensure_demo_school(&state.sesame).await?;
         let key = args.paths.token_key()?;
@@ -239,7 +240,7 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%address, "serving");
-    let downloads = download_router(args.paths.files()?, state.sesame.clock.clone());
+    let downloads = download_router(edge.files, state.sesame.clock.clone());
     let app = router(state, &Group::ALL).merge(downloads);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
