@@ -24,6 +24,8 @@ async fn a_parent_chooses_a_password_from_the_link_in_their_mail_which_then_no_l
         type_into(&browser, "new_password", CHOSEN).await;
         type_into(&browser, "confirmation", CHOSEN).await;
         submit(&browser).await;
+        // The answer first: leaving the page at once could cancel the form's POST.
+        wait_for_heading(&browser, "Mot de passe enregistré").await;
         browser.goto(&again).await.unwrap();
         let page = browser.source().await.unwrap();
         assert!(
