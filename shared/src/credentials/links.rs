@@ -48,7 +48,7 @@ pub fn parse_reset_token(token: &SecretString) -> Option<ParsedToken> {
 }
 
 fn token_hash(secret: &str) -> String {
-    crate::http::extract::hex(&Sha256::digest(secret.as_bytes()))
+    crate::credentials::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 /// Whether `stored` (a hash from `new_reset_token`) matches `candidate`, in constant time.

@@ -7,3 +7,9 @@ pub mod policy;
 pub mod throttle;
 
 pub use hashing::Hasher;
+
+/// Lowercase hexadecimal of a digest or MAC (token hashes, request fingerprints,
+/// signed links).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -79,7 +79,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = read_body(req, state).await?;
         Ok(Self {
             value: decode_json(&bytes)?,
-            digest: hex(&Sha256::digest(&bytes)),
+            digest: crate::credentials::hex(&Sha256::digest(&bytes)),
         })
     }
 }
@@ -101,10 +101,6 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
             )
         }
     })
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A query string; unknown parameters and wrong types answer 400 problem+json.

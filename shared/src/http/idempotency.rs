@@ -22,7 +22,7 @@ const TTL: Duration = Duration::hours(24);
 fn scoped_key(caller: &Caller, route: &str, key: &str) -> String {
     use sha2::{Digest, Sha256};
     let scope = serde_json::json!([caller.school, caller.sub, caller.role, caller.classes, route, key]);
-    crate::http::extract::hex(&Sha256::digest(scope.to_string().as_bytes()))
+    crate::credentials::hex(&Sha256::digest(scope.to_string().as_bytes()))
 }
 
 /// Runs `run` at most once per (caller, route, key): a replay returns the stored

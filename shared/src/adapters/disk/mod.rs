@@ -45,7 +45,7 @@ impl DiskFiles {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
         mac.update(format!("{key}\n{filename}\n{expires}").as_bytes());
-        crate::http::extract::hex(&mac.finalize().into_bytes())
+        crate::credentials::hex(&mac.finalize().into_bytes())
     }
 
     /// Whether a link's parts are authentic and still valid at `now`.
