@@ -6,12 +6,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, ValueEnum};
 use rand::RngCore;
 use sesame::adapters::disk::DiskFiles;
-use sesame::adapters::local_jobs::local_jobs;
 use sesame::adapters::outbox::Outbox;
 use sesame::adapters::smtp::SmtpMailer;
 use sesame::adapters::sqlite::SqliteStore;
-use sesame::http::AppState;
-use sesame::ops::Ports;
+use sesame::app::{Adapters, App, AppConfig, Files, Jobs};
 use sesame::ports::SystemClock;
 use sesame::token::TokenKey;
 use std::path::{Path, PathBuf};
@@ -67,13 +65,6 @@ pub struct Paths {
     /// unless every school sets its own).
     #[arg(long, env = "SESAME_SENDER")]
     pub sender: Option<String>,
-}
-
-/// What `sesame serve` runs: the state, and the file store whose signed links
-/// the download route checks (built once, shared by both).
-pub struct Edge {
-    pub state: AppState,
-    pub files: Arc<DiskFiles>,
 }
 
 impl Paths {
@@ -132,32 +123,32 @@ impl Paths {
         Ok(TokenKey::new(&self.secret("SESAME_JWT_KEY", "jwt.key")?))
     }
 
-    /// The state on the SQLite database of the data folder.
-    pub async fn state(&self) -> anyhow::Result<Edge> {
+    /// The app on the SQLite database of the data folder.
+    pub async fn app(&self) -> anyhow::Result<App> {
         let store =
             Arc::new(SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?);
-        let edge = self.state_on(store.clone())?;
+        let app = self.app_on(store.clone())?;
         // Exports a crash or a restart interrupted end one way or the other now.
         for job in store.unfinished_exports().await? {
             let id = job.id.clone();
-            if let Err(e) = edge.state.sesame.recover_export(job).await {
+            if let Err(e) = app.sesame().recover_export(job).await {
                 tracing::error!(export = id, error = %e, "an interrupted export could not be recovered");
             }
         }
-        Ok(edge)
+        Ok(app)
     }
 
-    /// The state on `backend`.
-    pub async fn state_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<Edge> {
+    /// The app on `backend`.
+    pub async fn app_for(&self, backend: Backend, aws: &AwsArgs) -> anyhow::Result<App> {
         match backend {
-            Backend::Sqlite => self.state().await,
+            Backend::Sqlite => self.app().await,
             #[cfg(feature = "aws")]
             Backend::Aws => {
                 let table = aws
                     .table
                     .as_deref()
                     .context("--backend aws needs SESAME_TABLE (or --table)")?;
-                self.state_on(Arc::new(crate::aws::store(table).await?))
+                self.app_on(Arc::new(crate::aws::store(table).await?))
             }
             #[cfg(not(feature = "aws"))]
             Backend::Aws => {
@@ -167,23 +158,26 @@ impl Paths {
         }
     }
 
-    fn state_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<Edge> {
-        let data_key = self.secret("SESAME_DATA_KEY", "data.key")?;
-        let dir = self.dir()?;
-        let (jobs, worker) = local_jobs();
-        let files = self.files()?;
-        let ports = Ports {
+    /// The configuration of this edge: keys from the environment or the data folder.
+    pub fn app_config(&self) -> anyhow::Result<AppConfig> {
+        Ok(AppConfig {
+            data_key: self.secret("SESAME_DATA_KEY", "data.key")?,
+            token_key: Some(self.token_key()?),
+            public_url: self.public_url(),
+            sender: self.sender()?,
+        })
+    }
+
+    fn app_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<App> {
+        let adapters = Adapters {
             store,
             clock: Arc::new(SystemClock),
-            mailer: self.mailer(dir)?,
-            files: files.clone(),
-            jobs: Arc::new(jobs),
+            mailer: self.mailer(self.dir()?)?,
+            files: Files::Served(self.files()?),
+            // Exports are built, and old files swept, by a background task.
+            jobs: Jobs::InProcess,
         };
-        let state = AppState::new(ports, Some(self.token_key()?), &data_key, &self.public_url())?
-            .with_sender(self.sender()?);
-        // Exports are built, and old files swept, by a background task.
-        worker.spawn(state.sesame.clone());
-        Ok(Edge { state, files })
+        App::build(self.app_config()?, adapters)
     }
 
     fn smtp(&self) -> bool {

@@ -9,10 +9,9 @@ mod private;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::{AwsArgs, Backend, Paths};
-use sesame::adapters::disk::download_router;
 use sesame::demo::{DEMO_STUDENT_PASSWORD, ensure_demo_school};
 use sesame::domain::{Role, School, SchoolId, Settings};
-use sesame::http::{Group, router};
+use sesame::http::Group;
 use sesame::token::Claims;
 use std::io::Write;
 
@@ -120,16 +119,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args, false).await,
         Command::Demo(args) => serve(args, true).await,
         Command::Token(args) => {
-            let claims = Claims {
-                sub: args.sub,
-                school: SchoolId::parse(&args.school).context("--school")?.to_string(),
-                role: Role::parse(&args.role)
-                    .map(|_| args.role.clone())
-                    .context("--role")?,
-                classes: args.classes,
-                exp: (chrono::Utc::now() + args.ttl).timestamp(),
-                iat: chrono::Utc::now().timestamp(),
-            };
+            let school = SchoolId::parse(&args.school).context("--school")?;
+            Role::parse(&args.role).context("--role")?;
+            let claims = Claims::issued(
+                args.sub,
+                school.to_string(),
+                args.role,
+                args.classes,
+                chrono::Utc::now(),
+                args.ttl,
+            );
             println!("{}", args.paths.token_key()?.sign(&claims));
             Ok(())
         }
@@ -158,16 +157,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::School(args) => {
-            let state = args.paths.state_for(args.backend, &args.aws).await?.state;
+            let app = args.paths.app_for(args.backend, &args.aws).await?;
             let id = SchoolId::parse(&args.id).context("--id")?;
-            if state.sesame.store.get_school(&id).await?.is_none() {
-                let school = School {
-                    id: id.clone(),
-                    name: args.name,
-                    settings: Settings::default(),
-                    version: 0,
-                };
-                state.sesame.store.put_school(&school).await?;
+            let school = School::new(id.clone(), args.name, Settings::default());
+            if app.sesame().create_school(&school).await? {
                 println!("created school {id}");
             } else {
                 println!("school {id} already exists");
@@ -199,23 +192,20 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         Backend::Sqlite => Some(lock::DataLock::acquire(args.paths.data_dir()?)?),
         Backend::Aws => None,
     };
-    let edge = args.paths.state_for(args.backend, &args.aws).await?;
-    let state = edge.state;
+    let app = args.paths.app_for(args.backend, &args.aws).await?;
     if demo {
-        let info = ensure_demo_school(&state.sesame).await?;
+        let info = ensure_demo_school(app.sesame()).await?;
         let key = args.paths.token_key()?;
         let token = |sub: &str, role: &str, classes: Vec<String>| {
-            let now = chrono::Utc::now();
-            let exp = (now + chrono::Duration::hours(8)).timestamp();
-            let claims = Claims {
-                sub: sub.to_owned(),
-                school: info.school.to_string(),
-                role: role.to_owned(),
+            let hours = chrono::Duration::hours(8);
+            key.sign(&Claims::issued(
+                sub,
+                info.school.to_string(),
+                role,
                 classes,
-                exp,
-                iat: now.timestamp(),
-            };
-            key.sign(&claims)
+                chrono::Utc::now(),
+                hours,
+            ))
         };
         let admin = token(&info.admin_id, "admin", vec![]);
         let teacher = token(&info.teacher_id, "teacher", info.teacher_classes.clone());
@@ -240,9 +230,7 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%address, "serving");
-    let downloads = download_router(edge.files, state.sesame.clock.clone());
-    let app = router(state, &Group::ALL).merge(downloads);
-    axum::serve(listener, app)
+    axum::serve(listener, app.router(&Group::ALL))
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())

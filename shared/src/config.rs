@@ -18,6 +18,8 @@ pub struct CloudConfig {
     /// `SESAME_SENDER`: the sender of mail for schools whose settings name none
     /// (optional; a verified SES identity).
     pub sender: Option<crate::domain::Email>,
+    /// `SESAME_BUCKET`: the bucket of credential files (the export functions).
+    pub bucket: Option<String>,
 }
 
 impl std::fmt::Debug for CloudConfig {
@@ -25,6 +27,7 @@ impl std::fmt::Debug for CloudConfig {
         f.debug_struct("CloudConfig")
             .field("table", &self.table)
             .field("sender", &self.sender)
+            .field("bucket", &self.bucket)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
@@ -85,6 +88,24 @@ impl CloudConfig {
                 ),
                 _ => None,
             },
+            bucket: std::env::var("SESAME_BUCKET")
+                .ok()
+                .filter(|b| !b.trim().is_empty()),
         })
+    }
+
+    /// The bucket, for a function that keeps files.
+    pub fn bucket(&self) -> anyhow::Result<&str> {
+        self.bucket.as_deref().context("SESAME_BUCKET must be set")
+    }
+
+    /// What the app needs of this configuration.
+    pub fn app_config(&self) -> crate::app::AppConfig {
+        crate::app::AppConfig {
+            data_key: self.data_key.clone(),
+            token_key: self.jwt_key.as_deref().map(crate::token::TokenKey::new),
+            public_url: self.public_url.clone(),
+            sender: self.sender.clone(),
+        }
     }
 }

@@ -184,28 +184,29 @@ pub async fn ensure_demo_school(sesame: &Sesame) -> Result<DemoInfo> {
         role: Role::Admin,
         classes: vec![],
     };
-    if sesame.store.get_school(&id).await?.is_none() {
-        let settings = Settings {
-            login_url: "http://127.0.0.1:8080/".to_owned(),
-            ..Settings::default()
-        };
-        let school = School {
-            id: id.clone(),
-            name: "École de démonstration Sésame".to_owned(),
-            settings,
-            version: 0,
-        };
-        sesame.store.put_school(&school).await?;
-        sesame.import_roster(&system, None, &roster(), false).await?;
-        shape_demo_states(sesame, &system).await?;
-    }
+    let settings = Settings {
+        login_url: "http://127.0.0.1:8080/".to_owned(),
+        ..Settings::default()
+    };
+    let school = School::new(id.clone(), "École de démonstration Sésame", settings);
     let query = AccountQuery {
         filter: AccountFilter::default(),
         sort: crate::domain::Sort::Name,
         after: None,
         limit: 500,
     };
-    let accounts = sesame.store.list_accounts(&id, &query).await?.items;
+    let created = sesame.create_school(&school).await?;
+    let mut accounts = sesame.store.list_accounts(&id, &query).await?.items;
+    // A first start stopped between the school and its roster imports it now (the
+    // import matches by external id, so it never duplicates).
+    let complete = ["A000", "T000", "S001"]
+        .iter()
+        .all(|ext| accounts.iter().any(|a| a.external_id.as_deref() == Some(*ext)));
+    if created || !complete {
+        sesame.import_roster(&system, None, &roster(), false).await?;
+        shape_demo_states(sesame, &system).await?;
+        accounts = sesame.store.list_accounts(&id, &query).await?.items;
+    }
     let by_ext = |ext: &str| accounts.iter().find(|a| a.external_id.as_deref() == Some(ext));
     let missing = || Error::Internal(anyhow::anyhow!("the demo school lacks its demo accounts"));
     let admin = by_ext("A000").ok_or_else(missing)?;

@@ -5,12 +5,11 @@
 //! features `aws-mail` or `aws-files`; otherwise those ports refuse loudly.
 
 use crate::adapters::dynamodb::DynamoStore;
+use crate::app::{Adapters, App, Files, Jobs};
 use crate::config::CloudConfig;
+use crate::http::Group;
 use crate::http::gateway::with_gateway_claims;
-use crate::http::{AppState, Group, router};
-use crate::ops::Ports;
-use crate::ports::{FileStore, Mailer, StoredJobs, SystemClock};
-use crate::token::TokenKey;
+use crate::ports::{FileStore, Mailer, NoFiles, NoMail, StoredJobs, SystemClock};
 use lambda_http::{Error, LambdaEvent, service_fn};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -23,31 +22,30 @@ pub struct Needs {
     pub files: bool,
 }
 
-/// The services of a cloud function, built once per cold start. Features unify
-/// across a workspace build, so what was compiled in is not what a function may
-/// use: it gets a mailer or a file store only if it `needs` one (and only its role
-/// may use them); the others refuse loudly.
-pub async fn state(needs: Needs) -> Result<AppState, Error> {
+/// The app of a cloud function, built once per cold start. Features unify across
+/// a workspace build, so what was compiled in is not what a function may use: it
+/// gets a mailer or a file store only if it `needs` one (and only its role may use
+/// them); the others refuse loudly.
+pub async fn app(needs: Needs) -> Result<App, Error> {
     lambda_http::tracing::init_default_subscriber();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = CloudConfig::load(&sdk).await?;
-    let ports = Ports {
+    let adapters = Adapters {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
         mailer: if needs.mail {
             mailer(&sdk)
         } else {
-            Arc::new(crate::ports::NoMail)
+            Arc::new(NoMail)
         },
-        files: if needs.files {
-            files(&sdk)?
+        files: Files::Linked(if needs.files {
+            files(&sdk, &config)?
         } else {
-            Arc::new(crate::ports::NoFiles)
-        },
-        jobs: Arc::new(StoredJobs),
+            Arc::new(NoFiles)
+        }),
+        jobs: Jobs::Elsewhere(Arc::new(StoredJobs)),
     };
-    let key = config.jwt_key.as_deref().map(TokenKey::new);
-    Ok(AppState::new(ports, key, &config.data_key, &config.public_url)?.with_sender(config.sender))
+    Ok(App::build(config.app_config(), adapters)?)
 }
 
 #[cfg(feature = "aws-mail")]
@@ -57,18 +55,20 @@ fn mailer(sdk: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
 
 #[cfg(not(feature = "aws-mail"))]
 fn mailer(_: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
-    Arc::new(crate::ports::NoMail)
+    Arc::new(NoMail)
 }
 
 #[cfg(feature = "aws-files")]
-fn files(sdk: &aws_config::SdkConfig) -> Result<Arc<dyn FileStore>, Error> {
-    let bucket = std::env::var("SESAME_BUCKET").map_err(|_| "SESAME_BUCKET must be set")?;
-    Ok(Arc::new(crate::adapters::s3::S3Files::new(sdk, bucket)))
+fn files(sdk: &aws_config::SdkConfig, config: &CloudConfig) -> Result<Arc<dyn FileStore>, Error> {
+    Ok(Arc::new(crate::adapters::s3::S3Files::new(
+        sdk,
+        config.bucket()?.to_owned(),
+    )))
 }
 
 #[cfg(not(feature = "aws-files"))]
-fn files(_: &aws_config::SdkConfig) -> Result<Arc<dyn FileStore>, Error> {
-    Ok(Arc::new(crate::ports::NoFiles))
+fn files(_: &aws_config::SdkConfig, _: &CloudConfig) -> Result<Arc<dyn FileStore>, Error> {
+    Ok(Arc::new(NoFiles))
 }
 
 /// Serves `groups` as a Lambda function until the runtime stops it.
@@ -77,8 +77,8 @@ pub async fn run(groups: &[Group]) -> Result<(), Error> {
         mail: groups.iter().any(|g| g.sends_mail()),
         files: groups.contains(&Group::Exports),
     };
-    let state = state(needs).await?;
-    lambda_http::run(with_gateway_claims(router(state, groups))).await
+    let app = app(needs).await?;
+    lambda_http::run(with_gateway_claims(app.router(groups))).await
 }
 
 /// What the worker reads of a DynamoDB Streams event: the keys of new items.
@@ -108,21 +108,19 @@ impl StreamRecord {
             return None;
         }
         let key = |name: &str| self.dynamodb.keys.get(name)?.get("S").map(String::as_str);
-        let school = key("pk")?.strip_prefix("SCHOOL#")?;
-        let id = key("sk")?.strip_prefix("EXPORT#")?;
-        Some((crate::domain::SchoolId::parse(school).ok()?, id.to_owned()))
+        crate::adapters::dynamodb::export_of(key("pk")?, key("sk")?)
     }
 }
 
 /// Builds the exports the table's stream announces.
 pub async fn run_export_worker() -> Result<(), Error> {
-    let state = state(Needs {
+    let app = app(Needs {
         mail: false,
         files: true,
     })
     .await?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<StreamEvent>| {
-        let sesame = state.sesame.clone();
+        let sesame = app.sesame().clone();
         async move {
             for (school, id) in event.payload.records.iter().filter_map(StreamRecord::new_export) {
                 sesame.run_export(&school, &id).await?;
@@ -138,13 +136,13 @@ const SWEEP_EVERY: chrono::Duration = chrono::Duration::hours(1);
 
 /// Deletes credential files before they are a day old (run on a schedule).
 pub async fn run_sweep() -> Result<(), Error> {
-    let state = state(Needs {
+    let app = app(Needs {
         mail: false,
         files: true,
     })
     .await?;
     lambda_http::lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
-        let sesame = state.sesame.clone();
+        let sesame = app.sesame().clone();
         async move {
             let removed = sesame.sweep_exports(SWEEP_EVERY).await?;
             tracing::info!(removed, "swept old credential files");

@@ -2,6 +2,7 @@
 //! credential distribution — served as one HTTP API on the edge and in the cloud.
 
 pub mod adapters;
+pub mod app;
 #[cfg(all(feature = "aws", feature = "lambda"))]
 pub mod config;
 #[cfg(feature = "contract")]

@@ -241,3 +241,26 @@ async fn a_rejected_import_row_is_reported_and_the_others_go_through() {
         .collect();
     assert_eq!(rows, [(3, "profile"), (4, "birth_date"), (5, "email")]);
 }
+
+#[tokio::test]
+async fn a_child_left_out_for_a_weak_password_leaves_no_parent_pointing_at_nobody() {
+    let f = Fixture::new().await;
+    let csv = "external_id,profile,first_name,last_name,classes,password,children\n\
+               C1,student,Jade,Faible,5B,abc,\n\
+               P1,parent,Marc,Faible,,,C1\n";
+    let reply = f.app.import("riverside", csv).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.body["created"], 1, "{:?}", reply.body);
+    let fields: Vec<(u64, &str)> = reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert!(fields.contains(&(2, "password")), "{fields:?}");
+    assert!(fields.contains(&(3, "children")), "{fields:?}");
+    let parents = f.app.get("/v1/accounts?q=faible&limit=10", &f.admin()).await;
+    let items = parents.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["children"], json!([]), "{items:?}");
+}

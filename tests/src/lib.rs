@@ -5,12 +5,11 @@ pub mod handouts;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
-use sesame::adapters::disk::{DiskFiles, download_router};
-use sesame::adapters::local_jobs::local_jobs;
+use sesame::adapters::disk::DiskFiles;
 use sesame::adapters::outbox::Outbox;
 use sesame::adapters::sqlite::SqliteStore;
-use sesame::http::{AppState, Group, router};
-use sesame::ops::Ports;
+use sesame::app::{Adapters, App, AppConfig, Files, Jobs};
+use sesame::http::{AppState, Group};
 use sesame::ports::Clock;
 use sesame::token::{Claims, TokenKey};
 use std::collections::HashMap;
@@ -167,20 +166,22 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let files = Arc::new(DiskFiles::new(dir.path().join("files"), b"test-files-key", &base).unwrap());
-        let (jobs, worker) = local_jobs();
-        let ports = Ports {
+        let config = AppConfig {
+            data_key: b"test-data-key".to_vec(),
+            token_key: Some(key.clone()),
+            public_url: base.clone(),
+            sender: sender.map(|s| sesame::domain::Email::parse(s).unwrap()),
+        };
+        let adapters = Adapters {
             store,
             clock: clock.clone(),
             mailer: mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap())),
-            files: files.clone(),
-            jobs: Arc::new(jobs),
+            files: Files::Served(files),
+            jobs: Jobs::InProcess,
         };
-        let sender = sender.map(|s| sesame::domain::Email::parse(s).unwrap());
-        let state = AppState::new(ports, Some(key.clone()), b"test-data-key", &base)
-            .unwrap()
-            .with_sender(sender);
-        worker.spawn(state.sesame.clone());
-        let app = router(state.clone(), &Group::ALL).merge(download_router(files, clock.clone()));
+        let built = App::build(config, adapters).unwrap();
+        let state = built.state.clone();
+        let app = built.router(&Group::ALL);
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             base,
@@ -238,15 +239,16 @@ impl TestApp {
     }
 
     pub fn token(&self, school: &str, role: &str, sub: &str, classes: &[&str]) -> String {
+        let classes = classes.iter().map(|c| c.to_string()).collect();
         let now = self.clock.now();
-        self.key.sign(&Claims {
-            sub: sub.to_owned(),
-            school: school.to_owned(),
-            role: role.to_owned(),
-            classes: classes.iter().map(|c| c.to_string()).collect(),
-            exp: (now + Duration::hours(1)).timestamp(),
-            iat: now.timestamp(),
-        })
+        self.key.sign(&Claims::issued(
+            sub,
+            school,
+            role,
+            classes,
+            now,
+            Duration::hours(1),
+        ))
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
@@ -291,13 +293,11 @@ impl TestApp {
 
     pub async fn create_school(&self, id: &str, name: &str) {
         use sesame::domain::{School, SchoolId, Settings};
-        let school = School {
-            id: SchoolId::parse(id).unwrap(),
-            name: name.to_owned(),
-            settings: Settings::default(),
-            version: 0,
-        };
-        self.state.sesame.store.put_school(&school).await.unwrap();
+        let school = School::new(SchoolId::parse(id).unwrap(), name, Settings::default());
+        assert!(
+            self.state.sesame.create_school(&school).await.unwrap(),
+            "{id} is new"
+        );
     }
 
     /// Imports a CSV roster as an admin of `school`.

@@ -53,6 +53,18 @@ pub struct School {
     pub version: u64,
 }
 
+impl School {
+    /// A school not stored yet.
+    pub fn new(id: SchoolId, name: impl Into<String>, settings: Settings) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            settings,
+            version: 0,
+        }
+    }
+}
+
 /// A class of a school, as imported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Class {

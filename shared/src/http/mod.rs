@@ -227,7 +227,7 @@ impl AppState {
     /// The state every deployment builds once at start-up. `data_secret` keys the
     /// sealing of remembered responses; `token_key` verifies bearer tokens (absent
     /// when an authorizer in front verifies them); `public_url` is where links point.
-    pub fn new(
+    pub(crate) fn new(
         ports: crate::ops::Ports,
         token_key: Option<crate::token::TokenKey>,
         data_secret: &[u8],
@@ -260,7 +260,7 @@ impl AppState {
     }
 
     /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.
-    pub fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
+    pub(crate) fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
         self.sesame.sender = sender;
         self
     }

@@ -42,6 +42,8 @@ struct Row {
     account: Account,
     children: Vec<String>,
     password: Option<SecretString>,
+    /// No account of the school has this row's external id.
+    new: bool,
 }
 
 fn split_list(raw: Option<&str>) -> Vec<String> {
@@ -168,6 +170,7 @@ fn validate(
         account,
         children: split_list(raw.children.as_deref()),
         password: raw.password.clone().map(SecretString::from),
+        new: true,
     })
 }
 
@@ -225,8 +228,213 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
     }
 }
 
+/// An import under way: the file, what the school held before it, the rows that
+/// passed so far, and the report.
+struct Import<'a> {
+    caller: &'a Caller,
+    school: &'a School,
+    file: &'a [RosterRow],
+    before: HashMap<&'a AccountId, &'a Account>,
+    by_external: HashMap<&'a str, &'a Account>,
+    rows: Vec<Row>,
+    report: ImportReport,
+}
+
+/// What an import writes.
+struct Changes {
+    creates: Vec<Account>,
+    updates: Vec<Account>,
+}
+
+impl<'a> Import<'a> {
+    fn new(caller: &'a Caller, school: &'a School, file: &'a [RosterRow], existing: &'a [Account]) -> Self {
+        Self {
+            caller,
+            school,
+            file,
+            before: existing.iter().map(|a| (&a.id, a)).collect(),
+            by_external: existing
+                .iter()
+                .filter_map(|a| Some((a.external_id.as_deref()?, a)))
+                .collect(),
+            rows: Vec::with_capacity(file.len()),
+            report: ImportReport::default(),
+        }
+    }
+
+    fn error(&mut self, row: usize, field: &str, message: impl Into<String>) {
+        self.report.errors.push(RowError {
+            row,
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// 1. Each row is valid, the caller may import it, and its external id is new
+    ///    to the file.
+    fn check_rows(&mut self, now: chrono::DateTime<chrono::Utc>) {
+        let mut seen = HashSet::new();
+        for (i, raw) in self.file.iter().enumerate() {
+            let line = i + 2;
+            let matched = raw
+                .external_id
+                .as_deref()
+                .and_then(|e| self.by_external.get(e))
+                .copied();
+            let checked = validate(line, raw, self.school, now)
+                .and_then(|row| may_import(self.caller, line, raw, matched, row));
+            match checked {
+                Ok(row)
+                    if row
+                        .account
+                        .external_id
+                        .as_ref()
+                        .is_some_and(|e| !seen.insert(e.clone())) =>
+                {
+                    self.error(line, "external_id", "appears twice in the file");
+                }
+                Ok(row) => self.rows.push(row),
+                Err(errors) => self.report.errors.extend(errors),
+            }
+        }
+    }
+
+    /// 3. A password the file gives meets the school's policy, or its row is left out.
+    fn check_passwords(&mut self) {
+        let mut errors = Vec::new();
+        self.rows.retain(|row| {
+            let Some(password) = &row.password else {
+                return true;
+            };
+            let broken = policy::check(
+                password,
+                &PolicyContext::of(self.school, &row.account),
+                "password",
+            );
+            let meets = broken.is_empty();
+            errors.extend(broken.into_iter().map(|e| RowError {
+                row: row.line,
+                field: e.field,
+                message: e.message,
+            }));
+            meets
+        });
+        self.report.errors.extend(errors);
+    }
+
+    /// 4. Parents and children, by external id (in this file or already imported);
+    ///    a parent follows the classes of their children. Answers the accounts of
+    ///    children outside the file that gain a parent.
+    fn link_families(&mut self) -> Vec<Account> {
+        let mut id_of: HashMap<String, AccountId> = self
+            .by_external
+            .iter()
+            .map(|(ext, a)| ((*ext).to_owned(), a.id.clone()))
+            .collect();
+        id_of.extend(
+            self.rows
+                .iter()
+                .filter_map(|r| Some((r.account.external_id.clone()?, r.account.id.clone()))),
+        );
+        let index: HashMap<AccountId, usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.account.id.clone(), i))
+            .collect();
+        let mut outside: BTreeMap<AccountId, Account> = BTreeMap::new();
+        for p in 0..self.rows.len() {
+            let mut children = Vec::new();
+            for ext in self.rows[p].children.clone() {
+                match id_of.get(&ext) {
+                    Some(id) => children.push(id.clone()),
+                    None => {
+                        let line = self.rows[p].line;
+                        self.error(
+                            line,
+                            "children",
+                            format!("no account has the external id {ext:?}"),
+                        );
+                    }
+                }
+            }
+            let parent_id = self.rows[p].account.id.clone();
+            let mut classes = self.rows[p].account.classes.clone();
+            for child_id in &children {
+                let child = match index.get(child_id) {
+                    Some(&c) => &mut self.rows[c].account,
+                    None => match self.before.get(child_id) {
+                        Some(old) => outside.entry(child_id.clone()).or_insert_with(|| (*old).clone()),
+                        None => continue,
+                    },
+                };
+                if !child.parents.contains(&parent_id) {
+                    child.parents.push(parent_id.clone());
+                }
+                for class in &child.classes {
+                    if !classes.contains(class) {
+                        classes.push(class.clone());
+                    }
+                }
+            }
+            if !children.is_empty() {
+                let parent = &mut self.rows[p].account;
+                for child in children {
+                    if !parent.children.contains(&child) {
+                        parent.children.push(child);
+                    }
+                }
+                parent.classes = classes;
+            }
+        }
+        outside.into_values().collect()
+    }
+
+    /// 6. What to create and what to update; rows that change nothing are counted.
+    fn changes(&mut self, outside: Vec<Account>) -> Changes {
+        let mut creates = Vec::new();
+        let mut updates = outside;
+        for row in std::mem::take(&mut self.rows) {
+            let unchanged = row
+                .account
+                .external_id
+                .as_deref()
+                .and_then(|e| self.by_external.get(e))
+                .is_some_and(|old| **old == row.account);
+            if row.new {
+                creates.push(row.account);
+            } else if unchanged {
+                self.report.unchanged += 1;
+            } else if let Some(pos) = updates.iter().position(|u| u.id == row.account.id) {
+                updates[pos] = row.account;
+            } else {
+                updates.push(row.account);
+            }
+        }
+        self.report.created = creates.len();
+        self.report.updated = updates.len();
+        Changes { creates, updates }
+    }
+}
+
+/// The classes of the students an import writes, each with the first level seen.
+fn classes_of(accounts: &[&Account]) -> Vec<Class> {
+    let mut classes: BTreeMap<ClassName, Option<String>> = BTreeMap::new();
+    for a in accounts.iter().filter(|a| a.profile == Profile::Student) {
+        for c in &a.classes {
+            let level = classes.entry(c.clone()).or_default();
+            if level.is_none() {
+                level.clone_from(&a.level);
+            }
+        }
+    }
+    classes
+        .into_iter()
+        .map(|(name, level)| Class { name, level })
+        .collect()
+}
+
 impl Sesame {
-    /// Every account of a school, page by page.
     /// A login not used in the deployment nor by this import.
     async fn free_login(&self, first: &str, last: &str, taken: &mut HashSet<Login>) -> Result<Login> {
         let base = login_base(first, last);
@@ -246,6 +454,88 @@ impl Sesame {
         unreachable!("an unbounded range always yields")
     }
 
+    /// 2. Identity: a matched account keeps its id, login, state and credentials and
+    ///    takes the fields the file names; a new one gets its login (the file's if
+    ///    free, else a generated one).
+    async fn identify(&self, import: &mut Import<'_>) -> Result<()> {
+        let mut taken: HashSet<Login> = HashSet::new();
+        for row in &mut import.rows {
+            let raw = &import.file[row.line - 2];
+            let matched = row
+                .account
+                .external_id
+                .as_deref()
+                .and_then(|e| import.by_external.get(e));
+            if let Some(old) = matched {
+                let fresh = std::mem::replace(&mut row.account, (*old).clone());
+                merge(import.caller, raw, &mut row.account, fresh);
+                row.new = false;
+                continue;
+            }
+            let login = &row.account.login;
+            row.account.login = if raw.login.is_some()
+                && !taken.contains(login)
+                && self.store.find_by_login(login).await?.is_none()
+            {
+                taken.insert(login.clone());
+                login.clone()
+            } else {
+                self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
+                    .await?
+            };
+        }
+        Ok(())
+    }
+
+    /// 5. The file's passwords, hashed in parallel; like any password set, each
+    ///    ends the account's outstanding secret.
+    async fn set_initial_passwords(
+        &self,
+        import: &mut Import<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let given: Vec<(usize, SecretString)> = import
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| Some((i, row.password.clone()?)))
+            .collect();
+        let hashes = self
+            .hasher
+            .hash_many(given.iter().map(|(_, p)| p.clone()).collect())
+            .await?;
+        for ((i, _), hash) in given.iter().zip(hashes) {
+            import.rows[*i]
+                .account
+                .credentials
+                .set_password(hash, false, now, None);
+        }
+        Ok(())
+    }
+
+    /// 7. The classes, the new accounts, then the updates; a password the file set
+    ///    ends the one stored copy of the secret it replaced. Answers how many updates
+    ///    lost a race with another write.
+    async fn write_changes(&self, import: &Import<'_>, changes: &Changes) -> Result<usize> {
+        let written: Vec<&Account> = changes.creates.iter().chain(&changes.updates).collect();
+        self.store
+            .put_classes(&import.school.id, &classes_of(&written))
+            .await?;
+        for batch in changes.creates.chunks(CREATE_BATCH) {
+            self.store.create_accounts(batch).await?;
+        }
+        let outcomes = self.store.update_accounts(&changes.updates).await?;
+        let replays = changes
+            .updates
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| outcome.is_ok())
+            .filter_map(|(new, _)| closed_replay(import.before.get(&new.id)?, new))
+            .collect();
+        self.forget_replays(replays).await;
+        Ok(outcomes.iter().filter(|o| o.is_err()).count())
+    }
+
     /// Imports `rows` into the caller's school (administrators only).
     pub async fn import_roster(
         &self,
@@ -259,222 +549,36 @@ impl Sesame {
         }
         let school = self.school(&caller.school).await?;
         let now = self.now();
-        let mut report = ImportReport {
-            dry_run,
-            ..ImportReport::default()
-        };
-
         let existing = self.all_accounts(&school.id, AccountFilter::default()).await?;
-        let by_external: HashMap<String, Account> = existing
-            .iter()
-            .filter_map(|a| Some((a.external_id.clone()?, a.clone())))
-            .collect();
-        let mut valid: Vec<Row> = Vec::with_capacity(rows.len());
-        let mut seen_ids = HashSet::new();
-        for (i, raw) in rows.iter().enumerate() {
-            let line = i + 2;
-            let matched = raw.external_id.as_ref().and_then(|e| by_external.get(e));
-            match validate(line, raw, &school, now)
-                .and_then(|row| may_import(caller, line, raw, matched, row))
-            {
-                Ok(row) => {
-                    if let Some(ext) = &row.account.external_id
-                        && !seen_ids.insert(ext.clone())
-                    {
-                        report.errors.push(RowError {
-                            row: line,
-                            field: "external_id".into(),
-                            message: "appears twice in the file".into(),
-                        });
-                        continue;
-                    }
-                    valid.push(row);
-                }
-                Err(errors) => report.errors.extend(errors),
-            }
-        }
+        let mut import = Import::new(caller, &school, rows, &existing);
+        import.report.dry_run = dry_run;
 
-        // Identity: an existing account keeps its id, login, state and credentials.
-        let mut taken: HashSet<Login> = HashSet::new();
-        let mut is_new = Vec::with_capacity(valid.len());
-        for row in &mut valid {
-            let found = row.account.external_id.as_ref().and_then(|e| by_external.get(e));
-            if let Some(old) = found {
-                let fresh = std::mem::replace(&mut row.account, old.clone());
-                merge(caller, &rows[row.line - 2], &mut row.account, fresh);
-                is_new.push(false);
-            } else {
-                let explicit = rows[row.line - 2].login.is_some();
-                let login = &row.account.login;
-                row.account.login =
-                    if explicit && !taken.contains(login) && self.store.find_by_login(login).await?.is_none()
-                    {
-                        taken.insert(login.clone());
-                        login.clone()
-                    } else {
-                        self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
-                            .await?
-                    };
-                is_new.push(true);
-            }
-        }
-
-        // Parents and children, by external id (in this file or already imported).
-        let mut id_of: HashMap<String, AccountId> = by_external
-            .iter()
-            .map(|(ext, a)| (ext.clone(), a.id.clone()))
-            .collect();
-        id_of.extend(
-            valid
-                .iter()
-                .filter_map(|r| Some((r.account.external_id.clone()?, r.account.id.clone()))),
-        );
-        let index: HashMap<AccountId, usize> = valid
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.account.id.clone(), i))
-            .collect();
-        let mut extra: BTreeMap<AccountId, Account> = BTreeMap::new();
-        for p in 0..valid.len() {
-            let mut children = Vec::new();
-            for ext in valid[p].children.clone() {
-                match id_of.get(&ext) {
-                    Some(id) => children.push(id.clone()),
-                    None => report.errors.push(RowError {
-                        row: valid[p].line,
-                        field: "children".into(),
-                        message: format!("no account has the external id {ext:?}"),
-                    }),
-                }
-            }
-            let parent_id = valid[p].account.id.clone();
-            let mut classes = valid[p].account.classes.clone();
-            for child_id in &children {
-                let child = match index.get(child_id) {
-                    Some(&c) => &mut valid[c].account,
-                    None => {
-                        let old = existing.iter().find(|a| &a.id == child_id).cloned();
-                        match old {
-                            Some(old) => extra.entry(child_id.clone()).or_insert(old),
-                            None => continue,
-                        }
-                    }
-                };
-                if !child.parents.contains(&parent_id) {
-                    child.parents.push(parent_id.clone());
-                }
-                classes.extend(
-                    child
-                        .classes
-                        .iter()
-                        .filter(|c| !classes.contains(c))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
-            }
-            if !children.is_empty() {
-                let parent = &mut valid[p].account;
-                for child in children {
-                    if !parent.children.contains(&child) {
-                        parent.children.push(child);
-                    }
-                }
-                parent.classes = classes;
-            }
-        }
-
-        // Initial passwords: policy-checked, hashed in parallel.
-        let mut to_hash = Vec::new();
-        let mut keep = vec![true; valid.len()];
-        for (i, row) in valid.iter().enumerate() {
-            if let Some(password) = &row.password {
-                let broken = policy::check(password, &PolicyContext::of(&school, &row.account), "password");
-                if broken.is_empty() {
-                    to_hash.push((i, password.clone()));
-                } else {
-                    keep[i] = false;
-                    report.errors.extend(broken.into_iter().map(|e| RowError {
-                        row: row.line,
-                        field: e.field,
-                        message: e.message,
-                    }));
-                }
-            }
-        }
-        let hashes = self
-            .hasher
-            .hash_many(to_hash.iter().map(|(_, p)| p.clone()).collect())
-            .await?;
-        for ((i, _), hash) in to_hash.iter().zip(hashes) {
-            // Like any password set, it ends every outstanding secret.
-            valid[*i].account.credentials.set_password(hash, false, now, None);
-        }
-
-        let mut creates = Vec::new();
-        let mut updates: Vec<Account> = extra.into_values().collect();
-        for ((row, new), keep) in valid.into_iter().zip(is_new).zip(keep) {
-            if !keep {
-                continue;
-            }
-            if new {
-                creates.push(row.account);
-            } else if by_external.get(row.account.external_id.as_deref().unwrap_or_default())
-                == Some(&row.account)
-            {
-                report.unchanged += 1;
-            } else if let Some(pos) = updates.iter().position(|u| u.id == row.account.id) {
-                updates[pos] = row.account;
-            } else {
-                updates.push(row.account);
-            }
-        }
-        report.created = creates.len();
-        report.updated = updates.len();
+        import.check_rows(now);
+        self.identify(&mut import).await?;
+        import.check_passwords();
+        let outside = import.link_families();
+        self.set_initial_passwords(&mut import, now).await?;
+        let changes = import.changes(outside);
         if dry_run {
-            return Ok(report);
+            return Ok(import.report);
         }
 
-        let mut classes: BTreeMap<ClassName, Option<String>> = BTreeMap::new();
-        for a in creates
+        let lost = self.write_changes(&import, &changes).await?;
+        if lost > 0 {
+            import.report.updated -= lost;
+            import.error(
+                0,
+                "file",
+                format!("{lost} accounts changed during the import; import again"),
+            );
+        }
+        let report = import.report;
+        let targets: Vec<AccountId> = changes
+            .creates
             .iter()
-            .chain(&updates)
-            .filter(|a| a.profile == Profile::Student)
-        {
-            for c in &a.classes {
-                let level = classes.entry(c.clone()).or_default();
-                if level.is_none() {
-                    level.clone_from(&a.level);
-                }
-            }
-        }
-        let classes: Vec<Class> = classes
-            .into_iter()
-            .map(|(name, level)| Class { name, level })
+            .chain(&changes.updates)
+            .map(|a| a.id.clone())
             .collect();
-        self.store.put_classes(&school.id, &classes).await?;
-        for batch in creates.chunks(CREATE_BATCH) {
-            self.store.create_accounts(batch).await?;
-        }
-        let outcomes = self.store.update_accounts(&updates).await?;
-        // A password set by the file ends outstanding secrets, and their one stored copy.
-        let before: HashMap<&AccountId, &Account> = existing.iter().map(|a| (&a.id, a)).collect();
-        let replays = updates
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, outcome)| outcome.is_ok())
-            .filter_map(|(new, _)| closed_replay(before.get(&new.id)?, new))
-            .collect();
-        self.forget_replays(replays).await;
-        let failed = outcomes.iter().filter(|o| o.is_err()).count();
-        if failed > 0 {
-            report.updated -= failed;
-            report.errors.push(RowError {
-                row: 0,
-                field: "file".into(),
-                message: format!("{failed} accounts changed during the import; import again"),
-            });
-        }
-        let targets: Vec<AccountId> = creates.iter().chain(&updates).map(|a| a.id.clone()).collect();
         let detail = format!(
             "created={} updated={} errors={}",
             report.created,
@@ -486,18 +590,12 @@ impl Sesame {
         } else {
             Outcome::Partial
         };
-        self.audit(
-            Actor {
-                name: &caller.sub,
-                request_id,
-            },
-            &school.id,
-            "roster.import",
-            targets,
-            outcome,
-            Some(detail),
-        )
-        .await?;
+        let actor = Actor {
+            name: &caller.sub,
+            request_id,
+        };
+        self.audit(actor, &school.id, "roster.import", targets, outcome, Some(detail))
+            .await?;
         Ok(report)
     }
 }

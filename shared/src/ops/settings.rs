@@ -99,6 +99,20 @@ impl SettingsPatch {
 }
 
 impl Sesame {
+    /// Creates `school` unless a school with its id exists; says whether it did.
+    /// Creating is not an act of a caller: the edge's command line and the demo do it.
+    pub async fn create_school(&self, school: &School) -> Result<bool> {
+        if self.store.get_school(&school.id).await?.is_some() {
+            return Ok(false);
+        }
+        match self.store.put_school(school).await {
+            Ok(()) => Ok(true),
+            // Created meanwhile by someone else.
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn get_settings(&self, caller: &Caller) -> Result<School> {
         if !caller.may_administer() {
             return Err(Error::Forbidden);

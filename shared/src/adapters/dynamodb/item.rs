@@ -32,8 +32,17 @@ pub(super) const SECRET_PREFIX: &str = "SECRET#";
 /// The sort-key prefix of a school's classes in its partition.
 pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
 
+const SCHOOL_PREFIX: &str = "SCHOOL#";
+const EXPORT_PREFIX: &str = "EXPORT#";
+
 pub(super) fn school_pk(school: &SchoolId) -> String {
-    format!("SCHOOL#{school}")
+    format!("{SCHOOL_PREFIX}{school}")
+}
+
+/// The school and id of the export job whose item has these keys, if it is one.
+pub fn export_of(pk: &str, sk: &str) -> Option<(SchoolId, String)> {
+    let school = SchoolId::parse(pk.strip_prefix(SCHOOL_PREFIX)?).ok()?;
+    Some((school, sk.strip_prefix(EXPORT_PREFIX)?.to_owned()))
 }
 
 pub(super) fn key(pk: String, sk: String) -> Item {
@@ -53,7 +62,7 @@ pub(super) fn class_key(school: &SchoolId, class: &ClassName) -> Item {
 
 /// An export job, in its school's partition.
 pub(super) fn export_key(school: &SchoolId, id: &str) -> Item {
-    key(school_pk(school), format!("EXPORT#{id}"))
+    key(school_pk(school), format!("{EXPORT_PREFIX}{id}"))
 }
 
 pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {

@@ -14,6 +14,8 @@ mod schools;
 mod store;
 mod table;
 
+pub use item::export_of;
+
 use crate::ports::{StoreError, StoreResult};
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;

@@ -1,0 +1,116 @@
+//! One way to build Sésame. The edge, every Lambda function and the tests read
+//! their configuration their own way, then hand it with their adapters to
+//! [`App::build`] and serve [`App::router`].
+
+use crate::domain::Email;
+use crate::http::{AppState, Group, router};
+use crate::ops::Sesame;
+use crate::ports::{Clock, FileStore, JobQueue, Mailer, Store};
+use crate::token::TokenKey;
+use axum::Router;
+use std::sync::Arc;
+
+/// What every deployment decides, read once at start.
+pub struct AppConfig {
+    /// Seals remembered idempotent responses (≥ 32 bytes in deployments).
+    pub data_key: Vec<u8>,
+    /// Verifies bearer tokens; absent when an authorizer in front verifies them.
+    pub token_key: Option<TokenKey>,
+    /// The public base URL, where links in mail and files point.
+    pub public_url: String,
+    /// The sender of mail for schools whose settings name none.
+    pub sender: Option<Email>,
+}
+
+/// Where credential files live.
+pub enum Files {
+    /// Behind links another service serves (S3 presigned links), or nowhere.
+    Linked(Arc<dyn FileStore>),
+    /// On disk, behind signed links this app serves itself.
+    #[cfg(feature = "edge")]
+    Served(Arc<crate::adapters::disk::DiskFiles>),
+}
+
+/// Who builds queued exports.
+pub enum Jobs {
+    /// Another process (the export worker fed by the table's stream).
+    Elsewhere(Arc<dyn JobQueue>),
+    /// A background task of this process, which also sweeps old files and records
+    /// (needs a Tokio runtime at build time).
+    #[cfg(feature = "edge")]
+    InProcess,
+}
+
+/// The adapters a deployment plugs into the ports.
+pub struct Adapters {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Files,
+    pub jobs: Jobs,
+}
+
+/// A built Sésame: its state, and the routes it serves beyond the API.
+#[derive(Clone)]
+pub struct App {
+    pub state: AppState,
+    extra: Option<Router>,
+}
+
+impl App {
+    pub fn build(config: AppConfig, adapters: Adapters) -> anyhow::Result<Self> {
+        let Adapters {
+            store,
+            clock,
+            mailer,
+            files,
+            jobs,
+        } = adapters;
+        let (files, extra): (Arc<dyn FileStore>, Option<Router>) = match files {
+            Files::Linked(files) => (files, None),
+            #[cfg(feature = "edge")]
+            Files::Served(disk) => (
+                disk.clone(),
+                Some(crate::adapters::disk::download_router(disk, clock.clone())),
+            ),
+        };
+        #[cfg(feature = "edge")]
+        let mut worker = None;
+        let jobs: Arc<dyn JobQueue> = match jobs {
+            Jobs::Elsewhere(queue) => queue,
+            #[cfg(feature = "edge")]
+            Jobs::InProcess => {
+                let (queue, receiver) = crate::adapters::local_jobs::local_jobs();
+                worker = Some(receiver);
+                Arc::new(queue)
+            }
+        };
+        let ports = crate::ops::Ports {
+            store,
+            clock,
+            mailer,
+            files,
+            jobs,
+        };
+        let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
+            .with_sender(config.sender);
+        #[cfg(feature = "edge")]
+        if let Some(worker) = worker {
+            worker.spawn(state.sesame.clone());
+        }
+        Ok(Self { state, extra })
+    }
+
+    pub fn sesame(&self) -> &Sesame {
+        &self.state.sesame
+    }
+
+    /// The routes of `groups`, and the file downloads when this app serves them.
+    pub fn router(&self, groups: &[Group]) -> Router {
+        let api = router(self.state.clone(), groups);
+        match &self.extra {
+            Some(extra) => api.merge(extra.clone()),
+            None => api,
+        }
+    }
+}
