@@ -196,7 +196,7 @@ pub async fn ensure_demo_school(sesame: &Sesame) -> Result<DemoInfo> {
         limit: 500,
     };
     let created = sesame.create_school(&school).await?;
-    let mut accounts = sesame.store.list_accounts(&id, &query).await?.items;
+    let mut accounts = sesame.accounts.list_accounts(&id, &query).await?.items;
     // A first start stopped between the school and its roster imports it now (the
     // import matches by external id, so it never duplicates).
     let complete = ["A000", "T000", "S001"]
@@ -205,7 +205,7 @@ pub async fn ensure_demo_school(sesame: &Sesame) -> Result<DemoInfo> {
     if created || !complete {
         sesame.import_roster(&system, None, &roster(), false).await?;
         shape_demo_states(sesame, &system).await?;
-        accounts = sesame.store.list_accounts(&id, &query).await?.items;
+        accounts = sesame.accounts.list_accounts(&id, &query).await?.items;
     }
     let by_ext = |ext: &str| accounts.iter().find(|a| a.external_id.as_deref() == Some(ext));
     let missing = || Error::Internal(anyhow::anyhow!("the demo school lacks its demo accounts"));
@@ -230,7 +230,7 @@ async fn shape_demo_states(sesame: &Sesame, system: &Caller) -> Result<()> {
         after: None,
         limit: 500,
     };
-    let accounts = sesame.store.list_accounts(&system.school, &query).await?.items;
+    let accounts = sesame.accounts.list_accounts(&system.school, &query).await?.items;
     let ids: Vec<_> = accounts.iter().map(|a| a.id.clone()).collect();
     sesame
         .update_each(&system.school, &ids, |a| {

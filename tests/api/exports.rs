@@ -284,12 +284,12 @@ async fn recovered(f: &Fixture, done: &Value, change: impl FnOnce(&mut sesame::d
     let sesame = &f.app.state.sesame;
     let school = sesame::domain::SchoolId::parse("riverside").unwrap();
     let id = done["id"].as_str().unwrap();
-    let mut job = sesame.store.get_export(&school, id).await.unwrap().unwrap();
+    let mut job = sesame.exports.get_export(&school, id).await.unwrap().unwrap();
     job.status = sesame::domain::ExportStatus::Running;
     job.finished_at = None;
     change(&mut job);
-    sesame.store.put_export(&job).await.unwrap();
-    let job = sesame.store.get_export(&school, id).await.unwrap().unwrap();
+    sesame.exports.put_export(&job).await.unwrap();
+    let job = sesame.exports.get_export(&school, id).await.unwrap().unwrap();
     sesame.recover_export(job).await.unwrap();
     f.app.get(&format!("/v1/exports/{id}"), &f.admin()).await.body
 }

@@ -262,7 +262,7 @@ async fn accounts_without_an_address_are_reported_and_get_nothing() {
         .app
         .state
         .sesame
-        .store
+        .accounts
         .get_account(&school, &id)
         .await
         .unwrap()

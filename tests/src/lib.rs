@@ -371,7 +371,7 @@ impl Fixture {
                 let account = app
                     .state
                     .sesame
-                    .store
+                    .accounts
                     .find_by_login(&sesame::domain::Login::parse(&login).unwrap())
                     .await
                     .unwrap()

@@ -57,7 +57,7 @@ impl LocalWorker {
                             Err(e) => tracing::error!(error = %e, "sweeping credential files failed"),
                         }
                         // Brute-force counters and idempotency records past their expiry.
-                        if let Err(e) = sesame.store.sweep_expired(sesame.now()).await {
+                        if let Err(e) = sesame.guards.sweep_expired(sesame.now()).await {
                             tracing::error!(error = %e, "sweeping expired records failed");
                         }
                     }

@@ -22,7 +22,7 @@ fn job(school: &str, id: &str) -> ExportJob {
             format: Format::Pdf,
             per_page: PerPage::Eight,
             sort: Sort::Class,
-            language: Language::En,
+            language: Some(Language::En),
         },
         status: ExportStatus::Queued,
         processed: 0,

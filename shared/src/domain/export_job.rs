@@ -38,7 +38,9 @@ pub struct ExportRequest {
     pub format: Format,
     pub per_page: PerPage,
     pub sort: Sort,
-    pub language: Language,
+    /// The language of the file; `None` asks for the school's, which the export
+    /// takes when it is created.
+    pub language: Option<Language>,
 }
 
 /// The file an export produced.

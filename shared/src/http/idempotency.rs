@@ -65,7 +65,7 @@ where
         expires_at: now + TTL,
     };
     if let Some(existing) = sesame
-        .store
+        .guards
         .claim_idempotency(&record, now)
         .await
         .map_err(crate::domain::Error::from)?
@@ -111,7 +111,7 @@ where
                 sealed_body: sealed,
             };
             sesame
-                .store
+                .guards
                 .complete_idempotency(&record.key, &stored)
                 .await
                 .map_err(crate::domain::Error::from)?;
@@ -124,7 +124,7 @@ where
         }
         Err(problem) => {
             // A failed request may be retried with the same key.
-            if let Err(e) = sesame.store.release_idempotency(&record.key).await {
+            if let Err(e) = sesame.guards.release_idempotency(&record.key).await {
                 tracing::error!(
                     error = format!("{:#}", anyhow::Error::from(e)),
                     "could not release an idempotency key"

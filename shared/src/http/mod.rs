@@ -241,7 +241,11 @@ impl AppState {
             jobs,
         } = ports;
         let sesame = Sesame {
-            store,
+            schools: store.clone(),
+            accounts: store.clone(),
+            guards: store.clone(),
+            exports: store.clone(),
+            audit_log: store,
             clock,
             mailer,
             files,

@@ -50,10 +50,7 @@ impl Sesame {
             Access::Disabled => "account.deactivate",
         };
         self.audit(
-            Actor {
-                name: &caller.sub,
-                request_id,
-            },
+            Actor::caller(caller, request_id),
             &caller.school,
             action,
             done,

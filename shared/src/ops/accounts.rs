@@ -149,7 +149,7 @@ impl Sesame {
             limit: 500,
         };
         loop {
-            let page = self.store.list_accounts(school, &query).await?;
+            let page = self.accounts.list_accounts(school, &query).await?;
             query.after = page.items.last().map(|a| AccountCursor {
                 key: a.sort_key(Sort::Name),
                 id: a.id.clone(),
@@ -165,19 +165,19 @@ impl Sesame {
     /// that is disabled.
     pub async fn caller_is_disabled(&self, caller: &Caller) -> Result<bool> {
         let by_id = match AccountId::parse(&caller.sub) {
-            Ok(id) => self.store.get_account(&caller.school, &id).await?,
+            Ok(id) => self.accounts.get_account(&caller.school, &id).await?,
             Err(_) => None,
         };
         let account = match (by_id, Login::parse(&caller.sub)) {
             (Some(account), _) => Some(account),
-            (None, Ok(login)) => self.store.find_by_login(&login).await?,
+            (None, Ok(login)) => self.accounts.find_by_login(&login).await?,
             (None, Err(_)) => None,
         };
         Ok(account.is_some_and(|a| a.school == caller.school && a.access == Access::Disabled))
     }
 
     pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
-        let mut classes = self.store.list_classes(&caller.school).await?;
+        let mut classes = self.schools.list_classes(&caller.school).await?;
         if !caller.is_admin() {
             classes.retain(|c| caller.classes.contains(&c.name));
         }
@@ -189,7 +189,7 @@ impl Sesame {
                 classes: vec![class.name.clone()],
                 ..AccountFilter::default()
             };
-            let student_count = self.store.count_accounts(&caller.school, &filter).await?;
+            let student_count = self.accounts.count_accounts(&caller.school, &filter).await?;
             out.push(ClassSummary {
                 name: class.name,
                 level: class.level,
@@ -224,7 +224,7 @@ impl Sesame {
             after,
             limit: limit.clamp(1, MAX_LIMIT),
         };
-        let page = self.store.list_accounts(&caller.school, &query).await?;
+        let page = self.accounts.list_accounts(&caller.school, &query).await?;
         let next_cursor = page
             .more
             .then(|| page.items.last().map(|a| encode_cursor(sort, a)))
@@ -240,7 +240,7 @@ impl Sesame {
 
     pub async fn get_account(&self, caller: &Caller, id: &AccountId) -> Result<Account> {
         let account = self
-            .store
+            .accounts
             .get_account(&caller.school, id)
             .await?
             .ok_or(Error::NotFound)?;

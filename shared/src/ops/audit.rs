@@ -36,7 +36,7 @@ impl Sesame {
             return Err(Error::Forbidden);
         }
         query.before = cursor.map(decode_cursor).transpose()?;
-        let page = self.store.list_audit(&caller.school, &query).await?;
+        let page = self.audit_log.list_audit(&caller.school, &query).await?;
         let next_cursor = page.more.then(|| page.items.last().map(encode_cursor)).flatten();
         Ok(AuditList {
             items: page.items,

@@ -45,6 +45,21 @@ pub(crate) fn login_subject(login: Option<&Login>) -> &str {
 pub struct LoginOutcome {
     pub account_id: AccountId,
     pub must_change_password: bool,
+    /// Whose account it is, for the page that says it worked.
+    pub login: crate::domain::Login,
+    pub school: crate::domain::SchoolId,
+}
+
+impl LoginOutcome {
+    /// The outcome of a sign-in or password change on `account`, as it now is.
+    pub fn of(account: crate::domain::Account) -> Self {
+        Self {
+            must_change_password: account.credentials.must_change_password,
+            account_id: account.id,
+            login: account.login,
+            school: account.school,
+        }
+    }
 }
 
 /// The locks this process learnt of in the last few seconds, so that a burst at a
@@ -111,7 +126,7 @@ impl Sesame {
             return Err(locked(until));
         }
         if let Some(until) = self
-            .store
+            .guards
             .get_throttle(&key)
             .await?
             .and_then(|t| t.locked_at(now))
@@ -120,7 +135,7 @@ impl Sesame {
             return Err(locked(until));
         }
         let place = self.checker.reserve()?;
-        match self.store.count_attempt(&key, now).await? {
+        match self.guards.count_attempt(&key, now).await? {
             Attempt::Admitted => Ok(Admitted { key, place }),
             Attempt::Locked { until } => {
                 self.locks.learn(&key, until, now);
@@ -132,7 +147,7 @@ impl Sesame {
     /// Forgets the attempts counted on `key` (after a success).
     pub(crate) async fn clear_attempts(&self, key: &str) -> Result<()> {
         self.locks.forget(key);
-        Ok(self.store.clear_throttle(key).await?)
+        Ok(self.guards.clear_throttle(key).await?)
     }
 
     /// Checks `login` and `password` on `path`: the account, if they match a usable
@@ -148,7 +163,7 @@ impl Sesame {
         let login = Login::parse(login).ok();
         let admitted = self.admit(path, login_subject(login.as_ref())).await?;
         let account = match &login {
-            Some(login) => self.store.find_by_login(login).await?,
+            Some(login) => self.accounts.find_by_login(login).await?,
             None => None,
         };
         let now = self.now();
@@ -171,10 +186,7 @@ impl Sesame {
 
     pub async fn login(&self, login: &str, password: SecretString) -> Result<LoginOutcome> {
         let (account, _) = self.authenticate(Path::Login, login, password).await?;
-        Ok(LoginOutcome {
-            account_id: account.id,
-            must_change_password: account.credentials.must_change_password,
-        })
+        Ok(LoginOutcome::of(account))
     }
 
     /// The user replaces their (possibly temporary) password by one of their own,
@@ -221,10 +233,7 @@ impl Sesame {
             .await
             .map_err(self_service_error)?;
         self.audit_self(request_id, &updated, "password.change").await?;
-        Ok(LoginOutcome {
-            account_id: updated.id,
-            must_change_password: false,
-        })
+        Ok(LoginOutcome::of(updated))
     }
 
     pub(crate) async fn audit_self(

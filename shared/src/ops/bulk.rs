@@ -36,7 +36,7 @@ impl Sesame {
             if pending.is_empty() {
                 break;
             }
-            let found = self.store.get_accounts(school, &pending).await?;
+            let found = self.accounts.get_accounts(school, &pending).await?;
             let mut found: HashMap<AccountId, Account> =
                 found.into_iter().map(|a| (a.id.clone(), a)).collect();
             let mut writes = Vec::new();
@@ -59,7 +59,7 @@ impl Sesame {
                     }
                 }
             }
-            let outcomes = self.store.update_accounts(&writes).await?;
+            let outcomes = self.accounts.update_accounts(&writes).await?;
             for (mut account, outcome) in writes.into_iter().zip(outcomes) {
                 match outcome {
                     Ok(()) => {

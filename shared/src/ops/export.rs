@@ -36,11 +36,13 @@ impl Sesame {
         &self,
         caller: &Caller,
         request_id: Option<&str>,
-        request: ExportRequest,
+        mut request: ExportRequest,
     ) -> Result<ExportJob> {
+        let school = self.school(&caller.school).await?;
+        request.language.get_or_insert(school.settings.language);
         let total = match &request.scope {
             Scope::Ids(ids) => {
-                let found = self.store.get_accounts(&caller.school, ids).await?;
+                let found = self.accounts.get_accounts(&caller.school, ids).await?;
                 let refusal = |id: &AccountId| match found.iter().find(|a| &a.id == id) {
                     None => Some("no such account"),
                     Some(a) => match may_export(caller, request.content, a) {
@@ -63,9 +65,8 @@ impl Sesame {
                 ids.len() as u64
             }
             Scope::Filter(selection) => {
-                let school = self.school(&caller.school).await?;
                 match self.export_filter(caller, selection, school.settings.retention_days) {
-                    Some(filter) => self.store.count_accounts(&caller.school, &filter).await?,
+                    Some(filter) => self.accounts.count_accounts(&caller.school, &filter).await?,
                     None => 0,
                 }
             }
@@ -88,7 +89,7 @@ impl Sesame {
             committing: None,
             version: 0,
         };
-        self.store.put_export(&job).await?;
+        self.exports.put_export(&job).await?;
         self.jobs.enqueue(&job.school, &job.id).await?;
         Ok(ExportJob { version: 1, ..job })
     }
@@ -114,7 +115,7 @@ impl Sesame {
     /// whoever made them (SPEC §2), anyone else gets 404.
     pub async fn get_export(&self, caller: &Caller, id: &str) -> Result<ExportView> {
         let job = self
-            .store
+            .exports
             .get_export(&caller.school, id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -153,11 +154,8 @@ impl Sesame {
         }
         job.status = ExportStatus::Deleted;
         job.file = None;
-        self.store.put_export(&job).await?;
-        let actor = Actor {
-            name: &caller.sub,
-            request_id,
-        };
+        self.exports.put_export(&job).await?;
+        let actor = Actor::caller(caller, request_id);
         self.audit(
             actor,
             &caller.school,
@@ -255,7 +253,7 @@ impl Sesame {
     /// redelivered message after a crash): it is failed. Done or failed jobs are
     /// left alone.
     pub async fn run_export(&self, school: &SchoolId, id: &str) -> Result<()> {
-        let Some(mut job) = self.store.get_export(school, id).await? else {
+        let Some(mut job) = self.exports.get_export(school, id).await? else {
             return Err(Error::NotFound);
         };
         if job.status == ExportStatus::Running {
@@ -281,7 +279,7 @@ impl Sesame {
     }
 
     async fn save(&self, job: ExportJob) -> Result<ExportJob> {
-        match self.store.put_export(&job).await {
+        match self.exports.put_export(&job).await {
             Ok(()) => Ok(ExportJob {
                 version: job.version + 1,
                 ..job
@@ -405,7 +403,8 @@ impl Sesame {
         rows: &[(AccountId, Row)],
     ) -> Result<ExportFile> {
         let format = job.request.format;
-        let (language, content, per_page) = (job.request.language, job.request.content, job.request.per_page);
+        let language = job.request.language.unwrap_or_default();
+        let (content, per_page) = (job.request.content, job.request.per_page);
         let (school_name, login_url) = (school.name.clone(), school.settings.login_url.clone());
         let rows: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
         // Rendering is CPU work: off the executor, with the rows dropped right after.
@@ -422,7 +421,7 @@ impl Sesame {
         })
         .await
         .map_err(|e| Error::Internal(e.into()))??;
-        let name = export::file_name(job.request.content, job.request.language, format, job.created_at);
+        let name = export::file_name(job.request.content, language, format, job.created_at);
         let key = format!(
             "exports/{}/{}-{}.{}",
             job.school,
@@ -445,7 +444,7 @@ impl Sesame {
             Scope::Ids(ids) => {
                 let mut found = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(100) {
-                    found.extend(self.store.get_accounts(&caller.school, chunk).await?);
+                    found.extend(self.accounts.get_accounts(&caller.school, chunk).await?);
                 }
                 found
             }

@@ -446,7 +446,7 @@ impl Sesame {
             };
             let login = Login::parse(&candidate)
                 .map_err(|e| Error::Internal(anyhow::anyhow!("generated login: {e}")))?;
-            if !taken.contains(&login) && self.store.find_by_login(&login).await?.is_none() {
+            if !taken.contains(&login) && self.accounts.find_by_login(&login).await?.is_none() {
                 taken.insert(login.clone());
                 return Ok(login);
             }
@@ -475,7 +475,7 @@ impl Sesame {
             let login = &row.account.login;
             row.account.login = if raw.login.is_some()
                 && !taken.contains(login)
-                && self.store.find_by_login(login).await?.is_none()
+                && self.accounts.find_by_login(login).await?.is_none()
             {
                 taken.insert(login.clone());
                 login.clone()
@@ -518,13 +518,13 @@ impl Sesame {
     ///    lost a race with another write.
     async fn write_changes(&self, import: &Import<'_>, changes: &Changes) -> Result<usize> {
         let written: Vec<&Account> = changes.creates.iter().chain(&changes.updates).collect();
-        self.store
+        self.schools
             .put_classes(&import.school.id, &classes_of(&written))
             .await?;
         for batch in changes.creates.chunks(CREATE_BATCH) {
-            self.store.create_accounts(batch).await?;
+            self.accounts.create_accounts(batch).await?;
         }
-        let outcomes = self.store.update_accounts(&changes.updates).await?;
+        let outcomes = self.accounts.update_accounts(&changes.updates).await?;
         let replays = changes
             .updates
             .iter()
@@ -590,10 +590,7 @@ impl Sesame {
         } else {
             Outcome::Partial
         };
-        let actor = Actor {
-            name: &caller.sub,
-            request_id,
-        };
+        let actor = Actor::caller(caller, request_id);
         self.audit(actor, &school.id, "roster.import", targets, outcome, Some(detail))
             .await?;
         Ok(report)

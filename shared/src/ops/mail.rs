@@ -155,7 +155,7 @@ impl Sesame {
     ) -> Result<MailReport> {
         let school = self.school(&caller.school).await?;
         let mut found: HashMap<AccountId, Account> = self
-            .store
+            .accounts
             .get_accounts(&caller.school, ids)
             .await?
             .into_iter()
@@ -346,13 +346,13 @@ impl Sesame {
     /// `sub`, in the caller's school), if it has one.
     async fn own_address(&self, caller: &Caller) -> Result<Option<Email>> {
         let by_id = match AccountId::parse(&caller.sub) {
-            Ok(id) => self.store.get_account(&caller.school, &id).await?,
+            Ok(id) => self.accounts.get_account(&caller.school, &id).await?,
             Err(_) => None,
         };
         let account = match (by_id, Login::parse(&caller.sub)) {
             (Some(account), _) => Some(account),
             (None, Ok(login)) => self
-                .store
+                .accounts
                 .find_by_login(&login)
                 .await?
                 .filter(|a| a.school == caller.school),
@@ -371,10 +371,7 @@ impl Sesame {
         delivered: &[Delivered],
         copy: Option<MailOutcome>,
     ) -> Result<()> {
-        let actor = Actor {
-            name: &caller.sub,
-            request_id,
-        };
+        let actor = Actor::caller(caller, request_id);
         let copy = copy.map(|c| format!("copy={}", outcome_name(c)));
         for template in Template::ALL {
             let mut sent = Vec::new();

@@ -17,8 +17,10 @@ pub mod selfservice;
 pub mod settings;
 
 use crate::credentials::Hasher;
-use crate::domain::{AccountId, AuditEvent, Error, Outcome, Result, School, SchoolId};
-use crate::ports::{Clock, FileStore, JobQueue, Mailer, Store};
+use crate::domain::{AccountId, AuditEvent, Caller, Error, Outcome, Result, School, SchoolId};
+use crate::ports::{
+    AccountStore, AuditStore, Clock, ExportStore, FileStore, GuardStore, JobQueue, Mailer, SchoolStore, Store,
+};
 use crate::seal::Sealer;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -29,7 +31,12 @@ const AUDIT_TARGETS_PER_EVENT: usize = 500;
 /// Everything the operations need: the ports and the deployment's keys.
 #[derive(Clone)]
 pub struct Sesame {
-    pub store: Arc<dyn Store>,
+    /// The parts of the store, each named for what it keeps (one adapter behind all).
+    pub schools: Arc<dyn SchoolStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub guards: Arc<dyn GuardStore>,
+    pub exports: Arc<dyn ExportStore>,
+    pub audit_log: Arc<dyn AuditStore>,
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
@@ -64,6 +71,16 @@ pub struct Actor<'a> {
     pub request_id: Option<&'a str>,
 }
 
+impl<'a> Actor<'a> {
+    /// The caller of a request, by their token's subject.
+    pub fn caller(caller: &'a Caller, request_id: Option<&'a str>) -> Self {
+        Self {
+            name: &caller.sub,
+            request_id,
+        }
+    }
+}
+
 impl Sesame {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -71,7 +88,7 @@ impl Sesame {
 
     /// The caller's school. A token naming a school that does not exist gets 404.
     pub async fn school(&self, id: &SchoolId) -> Result<School> {
-        self.store.get_school(id).await?.ok_or(Error::NotFound)
+        self.schools.get_school(id).await?.ok_or(Error::NotFound)
     }
 
     /// Records that `actor` did `action` to `targets`.
@@ -104,7 +121,7 @@ impl Sesame {
                 .map(|c| event(c.to_vec()))
                 .collect()
         };
-        Ok(self.store.append_audit(&events).await?)
+        Ok(self.audit_log.append_audit(&events).await?)
     }
 }
 

@@ -35,7 +35,7 @@ impl Sesame {
     /// or used (a failure is logged: the record expires within 24 h anyway).
     pub(crate) async fn forget_replays(&self, keys: std::collections::BTreeSet<String>) {
         for key in keys {
-            if let Err(e) = self.store.release_idempotency(&key).await {
+            if let Err(e) = self.guards.release_idempotency(&key).await {
                 tracing::error!(
                     error = format!("{:#}", anyhow::Error::from(e)),
                     "could not delete a remembered response"

@@ -125,10 +125,7 @@ impl Sesame {
                 "birth_date"
             }
         );
-        let actor = Actor {
-            name: &caller.sub,
-            request_id,
-        };
+        let actor = Actor::caller(caller, request_id);
         self.audit(
             actor,
             &caller.school,
@@ -152,7 +149,7 @@ impl Sesame {
         must_change: bool,
     ) -> Result<Account> {
         let account = self
-            .store
+            .accounts
             .get_account(&caller.school, id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -180,10 +177,7 @@ impl Sesame {
         } else {
             Outcome::Error
         };
-        let actor = Actor {
-            name: &caller.sub,
-            request_id,
-        };
+        let actor = Actor::caller(caller, request_id);
         let detail = format!("must_change={must_change}");
         self.audit(
             actor,

@@ -166,7 +166,7 @@ impl Sesame {
                         "birth-date passwords are turned off for this school (see /v1/settings)",
                     ));
                 }
-                self.store
+                self.accounts
                     .get_accounts(&by.caller.school, ids)
                     .await?
                     .into_iter()
@@ -203,7 +203,7 @@ impl Sesame {
         ids: &[AccountId],
         check: impl Fn(&Account) -> Result<()>,
     ) -> Result<Vec<AccountId>> {
-        let found = self.store.get_accounts(&caller.school, ids).await?;
+        let found = self.accounts.get_accounts(&caller.school, ids).await?;
         let ok: Vec<AccountId> = found
             .iter()
             .filter(|a| may_issue(caller, a).and_then(|()| check(a)).is_ok())

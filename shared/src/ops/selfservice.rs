@@ -83,7 +83,7 @@ impl Sesame {
             .admit(Path::Reset, &reset_subject(&parsed.school, &parsed.account))
             .await?;
         drop(admitted.place);
-        let account = self.store.get_account(&parsed.school, &parsed.account).await?;
+        let account = self.accounts.get_account(&parsed.school, &parsed.account).await?;
         let matched = account.filter(|a| !a.is_federated()).and_then(|account| {
             let stored = account.credentials.outstanding(SecretKind::ResetLink)?.clone();
             links::same_hash(&stored.hash, &parsed.hash).then_some((account, stored))
@@ -129,10 +129,7 @@ impl Sesame {
         let updated = self.use_secret(&account, &stored, hash, invalid_link).await?;
         self.audit_self(request_id, &updated, "password.reset_by_link")
             .await?;
-        Ok(LoginOutcome {
-            account_id: updated.id,
-            must_change_password: false,
-        })
+        Ok(LoginOutcome::of(updated))
     }
 
     /// Claims a pending account with its login and activation code, setting the
@@ -148,7 +145,7 @@ impl Sesame {
         let login = Login::parse(login).ok();
         let admitted = self.admit(Path::Activate, login_subject(login.as_ref())).await?;
         let account = match &login {
-            Some(login) => self.store.find_by_login(login).await?,
+            Some(login) => self.accounts.find_by_login(login).await?,
             None => None,
         };
         let stored = account
@@ -175,10 +172,7 @@ impl Sesame {
         let hash = self.checker.hash(new_password).await?;
         let updated = self.use_secret(&account, &stored, hash, invalid_code).await?;
         self.audit_self(request_id, &updated, "account.claim").await?;
-        Ok(LoginOutcome {
-            account_id: updated.id,
-            must_change_password: false,
-        })
+        Ok(LoginOutcome::of(updated))
     }
 
     /// The owner sets a password of their own with `secret`, if it is still the

@@ -102,10 +102,10 @@ impl Sesame {
     /// Creates `school` unless a school with its id exists; says whether it did.
     /// Creating is not an act of a caller: the edge's command line and the demo do it.
     pub async fn create_school(&self, school: &School) -> Result<bool> {
-        if self.store.get_school(&school.id).await?.is_some() {
+        if self.schools.get_school(&school.id).await?.is_some() {
             return Ok(false);
         }
-        match self.store.put_school(school).await {
+        match self.schools.put_school(school).await {
             Ok(()) => Ok(true),
             // Created meanwhile by someone else.
             Err(StoreError::Conflict) => Ok(false),
@@ -132,13 +132,10 @@ impl Sesame {
         for _ in 0..5 {
             let mut school = self.school(&caller.school).await?;
             patch.clone().apply(&mut school)?;
-            match self.store.put_school(&school).await {
+            match self.schools.put_school(&school).await {
                 Ok(()) => {
                     school.version += 1;
-                    let actor = Actor {
-                        name: &caller.sub,
-                        request_id,
-                    };
+                    let actor = Actor::caller(caller, request_id);
                     self.audit(
                         actor,
                         &caller.school,

@@ -116,29 +116,10 @@ pub(super) fn create(connection: &mut Connection, accounts: &[Account]) -> Store
         tx.prepare_cached(
             "INSERT INTO accounts (id, school, login, profile, level, access, activation, has_email, \
              local_admin, created_at, disabled_at, search, sort_name, sort_profile, sort_class, version, body) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             VALUES (:id, :school, :login, :profile, :level, :access, :activation, :has_email, :local_admin, \
+             :created_at, :disabled_at, :search, :sort_name, :sort_profile, :sort_class, :version, :body)",
         )
-        .and_then(|mut insert| {
-            insert.execute(params![
-                stored.id.as_str(),
-                stored.school.as_str(),
-                stored.login.as_str(),
-                row.profile,
-                stored.level,
-                row.access,
-                row.activation,
-                stored.email.is_some(),
-                row.local_admin,
-                row.created_at,
-                row.disabled_at,
-                row.search,
-                row.sort_name,
-                row.sort_profile,
-                row.sort_class,
-                row.version,
-                row.body,
-            ])
-        })
+        .and_then(|mut insert| insert.execute(row.named().as_slice()))
         .map_err(StoreError::backend)?;
         write_memberships(&tx, &stored)?;
         write_secret(&tx, &stored)?;
@@ -187,32 +168,16 @@ fn update_one(tx: &Transaction<'_>, account: &Account) -> StoreResult<StoreResul
         ..account.clone()
     };
     let row = Row::of(&stored)?;
+    // The login is written as stored (the same value): one list of parameters
+    // serves both statements.
     tx.prepare_cached(
-        "UPDATE accounts SET profile = ?3, level = ?4, access = ?5, activation = ?6, has_email = ?7, \
-         local_admin = ?8, created_at = ?9, disabled_at = ?10, search = ?11, sort_name = ?12, \
-         sort_profile = ?13, sort_class = ?14, version = ?15, body = ?16 \
-         WHERE id = ?1 AND school = ?2",
+        "UPDATE accounts SET login = :login, profile = :profile, level = :level, access = :access, \
+         activation = :activation, has_email = :has_email, local_admin = :local_admin, \
+         created_at = :created_at, disabled_at = :disabled_at, search = :search, sort_name = :sort_name, \
+         sort_profile = :sort_profile, sort_class = :sort_class, version = :version, body = :body \
+         WHERE id = :id AND school = :school",
     )
-    .and_then(|mut write| {
-        write.execute(params![
-            stored.id.as_str(),
-            stored.school.as_str(),
-            row.profile,
-            stored.level,
-            row.access,
-            row.activation,
-            stored.email.is_some(),
-            row.local_admin,
-            row.created_at,
-            row.disabled_at,
-            row.search,
-            row.sort_name,
-            row.sort_profile,
-            row.sort_class,
-            row.version,
-            row.body,
-        ])
-    })
+    .and_then(|mut write| write.execute(row.named().as_slice()))
     .map_err(StoreError::backend)?;
     tx.prepare_cached("DELETE FROM account_classes WHERE account_id = ?1")
         .and_then(|mut delete| delete.execute([stored.id.as_str()]))
@@ -255,11 +220,16 @@ fn write_memberships(tx: &Transaction<'_>, account: &Account) -> StoreResult<()>
 }
 
 /// The derived column values of an account row.
-struct Row {
+struct Row<'a> {
+    id: &'a str,
+    school: &'a str,
+    login: &'a str,
+    level: &'a Option<String>,
     profile: &'static str,
     access: &'static str,
     activation: &'static str,
     local_admin: &'static str,
+    has_email: bool,
     created_at: i64,
     disabled_at: Option<i64>,
     search: String,
@@ -270,13 +240,41 @@ struct Row {
     body: String,
 }
 
-impl Row {
-    fn of(account: &Account) -> StoreResult<Self> {
+impl<'a> Row<'a> {
+    /// The parameters of the statements that write an account, by name.
+    fn named(&self) -> [(&'static str, &dyn rusqlite::ToSql); 17] {
+        [
+            (":id", &self.id),
+            (":school", &self.school),
+            (":login", &self.login),
+            (":profile", &self.profile),
+            (":level", self.level),
+            (":access", &self.access),
+            (":activation", &self.activation),
+            (":has_email", &self.has_email),
+            (":local_admin", &self.local_admin),
+            (":created_at", &self.created_at),
+            (":disabled_at", &self.disabled_at),
+            (":search", &self.search),
+            (":sort_name", &self.sort_name),
+            (":sort_profile", &self.sort_profile),
+            (":sort_class", &self.sort_class),
+            (":version", &self.version),
+            (":body", &self.body),
+        ]
+    }
+
+    fn of(account: &'a Account) -> StoreResult<Self> {
         Ok(Self {
+            id: account.id.as_str(),
+            school: account.school.as_str(),
+            login: account.login.as_str(),
+            level: &account.level,
             profile: account.profile.as_str(),
             access: access_str(account.access),
             activation: activation_str(account.activation),
             local_admin: account.local_admin.as_str(),
+            has_email: account.email.is_some(),
             created_at: nanos(account.created_at),
             disabled_at: account.disabled_at.map(nanos),
             search: account.search_text(),

@@ -10,7 +10,7 @@ mod html;
 mod text;
 
 use crate::domain::Code;
-use crate::domain::{Error, Language, Login, SchoolId};
+use crate::domain::{Error, Language, SchoolId};
 use crate::http::AppState;
 use crate::http::extract::RequestId;
 use crate::http::problem::status_of;
@@ -123,6 +123,21 @@ fn read_form<T: DeserializeOwned>(
 /// A field as submitted; an empty one counts as missing.
 fn filled(field: Option<SecretString>) -> Option<SecretString> {
     field.filter(|s| !s.expose_secret().is_empty())
+}
+
+/// The password a form chose, typed twice alike; else what to say.
+fn chosen_password(
+    t: &text::Texts,
+    password: Option<SecretString>,
+    confirmation: Option<SecretString>,
+) -> Result<SecretString, &'static str> {
+    let (Some(password), Some(confirmation)) = (filled(password), filled(confirmation)) else {
+        return Err(t.missing);
+    };
+    if password.expose_secret() != confirmation.expose_secret() {
+        return Err(t.mismatch);
+    }
+    Ok(password)
 }
 
 /// How a failure is shown: the form again with what to fix, or a page that ends
@@ -273,20 +288,16 @@ async fn reset_submit(
         Ok(form) => form,
         Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
     };
-    let (Some(password), Some(confirmation)) = (filled(form.new_password), filled(form.confirmation)) else {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang,
-            form_again(&Problem::sentence(t.missing)),
-        );
+    let password = match chosen_password(t, form.new_password, form.confirmation) {
+        Ok(password) => password,
+        Err(sentence) => {
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                form_again(&Problem::sentence(sentence)),
+            );
+        }
     };
-    if password.expose_secret() != confirmation.expose_secret() {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang,
-            form_again(&Problem::sentence(t.mismatch)),
-        );
-    }
     match state
         .sesame
         .reset_with_token(request_id.as_deref(), token, password)
@@ -363,41 +374,34 @@ async fn activate_submit(
         Ok(form) => form,
         Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
     };
-    let filled_all = (
-        (!login.is_empty()).then_some(()),
-        filled(form.activation_code),
-        filled(form.new_password),
-        filled(form.confirmation),
-    );
-    let (Some(()), Some(code), Some(password), Some(confirmation)) = filled_all else {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang,
-            form_again(&Problem::sentence(t.missing)),
-        );
+    let code = filled(form.activation_code).filter(|_| !login.is_empty());
+    let chosen = code
+        .ok_or(t.missing)
+        .and_then(|code| Ok((code, chosen_password(t, form.new_password, form.confirmation)?)));
+    let (code, password) = match chosen {
+        Ok(both) => both,
+        Err(sentence) => {
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                form_again(&Problem::sentence(sentence)),
+            );
+        }
     };
-    if password.expose_secret() != confirmation.expose_secret() {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang,
-            form_again(&Problem::sentence(t.mismatch)),
-        );
-    }
     match state
         .sesame
         .activate(request_id.as_deref(), &login, code, password)
         .await
     {
-        Ok(_) => {
-            let account = match Login::parse(&login) {
-                Ok(parsed) => state.sesame.store.find_by_login(&parsed).await.ok().flatten(),
-                Err(_) => None,
-            };
-            let (login, school) = match account {
-                Some(account) => (account.login.to_string(), Some(account.school)),
-                None => (login, None),
-            };
-            success(&state, lang, t.activate_done_title, &login, school.as_ref()).await
+        Ok(done) => {
+            success(
+                &state,
+                lang,
+                t.activate_done_title,
+                done.login.as_str(),
+                Some(&done.school),
+            )
+            .await
         }
         Err(e) => failure(lang, e, &form_again),
     }

@@ -111,10 +111,6 @@ async fn create_export(
         _ => return Err(Error::invalid("account_ids", "give either account_ids or filter").into()),
     };
     let sesame = &state.sesame;
-    let language = match language {
-        Some(language) => language,
-        None => sesame.school(&caller.school).await?.settings.language,
-    };
     let request = ExportRequest {
         scope,
         content,

@@ -28,6 +28,15 @@ pub struct LoginRequest {
     pub password: SecretString,
 }
 
+impl From<crate::ops::auth::LoginOutcome> for LoginResponse {
+    fn from(outcome: crate::ops::auth::LoginOutcome) -> Self {
+        Self {
+            account_id: outcome.account_id.into(),
+            must_change_password: outcome.must_change_password,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     pub account_id: String,
@@ -42,10 +51,7 @@ pub struct LoginResponse {
 async fn login(State(state): State<AppState>, body: ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     let LoginRequest { login, password } = body.value;
     let outcome = state.sesame.login(&login, password).await?;
-    Ok(Json(LoginResponse {
-        account_id: outcome.account_id.into(),
-        must_change_password: outcome.must_change_password,
-    }))
+    Ok(Json(outcome.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -75,10 +81,7 @@ async fn change_password(
         .sesame
         .change_password(request_id.as_deref(), &login, current_password, new_password)
         .await?;
-    Ok(Json(LoginResponse {
-        account_id: outcome.account_id.into(),
-        must_change_password: outcome.must_change_password,
-    }))
+    Ok(Json(outcome.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -113,10 +116,7 @@ async fn activate(
         .sesame
         .activate(request_id.as_deref(), &login, activation_code, new_password)
         .await?;
-    Ok(Json(LoginResponse {
-        account_id: outcome.account_id.into(),
-        must_change_password: outcome.must_change_password,
-    }))
+    Ok(Json(outcome.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -145,8 +145,5 @@ async fn reset(
         .sesame
         .reset_with_token(request_id.as_deref(), token, new_password)
         .await?;
-    Ok(Json(LoginResponse {
-        account_id: outcome.account_id.into(),
-        must_change_password: outcome.must_change_password,
-    }))
+    Ok(Json(outcome.into()))
 }
