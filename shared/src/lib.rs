@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod html;
 pub mod http;
 #[cfg(all(feature = "aws", feature = "lambda"))]
 pub mod lambda;

@@ -41,31 +41,27 @@ impl<'a> Table<'a> {
             Some(Secret::HowToReset) | None => ("", None),
         };
         let expiry = || expires_at.map_or(Cow::Borrowed(""), |at| Cow::Owned(self.labels.expiry(*at)));
-        match self.content {
-            Content::Credentials => cells.extend([
+        // Who, then the secret and its expiry: the first six cells of both hand-outs.
+        let person = |last: Cow<'r, str>| {
+            [
                 Cow::Borrowed(row.class.as_str()),
                 Cow::Borrowed(row.first_name.as_str()),
                 Cow::Borrowed(row.last_name.as_str()),
                 Cow::Borrowed(row.login.as_str()),
                 Cow::Borrowed(secret),
                 expiry(),
-                Cow::Borrowed(self.login_url),
-            ]),
+                last,
+            ]
+        };
+        match self.content {
+            Content::Credentials => cells.extend(person(Cow::Borrowed(self.login_url))),
             Content::Activation => {
                 let instructions = match row.secret {
                     Some(Secret::ActivationCode { .. }) => self.activate.as_str(),
                     Some(Secret::HowToReset) => self.reset.as_str(),
                     _ => "",
                 };
-                cells.extend([
-                    Cow::Borrowed(row.class.as_str()),
-                    Cow::Borrowed(row.first_name.as_str()),
-                    Cow::Borrowed(row.last_name.as_str()),
-                    Cow::Borrowed(row.login.as_str()),
-                    Cow::Borrowed(secret),
-                    expiry(),
-                    Cow::Borrowed(instructions),
-                ])
+                cells.extend(person(Cow::Borrowed(instructions)))
             }
             Content::Identifiers => cells.extend([
                 Cow::Borrowed(row.class.as_str()),

@@ -4,6 +4,7 @@
 //! name the school, never a secret.
 
 use crate::domain::{Email, Language};
+use crate::html::escape;
 use crate::ports::Message;
 use chrono::Duration;
 
@@ -313,21 +314,6 @@ fn html_blocks(blocks: &[Block], language: Language) -> String {
                     html_blocks(inner, language)
                 );
             }
-        }
-    }
-    out
-}
-
-fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
         }
     }
     out

@@ -39,11 +39,7 @@ impl Sesame {
                 Ok(Change::Write(next))
             })
             .await?;
-        let done: Vec<AccountId> = results
-            .iter()
-            .filter(|r| r.result.is_ok())
-            .map(|r| r.account_id.clone())
-            .collect();
+        let done = PerAccount::succeeded(&results);
         let outcome = Outcome::of(done.len(), ids.len());
         let action = match access {
             Access::Enabled => "account.activate",

@@ -9,7 +9,23 @@ use crate::domain::{Account, AccountId, Error, Result, SchoolId};
 use crate::ports::StoreError;
 use std::collections::HashMap;
 
+/// How many times a versioned write is tried, reading again after each conflict.
 const ATTEMPTS: usize = 8;
+
+/// Runs `attempt` (read, change, versioned write) until its write does not
+/// conflict, at most [`ATTEMPTS`] times; an attempt answers `None` when its write
+/// conflicted. `update_each` follows the same rule for many accounts at once.
+pub(crate) async fn optimistic<T, Fut>(mut attempt: impl FnMut() -> Fut) -> Result<T>
+where
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    for _ in 0..ATTEMPTS {
+        if let Some(done) = attempt().await? {
+            return Ok(done);
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
 
 /// What to do with one account.
 #[allow(clippy::large_enum_variant)] // short-lived, one per account changed

@@ -536,6 +536,16 @@ impl Sesame {
         Ok(outcomes.iter().filter(|o| o.is_err()).count())
     }
 
+    /// Whether `caller` may import at all (administrators only); the route asks
+    /// before it reads the file.
+    pub fn may_import(caller: &Caller) -> Result<()> {
+        if caller.may_administer() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
     /// Imports `rows` into the caller's school (administrators only).
     pub async fn import_roster(
         &self,
@@ -544,9 +554,7 @@ impl Sesame {
         rows: &[RosterRow],
         dry_run: bool,
     ) -> Result<ImportReport> {
-        if !caller.may_administer() {
-            return Err(Error::Forbidden);
-        }
+        Self::may_import(caller)?;
         let school = self.school(&caller.school).await?;
         let now = self.now();
         let existing = self.all_accounts(&school.id, AccountFilter::default()).await?;

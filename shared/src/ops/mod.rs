@@ -132,6 +132,17 @@ pub struct PerAccount<T> {
     pub result: Result<T>,
 }
 
+impl<T> PerAccount<T> {
+    /// The accounts of `results` whose action succeeded, for the audit log.
+    pub fn succeeded(results: &[Self]) -> Vec<AccountId> {
+        results
+            .iter()
+            .filter(|r| r.result.is_ok())
+            .map(|r| r.account_id.clone())
+            .collect()
+    }
+}
+
 /// The ids of a bulk request, without repeats, in the order given; at most `max`.
 pub fn distinct_ids(raw: &[String], max: usize) -> Result<Vec<AccountId>> {
     if raw.is_empty() {

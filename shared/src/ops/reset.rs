@@ -111,11 +111,7 @@ impl Sesame {
                 }),
             })
             .collect();
-        let done: Vec<AccountId> = results
-            .iter()
-            .filter(|r| r.result.is_ok())
-            .map(|r| r.account_id.clone())
-            .collect();
+        let done = PerAccount::succeeded(&results);
         let outcome = Outcome::of(done.len(), ids.len());
         let detail = format!(
             "method={}",

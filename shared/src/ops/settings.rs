@@ -129,28 +129,29 @@ impl Sesame {
         if caller.role != Role::Admin {
             return Err(Error::Forbidden);
         }
-        for _ in 0..5 {
+        let school = super::bulk::optimistic(|| async {
             let mut school = self.school(&caller.school).await?;
             patch.clone().apply(&mut school)?;
             match self.schools.put_school(&school).await {
                 Ok(()) => {
                     school.version += 1;
-                    let actor = Actor::caller(caller, request_id);
-                    self.audit(
-                        actor,
-                        &caller.school,
-                        "settings.update",
-                        vec![],
-                        Outcome::Ok,
-                        None,
-                    )
-                    .await?;
-                    return Ok(school);
+                    Ok(Some(school))
                 }
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
+                Err(StoreError::Conflict) => Ok(None),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(StoreError::Conflict.into())
+        })
+        .await?;
+        let actor = Actor::caller(caller, request_id);
+        self.audit(
+            actor,
+            &caller.school,
+            "settings.update",
+            vec![],
+            Outcome::Ok,
+            None,
+        )
+        .await?;
+        Ok(school)
     }
 }

@@ -136,6 +136,22 @@ pub(super) async fn query_all(query: QueryFluentBuilder) -> StoreResult<Vec<Item
     }
 }
 
+/// Every item of the partition `pk` whose sort key starts with `prefix`, read
+/// consistently.
+pub(super) async fn query_prefix(store: &DynamoStore, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
+    let query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+        .expression_attribute_names("#pk", super::item::PK)
+        .expression_attribute_names("#sk", super::item::SK)
+        .expression_attribute_values(":pk", super::item::s(pk))
+        .expression_attribute_values(":prefix", super::item::s(prefix))
+        .consistent_read(true);
+    query_all(query).await
+}
+
 /// An unconditional write of one item, in a batch or in a transaction.
 pub(super) enum Write {
     Put(Item),

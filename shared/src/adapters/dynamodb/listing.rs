@@ -6,7 +6,7 @@
 
 use super::DynamoStore;
 use super::accounts::get_many;
-use super::batch::query_all;
+use super::batch::{query_all, query_prefix};
 use super::item::{
     ACCOUNT_PREFIX, PK, SECRET_PREFIX, SK, account_of, member_pk, parsed, s, school_pk, string, with_secrets,
 };
@@ -101,19 +101,7 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
 
 /// The school's accounts and their secrets: two `Query`s on its partition.
 async fn school_accounts(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Account>> {
-    let prefixed = |prefix: &str| {
-        let query = store
-            .client
-            .query()
-            .table_name(&store.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(school_pk(school)))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true);
-        query_all(query)
-    };
+    let prefixed = |prefix| query_prefix(store, school_pk(school), prefix);
     let (accounts, secrets) =
         futures::future::try_join(prefixed(ACCOUNT_PREFIX), prefixed(SECRET_PREFIX)).await?;
     let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;

@@ -1,8 +1,8 @@
 //! Schools, guarded by their version, and their classes, upserted by name.
 
 use super::accounts::get_item;
-use super::batch::{Write, query_all, write_items};
-use super::item::{BODY, CLASS_PREFIX, PK, SK, VERSION, body, class_key, json, n, s, school_key, school_pk};
+use super::batch::{Write, query_prefix, write_items};
+use super::item::{BODY, CLASS_PREFIX, VERSION, body, class_key, json, n, school_key, school_pk};
 use super::{DynamoStore, conditional};
 use crate::domain::{Class, ClassName, School, SchoolId};
 use crate::ports::{StoreError, StoreResult};
@@ -75,15 +75,6 @@ pub(super) async fn put_classes(
 
 /// By name, as the SQLite store lists them.
 pub(super) async fn list_classes(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Class>> {
-    let query = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_names("#sk", SK)
-        .expression_attribute_values(":pk", s(school_pk(school)))
-        .expression_attribute_values(":prefix", s(CLASS_PREFIX))
-        .consistent_read(true);
-    query_all(query).await?.iter().map(body).collect()
+    let items = query_prefix(store, school_pk(school), CLASS_PREFIX).await?;
+    items.iter().map(body).collect()
 }

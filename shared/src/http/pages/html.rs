@@ -5,21 +5,7 @@ use super::text::{self, Texts};
 use crate::domain::Language;
 use std::fmt::Write;
 
-/// `raw` made safe inside HTML text and double-quoted attributes.
-pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape;
 
 const STYLE: &str = "\
 *{box-sizing:border-box}\

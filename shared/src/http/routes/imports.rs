@@ -56,9 +56,7 @@ async fn import(
             "send the roster as text/csv",
         ));
     }
-    if !caller.may_administer() {
-        return Err(crate::domain::Error::Forbidden.into());
-    }
+    crate::ops::Sesame::may_import(&caller)?;
     let bytes = read_body(request, &state).await?;
     let rows = parse_csv(&bytes)?;
     let report = state
