@@ -31,7 +31,7 @@ pub(crate) async fn download(f: &Fixture, url: &str) -> (u16, Vec<u8>) {
 }
 
 /// Records of a CSV file, whichever separator it uses, without its BOM.
-fn records(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn records(bytes: &[u8]) -> Vec<Vec<String>> {
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
     let first = text.lines().next().unwrap();

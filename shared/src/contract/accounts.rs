@@ -34,7 +34,11 @@ pub async fn creates_and_reads_back_an_account(store: &dyn Store) {
             day(90),
             Some("exp_1"),
         )),
+        history: Vec::new(),
     };
+    // The ledger's notes travel with the account.
+    let secret = zoe.credentials.secret.take().expect("a secret");
+    zoe.credentials.issue(secret);
     // Sub-microsecond precision must survive the round trip.
     zoe.created_at = day(0) + Duration::nanoseconds(123_456_789);
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod distributions;
 mod exports;
 mod filters;
 mod fixtures;
@@ -13,6 +14,7 @@ mod updates;
 
 pub use accounts::*;
 pub use audit::*;
+pub use distributions::*;
 pub use exports::*;
 pub use filters::*;
 pub use fixtures::*;
@@ -89,6 +91,9 @@ macro_rules! store_contract_tests {
             filters_audit_events_by_time_range_inclusively,
             pages_audit_events_before_a_position,
             another_schools_audit_events_are_never_listed,
+            // Distributions.
+            a_distribution_is_created_once_and_updated_at_its_version,
+            lists_distributions_newest_first_with_their_filters,
         }
     };
 }

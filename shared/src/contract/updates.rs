@@ -254,7 +254,7 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
         .pop()
         .and_then(|a| a.credentials.secret);
     let mut revoked = issued.clone();
-    revoked.credentials.revoke();
+    revoked.credentials.revoke(chrono::Utc::now());
     store
         .update_accounts(std::slice::from_ref(&revoked))
         .await

@@ -113,6 +113,17 @@ impl Caller {
         Self::allow(self.is_admin() || account.profile == Profile::Student)
     }
 
+    /// List and view a distribution: admins all of their school's; a teacher those
+    /// they made.
+    pub fn may_see_distribution(&self, distribution: &crate::domain::Distribution) -> bool {
+        distribution.school == self.school && (self.is_admin() || distribution.actor == self.sub)
+    }
+
+    /// Follow a class: admins any; a teacher theirs.
+    pub fn may_follow(&self, class: &crate::domain::ClassName) -> bool {
+        self.is_admin() || self.classes.contains(class)
+    }
+
     /// Import rosters, read the audit log, read and change settings.
     pub fn may_administer(&self) -> bool {
         self.is_admin()

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod caller;
+pub mod distribution;
 pub mod error;
 pub mod export_job;
 pub mod ids;
@@ -14,8 +15,9 @@ pub mod text;
 pub use account::{Access, Account, Activation, LocalAdmin, Profile, Sort, Source};
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
+pub use distribution::{Distribution, DistributionKind, MailRun, RunResult, RunStatus};
 pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
 pub use school::{Class, Language, School, Settings};
-pub use secret::{Closed, Credentials, Secret, SecretKind, SecretState};
+pub use secret::{Closed, Closing, Credentials, Secret, SecretKind, SecretNote, SecretState};

@@ -23,12 +23,20 @@ pub struct Settings {
     pub password_min_length: u32,
     /// Days a disabled account is kept before it is `pre_deletion` (1–3650).
     pub retention_days: u32,
+    /// Days the audit log, the distributions and the credential ledger keep what
+    /// they record (30–3650; one year by default).
+    #[serde(default = "default_audit_days")]
+    pub audit_days: u32,
     /// The address users log in at, printed on credential sheets.
     pub login_url: String,
     /// Sender address of the school's mail.
     #[schema(value_type = Option<String>)]
     pub sender: Option<Email>,
     pub language: Language,
+}
+
+fn default_audit_days() -> u32 {
+    365
 }
 
 impl Default for Settings {
@@ -38,6 +46,7 @@ impl Default for Settings {
             birth_date_mode: false,
             password_min_length: 8,
             retention_days: 90,
+            audit_days: default_audit_days(),
             login_url: "http://127.0.0.1:8080/".to_owned(),
             sender: None,
             language: Language::Fr,

@@ -102,6 +102,58 @@ pub struct Credentials {
     /// The one outstanding secret handed out by the school.
     #[serde(default)]
     pub secret: Option<Secret>,
+    /// The account's recent secrets, newest first, as notes without any hash: the
+    /// credential ledger. Kept with the account, so a note is written in the same
+    /// write as the change it records; at most [`HISTORY`] notes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<SecretNote>,
+}
+
+/// How many secrets an account's ledger remembers.
+pub const HISTORY: usize = 20;
+
+/// What the ledger keeps of a secret: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SecretNote {
+    pub id: String,
+    pub kind: SecretKind,
+    pub issued_by: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub distribution: Option<String>,
+    /// How and when it ended (`used`, `replaced`, `revoked`); absent while it is
+    /// outstanding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Closing>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Closing {
+    pub state: SecretState,
+    pub at: DateTime<Utc>,
+}
+
+impl SecretNote {
+    fn of(secret: &Secret) -> Self {
+        Self {
+            id: secret.id.clone(),
+            kind: secret.kind,
+            issued_by: secret.issued_by.clone(),
+            issued_at: secret.issued_at,
+            expires_at: secret.expires_at,
+            distribution: secret.distribution.clone(),
+            closed: None,
+        }
+    }
+
+    /// Its state at `now`: how it ended, else `expired` or `open`.
+    pub fn state(&self, now: DateTime<Utc>) -> SecretState {
+        match self.closed {
+            Some(closing) => closing.state,
+            None if now >= self.expires_at => SecretState::Expired,
+            None => SecretState::Open,
+        }
+    }
 }
 
 /// What happened to the secret a change closed, for the ledger and the audit.
@@ -120,10 +172,39 @@ impl Credentials {
             self.must_change_password = true;
             self.password_changed_at = Some(secret.issued_at);
         }
-        self.secret.replace(secret).map(|secret| Closed {
+        let at = secret.issued_at;
+        let note = SecretNote::of(&secret);
+        let closed = self.secret.replace(secret).map(|secret| Closed {
             secret,
             state: SecretState::Replaced,
-        })
+        });
+        self.note_closed(closed.as_ref(), at);
+        self.history.insert(0, note);
+        self.history.truncate(HISTORY);
+        closed
+    }
+
+    /// Records in the ledger how `closed` ended.
+    fn note_closed(&mut self, closed: Option<&Closed>, at: DateTime<Utc>) {
+        let Some(closed) = closed else { return };
+        if let Some(note) = self.history.iter_mut().find(|n| n.id == closed.secret.id) {
+            note.closed = Some(Closing {
+                state: closed.state,
+                at,
+            });
+        }
+    }
+
+    /// Forgets the notes issued before `cutoff` (the school's retention).
+    pub fn forget_before(&mut self, cutoff: DateTime<Utc>) {
+        self.history.retain(|n| n.issued_at >= cutoff);
+    }
+
+    /// The ledger's note of the secret of `distribution`, if it remembers one.
+    pub fn note_of(&self, distribution: &str) -> Option<&SecretNote> {
+        self.history
+            .iter()
+            .find(|n| n.distribution.as_deref() == Some(distribution))
     }
 
     /// A password is set by any road (the owner with a secret, the owner changing
@@ -139,23 +220,27 @@ impl Credentials {
         self.password_hash = Some(hash);
         self.must_change_password = must_change;
         self.password_changed_at = Some(now);
-        self.secret.take().map(|secret| {
+        let closed = self.secret.take().map(|secret| {
             let state = if with == Some(secret.id.as_str()) {
                 SecretState::Used
             } else {
                 SecretState::Revoked
             };
             Closed { secret, state }
-        })
+        });
+        self.note_closed(closed.as_ref(), now);
+        closed
     }
 
     /// Withdraws the outstanding secret (deactivation, a recalled distribution). A
     /// password kind leaves the account with no password: it needs a new hand-out.
-    pub fn revoke(&mut self) -> Option<Closed> {
-        self.secret.take().map(|secret| Closed {
+    pub fn revoke(&mut self, now: DateTime<Utc>) -> Option<Closed> {
+        let closed = self.secret.take().map(|secret| Closed {
             secret,
             state: SecretState::Revoked,
-        })
+        });
+        self.note_closed(closed.as_ref(), now);
+        closed
     }
 
     /// The outstanding secret of `kind`, whatever its validity.
@@ -255,6 +340,14 @@ mod tests {
         let revoked = c.set_password("admin's".into(), true, now, None);
         assert_eq!(revoked.map(|c| c.state), Some(SecretState::Revoked));
         assert_eq!(c.secret, None);
+        let states: Vec<_> = c.history.iter().map(|n| (n.kind, n.state(now))).collect();
+        assert_eq!(
+            states,
+            [
+                (SecretKind::ActivationCode, SecretState::Revoked),
+                (SecretKind::ResetLink, SecretState::Used)
+            ]
+        );
     }
 
     #[test]
@@ -265,7 +358,7 @@ mod tests {
             ..Credentials::default()
         };
         c.issue(secret(SecretKind::BirthDatePassword, now));
-        c.revoke();
+        c.revoke(now);
         assert_eq!(c.sign_in_hash(now), None);
     }
 

@@ -60,10 +60,13 @@ pub enum Group {
     System,
     /// `POST /v1/accounts/send-activation`.
     Mail,
+    /// `/v1/distributions*`, `/v1/classes/{name}/follow-up`,
+    /// `/v1/accounts/{id}/credentials`, `POST /v1/accounts/unlock`.
+    Distributions,
 }
 
 impl Group {
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 12] = [
         Self::List,
         Self::Reset,
         Self::Activate,
@@ -75,6 +78,7 @@ impl Group {
         Self::SelfService,
         Self::System,
         Self::Mail,
+        Self::Distributions,
     ];
 
     /// Whether this group's endpoints send mail (its function needs a mailer).
@@ -97,6 +101,7 @@ impl Group {
             Self::SelfService => routes::selfservice::routes().merge(pages::routes()),
             Self::System => routes::system::routes(),
             Self::Mail => routes::mail::routes(),
+            Self::Distributions => routes::distributions::routes(),
         }
     }
 }
@@ -245,6 +250,7 @@ impl AppState {
             accounts: store.clone(),
             guards: store.clone(),
             exports: store.clone(),
+            distributions: store.clone(),
             audit_log: store,
             clock,
             mailer,

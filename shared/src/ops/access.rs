@@ -33,7 +33,7 @@ impl Sesame {
                     Access::Enabled => next.disabled_at = None,
                     Access::Disabled => {
                         next.disabled_at = Some(now);
-                        next.credentials.revoke();
+                        next.credentials.revoke(now);
                     }
                 }
                 Ok(Change::Write(next))

@@ -13,11 +13,12 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
-fn encode_cursor(event: &AuditEvent) -> String {
-    B64.encode(serde_json::to_vec(&(event.at, &event.id)).unwrap_or_default())
+/// The opaque cursor of a list ordered by time then id (audit, distributions).
+pub(crate) fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
+    B64.encode(serde_json::to_vec(&(at, id)).unwrap_or_default())
 }
 
-fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String)> {
+pub(crate) fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String)> {
     B64.decode(raw)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -37,7 +38,10 @@ impl Sesame {
         }
         query.before = cursor.map(decode_cursor).transpose()?;
         let page = self.audit_log.list_audit(&caller.school, &query).await?;
-        let next_cursor = page.more.then(|| page.items.last().map(encode_cursor)).flatten();
+        let next_cursor = page
+            .more
+            .then(|| page.items.last().map(|e| encode_cursor(e.at, &e.id)))
+            .flatten();
         Ok(AuditList {
             items: page.items,
             next_cursor,

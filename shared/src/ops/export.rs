@@ -3,13 +3,12 @@
 //! links valid 15 minutes. Every export is an audit event listing its accounts.
 
 use super::accounts::Selection;
-use super::bulk::Change;
 use super::secrets::{Issuer, Minted, may_issue};
 use super::{Actor, Sesame};
 use crate::domain::Code;
 use crate::domain::{
-    Account, AccountId, Activation, Caller, Error, ExportFile, ExportJob, ExportRequest, ExportStatus,
-    Outcome, Result, School, SchoolId, Scope, SecretKind,
+    Account, AccountId, Activation, Caller, DistributionKind, Error, ExportFile, ExportJob, ExportRequest,
+    ExportStatus, Outcome, Result, School, SchoolId, Scope, SecretKind,
 };
 use crate::export::{self, Content, Document, Row, Secret};
 use crate::ports::StoreError;
@@ -204,22 +203,8 @@ impl Sesame {
             return self.save(job).await.map(drop);
         }
         if !handed.is_empty() {
-            let distribution = job.id.clone();
-            self.update_each(&job.school, &handed, |account| {
-                let mut next = account.clone();
-                if next
-                    .credentials
-                    .secret
-                    .as_ref()
-                    .and_then(|s| s.distribution.as_deref())
-                    != Some(&distribution)
-                {
-                    return Ok(Change::Keep);
-                }
-                next.credentials.revoke();
-                Ok(Change::Write(next))
-            })
-            .await?;
+            self.revoke_secrets_of(&job.school, &handed, &job.id, |_| Ok(()))
+                .await?;
         }
         if let Some(file) = job.file.take() {
             self.files.delete(&file.key).await?;
@@ -355,7 +340,7 @@ impl Sesame {
             *job = self.save(job.clone()).await?;
             let by = Issuer {
                 caller: &caller,
-                distribution: Some(&job.id),
+                distribution: Some((&job.id, DistributionKind::Export)),
             };
             let committed = self.commit(by, &minted.ids(), minted).await?;
             let lost: Vec<AccountId> = committed

@@ -71,6 +71,15 @@ enum Purpose {
     Reset,
 }
 
+impl Purpose {
+    fn distribution_kind(self) -> crate::domain::DistributionKind {
+        match self {
+            Self::Distribute => crate::domain::DistributionKind::SendActivation,
+            Self::Reset => crate::domain::DistributionKind::ResetLink,
+        }
+    }
+}
+
 /// The template `account` gets, or why it gets none.
 fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template> {
     match purpose {
@@ -127,8 +136,16 @@ impl Sesame {
         ids: &[AccountId],
         copy_to_me: bool,
     ) -> Result<MailReport> {
-        self.mail(caller, request_id, ids, copy_to_me, Purpose::Distribute)
-            .await
+        let distribution = new_distribution_id();
+        self.mail(
+            caller,
+            request_id,
+            ids,
+            copy_to_me,
+            Purpose::Distribute,
+            &distribution,
+        )
+        .await
     }
 
     /// The `email_link` reset: a new reset link by mail (replacing the older one).
@@ -141,7 +158,8 @@ impl Sesame {
         ids: &[AccountId],
         copy_to_me: bool,
     ) -> Result<MailReport> {
-        self.mail(caller, request_id, ids, copy_to_me, Purpose::Reset)
+        let distribution = new_distribution_id();
+        self.mail(caller, request_id, ids, copy_to_me, Purpose::Reset, &distribution)
             .await
     }
 
@@ -152,6 +170,7 @@ impl Sesame {
         ids: &[AccountId],
         copy_to_me: bool,
         purpose: Purpose,
+        distribution: &str,
     ) -> Result<MailReport> {
         let school = self.school(&caller.school).await?;
         let mut found: HashMap<AccountId, Account> = self
@@ -187,8 +206,12 @@ impl Sesame {
         let sender = school.settings.sender.clone().or_else(|| self.sender.clone());
         let jobs = match sender {
             Some(from) => {
-                self.prepare(
+                let by = Issuer {
                     caller,
+                    distribution: Some((distribution, purpose.distribution_kind())),
+                };
+                self.prepare(
+                    by,
                     &school,
                     &from,
                     wanted,
@@ -245,7 +268,7 @@ impl Sesame {
     /// Hands out the new codes and links of `wanted` and renders their mail.
     async fn prepare(
         &self,
-        caller: &Caller,
+        by: Issuer<'_>,
         school: &School,
         from: &Email,
         wanted: Vec<(Template, Account)>,
@@ -262,11 +285,6 @@ impl Sesame {
         let pending = ids(|t| t == Template::Activation);
         let activated = ids(|t| t != Template::Activation);
         let mut handouts: HashMap<AccountId, Result<Handout>> = HashMap::new();
-        let distribution = new_distribution_id();
-        let by = Issuer {
-            caller,
-            distribution: Some(&distribution),
-        };
         if !pending.is_empty() {
             let codes = self.issue_activation_codes(by, &pending).await?;
             handouts.extend(codes.into_iter().map(|r| (r.account_id, r.result)));

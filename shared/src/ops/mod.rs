@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bulk;
+pub mod distributions;
 pub mod export;
 pub mod import;
 pub mod mail;
@@ -19,7 +20,8 @@ pub mod settings;
 use crate::credentials::Hasher;
 use crate::domain::{AccountId, AuditEvent, Caller, Error, Outcome, Result, School, SchoolId};
 use crate::ports::{
-    AccountStore, AuditStore, Clock, ExportStore, FileStore, GuardStore, JobQueue, Mailer, SchoolStore, Store,
+    AccountStore, AuditStore, Clock, DistributionStore, ExportStore, FileStore, GuardStore, JobQueue, Mailer,
+    SchoolStore, Store,
 };
 use crate::seal::Sealer;
 use chrono::{DateTime, Utc};
@@ -36,6 +38,7 @@ pub struct Sesame {
     pub accounts: Arc<dyn AccountStore>,
     pub guards: Arc<dyn GuardStore>,
     pub exports: Arc<dyn ExportStore>,
+    pub distributions: Arc<dyn DistributionStore>,
     pub audit_log: Arc<dyn AuditStore>,
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,

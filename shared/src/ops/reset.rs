@@ -7,7 +7,7 @@ use super::secrets::Issuer;
 use super::{Actor, PerAccount, Sesame};
 use crate::credentials::policy;
 use crate::domain::Code;
-use crate::domain::{Account, AccountId, Caller, Error, Outcome, Result, SecretKind};
+use crate::domain::{Account, AccountId, Caller, DistributionKind, Error, Outcome, Result, SecretKind};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -95,9 +95,13 @@ impl Sesame {
             ResetMethod::EmailLink => return Err(not_a_password()),
         };
         let distribution = distribution.map_or_else(super::secrets::new_distribution_id, str::to_owned);
+        let distribution_kind = match kind {
+            SecretKind::BirthDatePassword => DistributionKind::BirthDatePassword,
+            _ => DistributionKind::TemporaryPassword,
+        };
         let by = Issuer {
             caller,
-            distribution: Some(&distribution),
+            distribution: Some((&distribution, distribution_kind)),
         };
         let results: Vec<PerAccount<Issued>> = self
             .issue_passwords(by, ids, kind)

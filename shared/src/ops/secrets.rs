@@ -10,7 +10,9 @@ use super::{PerAccount, Sesame};
 use crate::credentials::links::{self, ACTIVATION_CODE_DAYS, RESET_LINK_HOURS};
 use crate::credentials::passphrase::{birth_date_password, temporary_password};
 use crate::domain::Code;
-use crate::domain::{Account, AccountId, Activation, Caller, Error, Result, Secret, SecretKind};
+use crate::domain::{
+    Account, AccountId, Activation, Caller, DistributionKind, Error, Result, Secret, SecretKind,
+};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -51,7 +53,9 @@ impl Minted {
 #[derive(Debug, Clone, Copy)]
 pub struct Issuer<'a> {
     pub caller: &'a Caller,
-    pub distribution: Option<&'a str>,
+    /// The distribution the secrets belong to, and its kind; recorded as they are
+    /// handed out.
+    pub distribution: Option<(&'a str, DistributionKind)>,
 }
 
 /// A fresh distribution id, for a hand-out that is not an export.
@@ -229,6 +233,10 @@ impl Sesame {
     ) -> Result<Vec<PerAccount<Handout>>> {
         let (kind, now, expires_at) = (minted.kind, minted.now, minted.expires_at);
         let secrets = &minted.secrets;
+        // The ledger forgets what is older than the school keeps its audit.
+        let keep_days = self.school(&by.caller.school).await?.settings.audit_days;
+        let cutoff = now - Duration::days(i64::from(keep_days));
+        let distribution = by.distribution.map(|(id, _)| id);
         let written = self
             .update_each(&by.caller.school, ids, |account| {
                 may_issue(by.caller, account)?;
@@ -238,19 +246,17 @@ impl Sesame {
                 let (_, hash) = secrets.get(&account.id).ok_or_else(|| {
                     Error::conflict(Code::NoBirthDate, "this account has no birth date to reset to")
                 })?;
-                let secret = Secret::new(
-                    kind,
-                    hash.clone(),
-                    &by.caller.sub,
-                    now,
-                    expires_at,
-                    by.distribution,
-                );
+                let secret = Secret::new(kind, hash.clone(), &by.caller.sub, now, expires_at, distribution);
                 let mut next = account.clone();
                 next.credentials.issue(secret);
+                next.credentials.forget_before(cutoff);
                 Ok(Change::Write(next))
             })
             .await?;
+        if let Some((id, distribution_kind)) = by.distribution {
+            let handed: Vec<&Account> = written.iter().filter_map(|r| r.result.as_ref().ok()).collect();
+            self.cover(by.caller, id, distribution_kind, &handed).await?;
+        }
         Ok(written
             .into_iter()
             .map(|r| PerAccount {

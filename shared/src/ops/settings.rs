@@ -13,6 +13,7 @@ pub struct SettingsPatch {
     pub birth_date_mode: Option<bool>,
     pub password_min_length: Option<u32>,
     pub retention_days: Option<u32>,
+    pub audit_days: Option<u32>,
     pub login_url: Option<String>,
     /// An e-mail address, or `null` to clear it.
     #[serde(default, deserialize_with = "double_option")]
@@ -49,6 +50,7 @@ impl SettingsPatch {
             64,
         );
         in_range(&mut errors, "retention_days", self.retention_days, 1, 3650);
+        in_range(&mut errors, "audit_days", self.audit_days, 30, 3650);
         if let Some(name) = &self.school_name
             && (name.trim().is_empty() || name.chars().count() > 200)
         {
@@ -89,6 +91,7 @@ impl SettingsPatch {
         s.birth_date_mode = self.birth_date_mode.unwrap_or(s.birth_date_mode);
         s.password_min_length = self.password_min_length.unwrap_or(s.password_min_length);
         s.retention_days = self.retention_days.unwrap_or(s.retention_days);
+        s.audit_days = self.audit_days.unwrap_or(s.audit_days);
         s.login_url = self.login_url.unwrap_or_else(|| s.login_url.clone());
         s.language = self.language.unwrap_or(s.language);
         if let Some(sender) = sender {

@@ -12,6 +12,6 @@ pub use jobs::{JobQueue, StoredJobs};
 pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
     AccountCursor, AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery,
-    AuditStore, ExportStore, GuardStore, IdempotencyRecord, SchoolStore, Store, StoreError, StoreResult,
-    StoredResponse, Throttle, throttle,
+    AuditStore, DistributionPage, DistributionQuery, DistributionStore, ExportStore, GuardStore,
+    IdempotencyRecord, SchoolStore, Store, StoreError, StoreResult, StoredResponse, Throttle, throttle,
 };

@@ -239,8 +239,50 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, school: &SchoolId, query: &AuditQuery) -> StoreResult<AuditPage>;
 }
 
+/// Which distributions to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct DistributionQuery {
+    /// Covering an account of this class.
+    pub class: Option<crate::domain::ClassName>,
+    pub actor: Option<String>,
+    pub kind: Option<crate::domain::DistributionKind>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// The cursor: the `(created_at, id)` of the last item of the previous page.
+    pub after: Option<(DateTime<Utc>, String)>,
+    pub limit: usize,
+}
+
+pub struct DistributionPage {
+    pub items: Vec<crate::domain::Distribution>,
+    /// More follow after the last item.
+    pub more: bool,
+}
+
+/// Distributions (SPEC §4), forgotten after their `purge_at`.
+#[async_trait]
+pub trait DistributionStore: Send + Sync {
+    /// Creates it when `version == 0`, otherwise writes it if the stored version is
+    /// `version`; the stored version becomes one more.
+    async fn put_distribution(&self, distribution: &crate::domain::Distribution) -> StoreResult<()>;
+    async fn get_distribution(
+        &self,
+        school: &SchoolId,
+        id: &str,
+    ) -> StoreResult<Option<crate::domain::Distribution>>;
+    /// Newest first; items may come without their `accounts` and `results`.
+    async fn list_distributions(
+        &self,
+        school: &SchoolId,
+        query: &DistributionQuery,
+    ) -> StoreResult<DistributionPage>;
+}
+
 /// The whole store: each operation calls the parts it uses; an adapter implements
 /// each part, and is a `Store` by that alone.
-pub trait Store: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore {}
+pub trait Store:
+    SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore
+{
+}
 
-impl<T: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore> Store for T {}
+impl<T: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore> Store for T {}

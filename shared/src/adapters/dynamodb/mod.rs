@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod batch;
 mod create;
+mod distributions;
 mod expiring;
 mod exports;
 mod item;

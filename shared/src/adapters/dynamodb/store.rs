@@ -1,6 +1,6 @@
 //! The `Store` port over the DynamoDB functions of this adapter.
 
-use super::{DynamoStore, accounts, audit, create, expiring, exports, listing, schools};
+use super::{DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
@@ -92,6 +92,29 @@ impl GuardStore for DynamoStore {
 
     async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
         expiring::release_idempotency(self, key).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::DistributionStore for DynamoStore {
+    async fn put_distribution(&self, distribution: &crate::domain::Distribution) -> StoreResult<()> {
+        distributions::put(self, distribution).await
+    }
+
+    async fn get_distribution(
+        &self,
+        school: &SchoolId,
+        id: &str,
+    ) -> StoreResult<Option<crate::domain::Distribution>> {
+        distributions::get(self, school, id).await
+    }
+
+    async fn list_distributions(
+        &self,
+        school: &SchoolId,
+        query: &crate::ports::DistributionQuery,
+    ) -> StoreResult<crate::ports::DistributionPage> {
+        distributions::list(self, school, query).await
     }
 }
 

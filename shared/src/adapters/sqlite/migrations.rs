@@ -5,7 +5,25 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Append only: a migration, once released, never changes.
-const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS];
+const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS, DISTRIBUTIONS];
+
+/// Every hand-out of secrets, newest first by school; `classes` holds the classes
+/// it covers as `|a|b|` for a `LIKE` filter; the sweep deletes it after `purge_at`.
+const DISTRIBUTIONS: &str = "
+CREATE TABLE distributions (
+    school     TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    classes    TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    PRIMARY KEY (school, id)
+) WITHOUT ROWID;
+CREATE INDEX distributions_by_time ON distributions (school, created_at, id);
+";
 
 /// Each account's outstanding secret (hash, issuer, validity, distribution) in a
 /// row of its own, deleted by the sweep once expired (SPEC §8).

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod distributions;
 mod exports;
 mod listing;
 mod migrations;

@@ -1,11 +1,14 @@
 //! The `Store` port over the SQLite functions: each call copies its arguments
 //! and runs on the reader or writer connection off the executor.
 
-use super::{SqliteStore, accounts, audit, exports, listing, other};
-use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
+use super::{SqliteStore, accounts, audit, distributions, exports, listing, other};
+use crate::domain::{
+    Account, AccountId, AuditEvent, Class, Distribution, ExportJob, Login, School, SchoolId,
+};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
-    ExportStore, GuardStore, IdempotencyRecord, SchoolStore, StoreResult, StoredResponse, Throttle,
+    DistributionPage, DistributionQuery, DistributionStore, ExportStore, GuardStore, IdempotencyRecord,
+    SchoolStore, StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -112,6 +115,28 @@ impl GuardStore for SqliteStore {
     async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
         let key = key.to_owned();
         self.write(move |c| other::release_idempotency(c, &key)).await
+    }
+}
+
+#[async_trait]
+impl DistributionStore for SqliteStore {
+    async fn put_distribution(&self, distribution: &Distribution) -> StoreResult<()> {
+        let distribution = distribution.clone();
+        self.write(move |c| distributions::put(c, &distribution)).await
+    }
+
+    async fn get_distribution(&self, school: &SchoolId, id: &str) -> StoreResult<Option<Distribution>> {
+        let (school, id) = (school.clone(), id.to_owned());
+        self.read(move |c| distributions::get(c, &school, &id)).await
+    }
+
+    async fn list_distributions(
+        &self,
+        school: &SchoolId,
+        query: &DistributionQuery,
+    ) -> StoreResult<DistributionPage> {
+        let (school, query) = (school.clone(), query.clone());
+        self.read(move |c| distributions::list(c, &school, &query)).await
     }
 }
 

@@ -39,7 +39,7 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
-fn instant(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+pub(super) fn instant(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
     let parsed = DateTime::parse_from_rfc3339(raw?)
         .map(|t| t.with_timezone(&Utc))
         .ok();
@@ -47,6 +47,18 @@ fn instant(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Opti
         errors.push(FieldError::new(field, "must be an RFC 3339 instant"));
     }
     parsed
+}
+
+/// `limit`: 1 to 500, default 100.
+pub(super) fn limit(raw: Option<&str>, errors: &mut Vec<FieldError>) -> usize {
+    match raw.map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=500).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "must be a number from 1 to 500"));
+            100
+        }
+    }
 }
 
 /// The school's audit events, newest first (administrators).
@@ -65,14 +77,7 @@ async fn list_audit(
     });
     let from = instant("from", params.from.as_deref(), &mut errors);
     let to = instant("to", params.to.as_deref(), &mut errors);
-    let limit = match params.limit.as_deref().map(str::parse::<usize>) {
-        None => 100,
-        Some(Ok(n)) if (1..=500).contains(&n) => n,
-        Some(_) => {
-            errors.push(FieldError::new("limit", "must be a number from 1 to 500"));
-            100
-        }
-    };
+    let limit = limit(params.limit.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Validation(errors).into());
     }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod distributions;
 pub mod exports;
 pub mod imports;
 pub mod mail;
