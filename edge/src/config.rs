@@ -135,6 +135,12 @@ impl Paths {
                 tracing::error!(export = id, error = %e, "an interrupted export could not be recovered");
             }
         }
+        // Send-activations it interrupted resume where their results end.
+        for run in store.unfinished_distributions().await? {
+            if let Err(e) = app.sesame().jobs.enqueue(&run.school, &run.id).await {
+                tracing::error!(distribution = run.id, error = %e, "an interrupted send-activation could not resume");
+            }
+        }
         Ok(app)
     }
 

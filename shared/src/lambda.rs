@@ -4,15 +4,14 @@
 //! A function mails (SES) or keeps files (S3) only if its crate turns on the
 //! features `aws-mail` or `aws-files`; otherwise those ports refuse loudly.
 
-use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::dynamodb::{DynamoStore, StreamJob};
 use crate::app::{Adapters, App, Files, Jobs};
 use crate::config::CloudConfig;
 use crate::http::Group;
 use crate::http::gateway::with_gateway_claims;
 use crate::ports::{FileStore, Mailer, NoFiles, NoMail, StoredJobs, SystemClock};
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use lambda_http::{Error, LambdaEvent, service_fn};
-use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a function's work needs beyond the table.
@@ -81,50 +80,41 @@ pub async fn run(groups: &[Group]) -> Result<(), Error> {
     lambda_http::run(with_gateway_claims(app.router(groups))).await
 }
 
-/// What the worker reads of a DynamoDB Streams event: the keys of new items.
-#[derive(Debug, Deserialize)]
-pub struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<StreamRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamRecord {
-    #[serde(rename = "eventName", default)]
-    pub event_name: String,
-    pub dynamodb: StreamImage,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamImage {
-    #[serde(rename = "Keys", default)]
-    pub keys: HashMap<String, HashMap<String, String>>,
-}
-
-impl StreamRecord {
-    /// The school and id of a newly inserted export job.
-    pub fn new_export(&self) -> Option<(crate::domain::SchoolId, String)> {
-        if self.event_name != "INSERT" {
-            return None;
-        }
-        let key = |name: &str| self.dynamodb.keys.get(name)?.get("S").map(String::as_str);
-        crate::adapters::dynamodb::export_of(key("pk")?, key("sk")?)
+/// The work a DynamoDB Streams record announces: a new export job, or a new
+/// distribution (only a queued send-activation has work in it).
+pub fn job_of(record: &EventRecord) -> Option<StreamJob> {
+    if record.event_name != "INSERT" {
+        return None;
     }
+    // The keys as DynamoDB's JSON: {"pk": {"S": "SCHOOL#…"}, "sk": {"S": "EXPORT#…"}}.
+    let keys = serde_json::to_value(&record.change.keys).ok()?;
+    let key = |name: &str| keys.get(name)?.get("S")?.as_str();
+    crate::adapters::dynamodb::job_of(key("pk")?, key("sk")?)
 }
 
-/// Builds the exports the table's stream announces.
+/// Runs what a stream event announces, one record after the other.
+pub async fn handle_stream(sesame: &crate::ops::Sesame, event: &Event) -> crate::domain::Result<()> {
+    for job in event.records.iter().filter_map(job_of) {
+        match job {
+            StreamJob::Export(school, id) => sesame.run_export(&school, &id).await?,
+            StreamJob::Distribution(school, id) => sesame.run_distribution(&school, &id).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Builds the exports, and runs the background send-activations, that the
+/// table's stream announces.
 pub async fn run_export_worker() -> Result<(), Error> {
     let app = app(Needs {
-        mail: false,
+        mail: true,
         files: true,
     })
     .await?;
-    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<StreamEvent>| {
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let sesame = app.sesame().clone();
         async move {
-            for (school, id) in event.payload.records.iter().filter_map(StreamRecord::new_export) {
-                sesame.run_export(&school, &id).await?;
-            }
+            handle_stream(&sesame, &event.payload).await?;
             Ok::<(), Error>(())
         }
     }))
@@ -157,26 +147,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_worker_reads_new_export_jobs_from_a_stream_event_and_ignores_the_rest() {
-        let event: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
-            {"eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "eu-west-3",
+    fn the_worker_reads_new_jobs_from_a_stream_event_and_ignores_the_rest() {
+        let event: Event = serde_json::from_value(serde_json::json!({"Records": [
+            {"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+             "awsRegion": "eu-west-3",
              "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}},
                           "SequenceNumber": "1", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
-            {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}}}},
-            {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "ACCOUNT#acc_1"}}}}
+            {"eventID": "2", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+             "awsRegion": "eu-west-3",
+             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}},
+                          "SequenceNumber": "2", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
+            {"eventID": "3", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+             "awsRegion": "eu-west-3",
+             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "ACCOUNT#acc_1"}},
+                          "SequenceNumber": "3", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
+            {"eventID": "4", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+             "awsRegion": "eu-west-3",
+             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "DIST#dst_1"}},
+                          "SequenceNumber": "4", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}}
         ]}))
         .unwrap();
-        let jobs: Vec<_> = event
-            .records
-            .iter()
-            .filter_map(StreamRecord::new_export)
-            .collect();
+        let demo = crate::domain::SchoolId::parse("demo").unwrap();
+        let jobs: Vec<_> = event.records.iter().filter_map(job_of).collect();
         assert_eq!(
             jobs,
-            [(
-                crate::domain::SchoolId::parse("demo").unwrap(),
-                "exp_1".to_owned()
-            )]
+            [
+                StreamJob::Export(demo.clone(), "exp_1".to_owned()),
+                StreamJob::Distribution(demo, "dst_1".to_owned())
+            ]
         );
     }
 }

@@ -403,3 +403,83 @@ async fn unlock_lifts_a_lock_as_the_reset_column_allows() {
         audit.body
     );
 }
+
+/// Polls a background distribution until it is done (or failed).
+async fn run_done(f: &Fixture, token: &str, id: &str) -> Value {
+    for _ in 0..2400 {
+        let state = f.app.get(&format!("/v1/distributions/{id}"), token).await;
+        assert_eq!(state.status, 200, "{:?}", state.body);
+        if !matches!(state.body["status"].as_str(), Some("queued" | "running")) {
+            return state.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the send-activation did not finish");
+}
+
+#[tokio::test]
+async fn a_send_activation_to_500_accounts_runs_in_the_background() {
+    let f = Fixture::new().await;
+    let mut csv = String::from("external_id,profile,first_name,last_name,classes,email\n");
+    for i in 0..500 {
+        csv += &format!("B{i},student,Élève{i},Masse,6C,eleve{i}@example.org\n");
+    }
+    let imported = f.app.import("riverside", &csv).await;
+    assert_eq!(imported.body["created"], 500, "{:?}", imported.body);
+    let admin = f.admin();
+    let list = f.app.get("/v1/accounts?class=6C&limit=500", &admin).await;
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 500);
+    let queued = f
+        .app
+        .post(
+            "/v1/accounts/send-activation",
+            Some(&admin),
+            json!({"account_ids": ids}),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{:?}", queued.body);
+    assert_eq!(queued.body["kind"], "send_activation");
+    let id = queued.body["id"].as_str().unwrap().to_owned();
+    let done = run_done(&f, &admin, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["processed"], 500);
+    assert_eq!(done["total"], 500);
+    let results = done["results"].as_array().unwrap();
+    assert_eq!(results.len(), 500);
+    assert!(results.iter().all(|r| r["status"] == "ok" && r["mail"] == "sent"));
+    let open = done["accounts"].as_array().unwrap();
+    assert_eq!(open.len(), 500);
+    assert!(open.iter().all(|a| a["state"] == "open"));
+    let mails = std::fs::read_dir(f.app.outbox()).unwrap().count();
+    assert_eq!(mails, 500);
+
+    // "Every pending pupil of 6C" is one call, in the background too; a recall
+    // of the first run then revokes the codes it mailed that are still open.
+    let again = f
+        .app
+        .post(
+            "/v1/accounts/send-activation",
+            Some(&admin),
+            json!({"filter": {"class": "6C", "activation": "pending", "q": "Élève1"}}),
+        )
+        .await;
+    assert_eq!(again.status, 202, "{:?}", again.body);
+    let second = run_done(&f, &admin, again.body["id"].as_str().unwrap()).await;
+    assert_eq!(second["status"], "done", "{second}");
+    // Élève1, Élève10–19, Élève100–199.
+    assert_eq!(second["processed"], 111, "{second}");
+    let first = f.app.get(&format!("/v1/distributions/{id}"), &admin).await.body;
+    let replaced = first["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["state"] == "replaced")
+        .count();
+    assert_eq!(replaced, 111);
+}

@@ -44,8 +44,8 @@ impl LocalWorker {
                 tokio::select! {
                     job = self.receiver.recv() => match job {
                         Some((school, id)) => {
-                            if let Err(e) = sesame.run_export(&school, &id).await {
-                                tracing::error!(export = id, error = %e, "export could not run");
+                            if let Err(e) = sesame.run_job(&school, &id).await {
+                                tracing::error!(job = id, error = %e, "a background job could not run");
                             }
                         }
                         None => break,

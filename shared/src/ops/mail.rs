@@ -148,6 +148,26 @@ impl Sesame {
         .await
     }
 
+    /// A send-activation of a background run, whose secrets belong to `distribution`.
+    pub(crate) async fn mail_as(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+        copy_to_me: bool,
+        distribution: &str,
+    ) -> Result<MailReport> {
+        self.mail(
+            caller,
+            request_id,
+            ids,
+            copy_to_me,
+            Purpose::Distribute,
+            distribution,
+        )
+        .await
+    }
+
     /// The `email_link` reset: a new reset link by mail (replacing the older one).
     /// Needs `may_reset`, like the other reset methods; the current password keeps
     /// working until the link is used.

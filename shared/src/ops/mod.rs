@@ -10,6 +10,7 @@ pub mod distributions;
 pub mod export;
 pub mod import;
 pub mod mail;
+pub mod mail_runs;
 pub mod replay;
 pub mod reset;
 pub mod roster;

@@ -7,12 +7,13 @@
 use super::DynamoStore;
 use super::accounts::get_item;
 use super::batch::query_all;
-use super::item::{BODY, PK, SK, TTL, VERSION, body, json, key, n, s, school_pk};
+use super::item::{
+    BODY, DISTRIBUTION_PREFIX as PREFIX, PK, SK, TTL, VERSION, body, json, key, n, s, school_pk,
+};
 use super::schools::put_versioned;
 use crate::domain::{Distribution, SchoolId};
 use crate::ports::{DistributionPage, DistributionQuery, StoreError, StoreResult};
 
-const PREFIX: &str = "DIST#";
 const SUMMARY: &str = "summary";
 
 fn distribution_key(school: &SchoolId, id: &str) -> super::item::Item {

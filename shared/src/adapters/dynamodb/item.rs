@@ -34,15 +34,30 @@ pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
 
 const SCHOOL_PREFIX: &str = "SCHOOL#";
 const EXPORT_PREFIX: &str = "EXPORT#";
+/// The sort-key prefix of a school's distributions in its partition.
+pub(super) const DISTRIBUTION_PREFIX: &str = "DIST#";
 
 pub(super) fn school_pk(school: &SchoolId) -> String {
     format!("{SCHOOL_PREFIX}{school}")
 }
 
-/// The school and id of the export job whose item has these keys, if it is one.
-pub fn export_of(pk: &str, sk: &str) -> Option<(SchoolId, String)> {
+/// Work that a new item of the table asks of the stream worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamJob {
+    /// A queued export job.
+    Export(SchoolId, String),
+    /// A distribution (a background send-activation runs; any other is left).
+    Distribution(SchoolId, String),
+}
+
+/// The job whose item has these keys, if it is one.
+pub fn job_of(pk: &str, sk: &str) -> Option<StreamJob> {
     let school = SchoolId::parse(pk.strip_prefix(SCHOOL_PREFIX)?).ok()?;
-    Some((school, sk.strip_prefix(EXPORT_PREFIX)?.to_owned()))
+    if let Some(id) = sk.strip_prefix(EXPORT_PREFIX) {
+        return Some(StreamJob::Export(school, id.to_owned()));
+    }
+    let id = sk.strip_prefix(DISTRIBUTION_PREFIX)?;
+    Some(StreamJob::Distribution(school, id.to_owned()))
 }
 
 pub(super) fn key(pk: String, sk: String) -> Item {

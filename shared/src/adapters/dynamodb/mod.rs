@@ -15,7 +15,7 @@ mod schools;
 mod store;
 mod table;
 
-pub use item::export_of;
+pub use item::{StreamJob, job_of};
 
 use crate::ports::{StoreError, StoreResult};
 use aws_config::BehaviorVersion;

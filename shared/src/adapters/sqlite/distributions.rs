@@ -124,3 +124,18 @@ pub(super) fn list(
         .collect::<StoreResult<Vec<Distribution>>>()?;
     Ok(DistributionPage { items, more })
 }
+
+/// Background runs still queued or running: after a restart, the edge resumes them.
+pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<Distribution>> {
+    let mut select = connection
+        .prepare_cached(
+            "SELECT body FROM distributions \
+             WHERE json_extract(body, '$.status') IN ('queued', 'running')",
+        )
+        .map_err(StoreError::backend)?;
+    let bodies = select
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(Iterator::collect::<Result<Vec<String>, _>>)
+        .map_err(StoreError::backend)?;
+    bodies.iter().map(|b| from_json(b)).collect()
+}

@@ -72,6 +72,11 @@ impl SqliteStore {
         self.read(|c| exports::unfinished(c)).await
     }
 
+    /// Send-activations a crash or a restart interrupted, to run again.
+    pub async fn unfinished_distributions(&self) -> StoreResult<Vec<crate::domain::Distribution>> {
+        self.read(|c| distributions::unfinished(c)).await
+    }
+
     /// Runs `work` on a reader connection, off the async executor.
     async fn read<T, F>(&self, work: F) -> StoreResult<T>
     where

@@ -53,7 +53,7 @@ async fn list_classes(
 }
 
 /// The account list's filters. Lists (`profile`, `class`) are comma-separated.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {

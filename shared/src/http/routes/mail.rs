@@ -2,14 +2,17 @@
 //! shape of every mailing (also that of `email_link` resets).
 
 use crate::domain::Code;
+use crate::domain::{Error, Scope};
 use crate::http::AppState;
 use crate::http::dto::{ItemError, ItemStatus, item_error};
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::routes::access::MAX_BULK_IDS;
+use crate::http::routes::distributions::DistributionSummary;
 use crate::ops::distinct_ids;
 use crate::ops::mail::{MailOutcome, MailReport};
+use crate::ops::mail_runs::MAX_SYNC_MAIL;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -25,8 +28,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendActivationRequest {
-    /// At most 500 accounts.
-    pub account_ids: Vec<String>,
+    /// At most 500 accounts; more than 50 run in the background. Or give `filter`.
+    pub account_ids: Option<Vec<String>>,
+    /// The list's filters (`class`, `profile`, `activation`, …, as strings): every
+    /// account they select that you may mail, in the background.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<crate::http::routes::accounts::ListParams>,
     /// Also mail you (your own account's address) a copy of each mail, link or code
     /// included, to help the person if needed. Default false.
     #[serde(default)]
@@ -118,10 +125,14 @@ impl From<MailReport> for MailResults {
 /// activated accounts their login and a new reset link (valid 24 hours). Each
 /// account succeeds or fails on its own: `mail` is `sent`, `no_email` or `failed`.
 /// Honours `Idempotency-Key`: a retry answers the same and sends nothing again.
+/// More than 50 accounts, or a `filter`, run in the background: 202 with the
+/// distribution's id, whose progress and per-account results are at
+/// `GET /v1/distributions/{id}`.
 #[utoipa::path(post, path = "/v1/accounts/send-activation", tag = "mail", security(("bearer" = [])),
     request_body = SendActivationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = MailResults), (status = 422, body = Problem)))]
+    responses((status = 200, body = MailResults), (status = 202, body = DistributionSummary),
+        (status = 422, body = Problem)))]
 async fn send_activation(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -129,8 +140,12 @@ async fn send_activation(
     headers: HeaderMap,
     body: ApiJson<SendActivationRequest>,
 ) -> ApiResult<Response> {
-    let ids = distinct_ids(&body.value.account_ids, MAX_BULK_IDS)?;
     let copy_to_me = body.value.copy_to_me;
+    let scope = match (&body.value.account_ids, &body.value.filter) {
+        (Some(ids), None) => Scope::Ids(distinct_ids(ids, MAX_BULK_IDS)?),
+        (None, Some(filter)) => Scope::Filter(filter.clone().into_query()?.0),
+        _ => return Err(Error::invalid("account_ids", "give either account_ids or filter").into()),
+    };
     idempotency::once(
         &state,
         &caller,
@@ -138,13 +153,34 @@ async fn send_activation(
         "send-activation",
         &body.digest,
         |_| async {
-            let report = state
-                .sesame
-                .send_activation(&caller, request_id.as_deref(), &ids, copy_to_me)
-                .await?;
-            let body = MailResults::from(report);
-            Ok((StatusCode::OK, body))
+            let sesame = &state.sesame;
+            let request_id = request_id.as_deref();
+            match scope {
+                Scope::Ids(ids) if ids.len() <= MAX_SYNC_MAIL => {
+                    let report = sesame
+                        .send_activation(&caller, request_id, &ids, copy_to_me)
+                        .await?;
+                    Ok((StatusCode::OK, Mailed::Now(MailResults::from(report))))
+                }
+                scope => {
+                    let queued = sesame
+                        .queue_send_activation(&caller, request_id, scope, copy_to_me)
+                        .await?;
+                    Ok((
+                        StatusCode::ACCEPTED,
+                        Mailed::Queued(DistributionSummary::from(&queued)),
+                    ))
+                }
+            }
         },
     )
     .await
+}
+
+/// The answer of a send-activation: done now, or queued.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Mailed {
+    Now(MailResults),
+    Queued(DistributionSummary),
 }

@@ -1,0 +1,173 @@
+//! The cloud's stream worker fed what DynamoDB Streams really delivers: records
+//! read from moto's stream of the table (GetRecords), wrapped in the Lambda event
+//! shape, build a queued export and run a background send-activation.
+
+use serde_json::{Value, json};
+use sesame::adapters::disk::DiskFiles;
+use sesame::adapters::dynamodb::DynamoStore;
+use sesame::adapters::outbox::Outbox;
+use sesame::app::{Adapters, App, AppConfig, Files, Jobs};
+use sesame::domain::{
+    Caller, ExportRequest, ExportStatus, Role, RunStatus, School, SchoolId, Scope, Settings, Sort,
+};
+use sesame::export::{Content, Format, PerPage};
+use sesame::ops::roster::RosterRow;
+use sesame::ports::{AccountFilter, AccountQuery, StoredJobs, SystemClock};
+use std::sync::Arc;
+
+/// One call of the emulator's JSON API (moto routes on the target; it checks no
+/// signature).
+async fn call(target: &str, body: Value) -> Value {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL names moto (scripts/moto.sh)");
+    let response = reqwest::Client::new()
+        .post(endpoint)
+        .header("X-Amz-Target", target)
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261130/eu-west-3/dynamodb/aws4_request, \
+             SignedHeaders=host, Signature=0",
+        )
+        .json(&body)
+        .send()
+        .await
+        .expect("moto answers");
+    let status = response.status();
+    let answer: Value = response.json().await.expect("JSON");
+    assert!(status.is_success(), "{target}: {answer}");
+    answer
+}
+
+/// Every record of the table's stream so far, as GetRecords gives them.
+async fn stream_records(table: &str) -> Vec<Value> {
+    let described = call("DynamoDB_20120810.DescribeTable", json!({"TableName": table})).await;
+    let arn = described["Table"]["LatestStreamArn"]
+        .as_str()
+        .expect("a stream")
+        .to_owned();
+    let stream = call(
+        "DynamoDBStreams_20120810.DescribeStream",
+        json!({"StreamArn": arn}),
+    )
+    .await;
+    let mut records = Vec::new();
+    for shard in stream["StreamDescription"]["Shards"].as_array().unwrap() {
+        let iterator = call(
+            "DynamoDBStreams_20120810.GetShardIterator",
+            json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
+        )
+        .await;
+        let page = call(
+            "DynamoDBStreams_20120810.GetRecords",
+            json!({"ShardIterator": iterator["ShardIterator"]}),
+        )
+        .await;
+        records.extend(page["Records"].as_array().unwrap().iter().cloned());
+    }
+    records
+}
+
+#[tokio::test]
+async fn the_worker_runs_what_the_tables_stream_announces() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let table = format!("sesame-stream-{nanos:x}");
+    let store = DynamoStore::connect(&table).await.expect("the emulator answers");
+    store.create_table().await.expect("the table");
+    call(
+        "DynamoDB_20120810.UpdateTable",
+        json!({"TableName": table, "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:9";
+    let adapters = Adapters {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        mailer: Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()),
+        files: Files::Served(Arc::new(
+            DiskFiles::new(dir.path().join("files"), b"files-key", base).unwrap(),
+        )),
+        // As in the cloud: nothing runs a job but the stream worker.
+        jobs: Jobs::Elsewhere(Arc::new(StoredJobs)),
+    };
+    let config = AppConfig {
+        data_key: b"a-data-key-a-data-key-a-data-key".to_vec(),
+        token_key: None,
+        public_url: base.to_owned(),
+        sender: Some(sesame::domain::Email::parse("no-reply@sesame.test").unwrap()),
+    };
+    let app = App::build(config, adapters).unwrap();
+    let sesame = app.sesame();
+    let school = SchoolId::parse("stream").unwrap();
+    sesame
+        .create_school(&School::new(
+            school.clone(),
+            "Collège du Flux",
+            Settings::default(),
+        ))
+        .await
+        .unwrap();
+    let admin = Caller {
+        sub: "admin".into(),
+        school: school.clone(),
+        role: Role::Admin,
+        classes: vec![],
+    };
+    let rows: Vec<RosterRow> = (0..3)
+        .map(|i| RosterRow {
+            external_id: Some(format!("S{i}")),
+            profile: "student".into(),
+            first_name: format!("Élève{i}"),
+            last_name: "Flux".into(),
+            classes: Some("6A".into()),
+            email: Some(format!("eleve{i}@example.org")),
+            ..RosterRow::default()
+        })
+        .collect();
+    sesame.import_roster(&admin, None, &rows, false).await.unwrap();
+    let query = AccountQuery {
+        filter: AccountFilter::default(),
+        sort: Sort::Name,
+        after: None,
+        limit: 10,
+    };
+    let listed = sesame.accounts.list_accounts(&school, &query).await.unwrap();
+    let ids: Vec<_> = listed.items.into_iter().map(|a| a.id).collect();
+    assert_eq!(ids.len(), 3);
+
+    let request = ExportRequest {
+        scope: Scope::Ids(ids.clone()),
+        content: Content::Credentials,
+        format: Format::Csv,
+        per_page: PerPage::One,
+        sort: Sort::Name,
+        language: None,
+    };
+    let export = sesame.create_export(&admin, None, request).await.unwrap();
+    let run = sesame
+        .queue_send_activation(&admin, None, Scope::Ids(ids), false)
+        .await
+        .unwrap();
+
+    let records = stream_records(&table).await;
+    assert!(!records.is_empty());
+    let event: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_value(json!({ "Records": records })).expect("the Lambda event shape");
+    sesame::lambda::handle_stream(sesame, &event).await.unwrap();
+
+    let built = sesame
+        .exports
+        .get_export(&school, &export.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(built.status, ExportStatus::Done);
+    let sent = sesame.distribution(&admin, &run.id).await.unwrap();
+    assert_eq!(sent.status, RunStatus::Done);
+    assert_eq!(sent.results.len(), 3);
+    assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 3);
+}
