@@ -483,3 +483,45 @@ async fn a_send_activation_to_500_accounts_runs_in_the_background() {
         .count();
     assert_eq!(replaced, 111);
 }
+
+#[tokio::test]
+async fn distributions_are_forgotten_after_the_schools_audit_retention() {
+    let f = Fixture::new().await;
+    let set = f
+        .app
+        .put("/v1/settings", &f.admin(), json!({"audit_days": 30}))
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    assert_eq!(f.reset(&f.admin(), "SA1").await.status, 200);
+    let list = f.app.get("/v1/distributions", &f.admin()).await;
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+    f.app.clock.advance(chrono::Duration::days(31));
+    let admin = f.admin();
+    assert_eq!(
+        f.app.get("/v1/distributions", &admin).await.body["items"],
+        json!([])
+    );
+    assert_eq!(
+        f.app.get(&format!("/v1/distributions/{id}"), &admin).await.status,
+        404
+    );
+    // The sweep deletes it on the edge (DynamoDB's TTL does in the cloud).
+    let now = sesame::ports::Clock::now(&*f.app.clock);
+    f.app.state.sesame.guards.sweep_expired(now).await.unwrap();
+    assert_eq!(
+        f.app.get(&format!("/v1/distributions/{id}"), &admin).await.status,
+        404
+    );
+    // A new secret's ledger forgets the notes older than the retention.
+    assert_eq!(f.reset(&admin, "SA1").await.status, 200);
+    let ledger = f
+        .app
+        .get(&format!("/v1/accounts/{}/credentials", f.id("SA1")), &admin)
+        .await;
+    assert_eq!(
+        ledger.body["history"].as_array().unwrap().len(),
+        1,
+        "{:?}",
+        ledger.body
+    );
+}

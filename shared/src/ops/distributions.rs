@@ -148,11 +148,14 @@ impl Sesame {
     }
 
     /// The distribution `id`, if the caller may see it (else 404).
+    /// A distribution past its `purge_at` is gone, whether or not the sweep (or
+    /// DynamoDB's TTL, up to days late) has deleted it yet.
     pub async fn distribution(&self, caller: &Caller, id: &str) -> Result<Distribution> {
+        let now = self.now();
         self.distributions
             .get_distribution(&caller.school, id)
             .await?
-            .filter(|d| caller.may_see_distribution(d))
+            .filter(|d| caller.may_see_distribution(d) && d.purge_at > now)
             .ok_or(Error::NotFound)
     }
 
@@ -171,10 +174,12 @@ impl Sesame {
             }
             query.actor = Some(caller.sub.clone());
         }
-        let page = self
+        let mut page = self
             .distributions
             .list_distributions(&caller.school, &query)
             .await?;
+        let now = self.now();
+        page.items.retain(|d| d.purge_at > now);
         let next = page
             .more
             .then(|| {
