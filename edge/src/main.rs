@@ -104,6 +104,16 @@ struct SchoolArgs {
     id: String,
     #[arg(long)]
     name: String,
+    /// Also create (or find) this administrator and print a temporary password to
+    /// sign in with (again: a new one, to get back in).
+    #[arg(long)]
+    admin_login: Option<String>,
+    /// The administrator's first name.
+    #[arg(long, default_value = "Admin")]
+    admin_first_name: String,
+    /// The administrator's last name.
+    #[arg(long, default_value = "Sésame")]
+    admin_last_name: String,
     #[command(flatten)]
     paths: Paths,
     #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
@@ -159,11 +169,30 @@ async fn main() -> anyhow::Result<()> {
         Command::School(args) => {
             let app = args.paths.app_for(args.backend, &args.aws).await?;
             let id = SchoolId::parse(&args.id).context("--id")?;
-            let school = School::new(id.clone(), args.name, Settings::default());
+            // Cards, files and mail point at this server unless the settings say otherwise.
+            let settings = Settings {
+                login_url: format!("{}/", args.paths.public_url()),
+                ..Settings::default()
+            };
+            let school = School::new(id.clone(), args.name, settings);
             if app.sesame().create_school(&school).await? {
                 println!("created school {id}");
             } else {
                 println!("school {id} already exists");
+            }
+            if let Some(login) = args.admin_login {
+                let (login, issued) = app
+                    .sesame()
+                    .first_admin(&id, &login, &args.admin_first_name, &args.admin_last_name)
+                    .await?;
+                let until = issued
+                    .expires_at
+                    .map(|at| at.format(" (valid until %Y-%m-%d %H:%M UTC)").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "administrator {login}: temporary password {}{until}; it must be changed at first sign-in",
+                    secrecy::ExposeSecret::expose_secret(&issued.password)
+                );
             }
             Ok(())
         }

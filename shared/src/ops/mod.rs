@@ -17,6 +17,7 @@ pub mod roster;
 pub mod secrets;
 pub mod selfservice;
 pub mod settings;
+pub mod setup;
 
 use crate::credentials::Hasher;
 use crate::domain::{AccountId, AuditEvent, Caller, Error, Outcome, Result, School, SchoolId};
