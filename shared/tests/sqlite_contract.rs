@@ -53,3 +53,24 @@ mod sweep {
         assert_eq!(read.expect("the account").credentials.secret, None);
     }
 }
+
+/// Beyond the contract: ended sessions leave the database.
+mod session_sweep {
+    use super::fresh_store;
+    use sesame::contract::{account, day};
+    use sesame::domain::{Profile, Session};
+    use sesame::ports::{GuardStore, SessionStore};
+
+    #[tokio::test]
+    async fn the_sweep_deletes_ended_sessions_only() {
+        let (_dir, store) = fresh_store().await;
+        let admin = account("north", "h.garnier", "Hélène", "Garnier", Profile::Staff, &[]);
+        let old = Session::begin("o".repeat(64), &admin, day(0));
+        let new = Session::begin("n".repeat(64), &admin, day(1));
+        store.put_session(&old).await.unwrap();
+        store.put_session(&new).await.unwrap();
+        store.sweep_expired(day(1)).await.unwrap();
+        assert_eq!(store.get_session(&old.key).await.unwrap(), None);
+        assert!(store.get_session(&new.key).await.unwrap().is_some());
+    }
+}

@@ -10,6 +10,7 @@ mod filters;
 mod fixtures;
 mod order;
 mod others;
+mod sessions;
 mod updates;
 
 pub use accounts::*;
@@ -20,6 +21,7 @@ pub use filters::*;
 pub use fixtures::*;
 pub use order::*;
 pub use others::*;
+pub use sessions::*;
 pub use updates::*;
 
 use crate::domain::{Account, Sort};
@@ -94,6 +96,8 @@ macro_rules! store_contract_tests {
             // Distributions.
             a_distribution_is_created_once_and_updated_at_its_version,
             lists_distributions_newest_first_with_their_filters,
+            // Console sessions.
+            a_session_is_created_once_written_at_its_version_and_deleted,
         }
     };
 }

@@ -28,6 +28,25 @@ pub fn new_reset_token(school: &SchoolId, account: &AccountId) -> (SecretString,
     (SecretString::from(format!("{school}.{account}.{secret}")), hash)
 }
 
+/// A fresh console session token (the cookie's value: 256 random bits in
+/// base64url), and the key its session is stored under (its SHA-256).
+pub fn new_session_token() -> (SecretString, String) {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = B64.encode(secret);
+    let key = token_hash(&token);
+    (SecretString::from(token), key)
+}
+
+/// The key of the session a cookie's token names (`None`: not a token we make).
+pub fn session_key(token: &str) -> Option<String> {
+    (token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| token_hash(token))
+}
+
 /// The parts of a reset token: whose it is, and the hash of its secret.
 pub struct ParsedToken {
     pub school: SchoolId,

@@ -10,6 +10,7 @@ pub mod export_job;
 pub mod ids;
 pub mod school;
 pub mod secret;
+pub mod session;
 pub mod text;
 
 pub use account::{Access, Account, Activation, LocalAdmin, Profile, Sort, Source};
@@ -21,3 +22,4 @@ pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
 pub use school::{Class, Language, School, Settings};
 pub use secret::{Closed, Closing, Credentials, Secret, SecretKind, SecretNote, SecretState};
+pub use session::{Ended, Seat, Session};

@@ -269,6 +269,20 @@ impl Credentials {
     }
 
     /// Whether anything signs this account in (its own or a handed-out password).
+    /// A short mark of the password the account signs in with now (its hash, or
+    /// its temporary password's): a new password, by any road, gives a new mark,
+    /// since every hash has a salt of its own. It reveals nothing of the password.
+    pub fn mark(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let signing = self
+            .secret
+            .as_ref()
+            .filter(|s| s.kind.is_password())
+            .map(|s| s.hash.as_str());
+        let hash = signing.or(self.password_hash.as_deref()).unwrap_or_default();
+        crate::credentials::hex(&Sha256::digest(hash.as_bytes())[..12])
+    }
+
     pub fn has_password(&self) -> bool {
         self.password_hash.is_some() || self.secret.as_ref().is_some_and(|s| s.kind.is_password())
     }

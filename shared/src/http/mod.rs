@@ -251,6 +251,7 @@ impl AppState {
             guards: store.clone(),
             exports: store.clone(),
             distributions: store.clone(),
+            sessions: store.clone(),
             audit_log: store,
             clock,
             mailer,

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bulk;
+pub mod console;
 pub mod distributions;
 pub mod export;
 pub mod import;
@@ -23,7 +24,7 @@ use crate::credentials::Hasher;
 use crate::domain::{AccountId, AuditEvent, Caller, Error, Outcome, Result, School, SchoolId};
 use crate::ports::{
     AccountStore, AuditStore, Clock, DistributionStore, ExportStore, FileStore, GuardStore, JobQueue, Mailer,
-    SchoolStore, Store,
+    SchoolStore, SessionStore, Store,
 };
 use crate::seal::Sealer;
 use chrono::{DateTime, Utc};
@@ -41,6 +42,7 @@ pub struct Sesame {
     pub guards: Arc<dyn GuardStore>,
     pub exports: Arc<dyn ExportStore>,
     pub distributions: Arc<dyn DistributionStore>,
+    pub sessions: Arc<dyn SessionStore>,
     pub audit_log: Arc<dyn AuditStore>,
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,

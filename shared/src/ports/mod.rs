@@ -13,5 +13,6 @@ pub use mailer::{MailError, Mailer, Message, NoMail};
 pub use store::{
     AccountCursor, AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery,
     AuditStore, DistributionPage, DistributionQuery, DistributionStore, ExportStore, GuardStore,
-    IdempotencyRecord, SchoolStore, Store, StoreError, StoreResult, StoredResponse, Throttle, throttle,
+    IdempotencyRecord, SchoolStore, SessionStore, Store, StoreError, StoreResult, StoredResponse, Throttle,
+    throttle,
 };

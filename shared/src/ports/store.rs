@@ -278,11 +278,25 @@ pub trait DistributionStore: Send + Sync {
     ) -> StoreResult<DistributionPage>;
 }
 
+/// Console sessions (SPEC §11), forgotten once they end.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Creates it when `version == 0`, otherwise writes it if the stored version is
+    /// `version`; the stored version becomes one more.
+    async fn put_session(&self, session: &crate::domain::Session) -> StoreResult<()>;
+    async fn get_session(&self, key: &str) -> StoreResult<Option<crate::domain::Session>>;
+    /// Deleting a missing session is not an error.
+    async fn delete_session(&self, key: &str) -> StoreResult<()>;
+}
+
 /// The whole store: each operation calls the parts it uses; an adapter implements
 /// each part, and is a `Store` by that alone.
 pub trait Store:
-    SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore
+    SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore + SessionStore
 {
 }
 
-impl<T: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore> Store for T {}
+impl<T> Store for T where
+    T: SchoolStore + AccountStore + GuardStore + ExportStore + AuditStore + DistributionStore + SessionStore
+{
+}

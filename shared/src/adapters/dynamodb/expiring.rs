@@ -167,7 +167,7 @@ pub(super) async fn clear_throttle(store: &DynamoStore, key: &str) -> StoreResul
     delete(store, throttle_key(key)).await
 }
 
-async fn delete(store: &DynamoStore, key: Item) -> StoreResult<()> {
+pub(super) async fn delete(store: &DynamoStore, key: Item) -> StoreResult<()> {
     store
         .client
         .delete_item()

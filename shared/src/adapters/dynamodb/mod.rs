@@ -12,6 +12,7 @@ mod exports;
 mod item;
 mod listing;
 mod schools;
+mod sessions;
 mod store;
 mod table;
 

@@ -1,6 +1,8 @@
 //! The `Store` port over the DynamoDB functions of this adapter.
 
-use super::{DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools};
+use super::{
+    DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools, sessions,
+};
 use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
@@ -115,6 +117,21 @@ impl crate::ports::DistributionStore for DynamoStore {
         query: &crate::ports::DistributionQuery,
     ) -> StoreResult<crate::ports::DistributionPage> {
         distributions::list(self, school, query).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::SessionStore for DynamoStore {
+    async fn put_session(&self, session: &crate::domain::Session) -> StoreResult<()> {
+        sessions::put(self, session).await
+    }
+
+    async fn get_session(&self, key: &str) -> StoreResult<Option<crate::domain::Session>> {
+        sessions::get(self, key).await
+    }
+
+    async fn delete_session(&self, key: &str) -> StoreResult<()> {
+        sessions::remove(self, key).await
     }
 }
 

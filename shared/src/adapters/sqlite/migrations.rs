@@ -5,7 +5,17 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Append only: a migration, once released, never changes.
-const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS, DISTRIBUTIONS];
+const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS, DISTRIBUTIONS, SESSIONS];
+
+/// Console sessions by the hash of their cookie; the sweep deletes them once ended.
+const SESSIONS: &str = "
+CREATE TABLE sessions (
+    key        TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    body       TEXT NOT NULL
+) WITHOUT ROWID;
+";
 
 /// Every hand-out of secrets, newest first by school; `classes` holds the classes
 /// it covers as `|a|b|` for a `LIKE` filter; the sweep deletes it after `purge_at`.

@@ -8,6 +8,7 @@ mod exports;
 mod listing;
 mod migrations;
 mod other;
+mod sessions;
 mod store;
 
 use crate::ports::{StoreError, StoreResult};

@@ -1,14 +1,14 @@
 //! The `Store` port over the SQLite functions: each call copies its arguments
 //! and runs on the reader or writer connection off the executor.
 
-use super::{SqliteStore, accounts, audit, distributions, exports, listing, other};
+use super::{SqliteStore, accounts, audit, distributions, exports, listing, other, sessions};
 use crate::domain::{
-    Account, AccountId, AuditEvent, Class, Distribution, ExportJob, Login, School, SchoolId,
+    Account, AccountId, AuditEvent, Class, Distribution, ExportJob, Login, School, SchoolId, Session,
 };
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
     DistributionPage, DistributionQuery, DistributionStore, ExportStore, GuardStore, IdempotencyRecord,
-    SchoolStore, StoreResult, StoredResponse, Throttle,
+    SchoolStore, SessionStore, StoreResult, StoredResponse, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -137,6 +137,24 @@ impl DistributionStore for SqliteStore {
     ) -> StoreResult<DistributionPage> {
         let (school, query) = (school.clone(), query.clone());
         self.read(move |c| distributions::list(c, &school, &query)).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        let session = session.clone();
+        self.write(move |c| sessions::put(c, &session)).await
+    }
+
+    async fn get_session(&self, key: &str) -> StoreResult<Option<Session>> {
+        let key = key.to_owned();
+        self.read(move |c| sessions::get(c, &key)).await
+    }
+
+    async fn delete_session(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |c| sessions::delete(c, &key)).await
     }
 }
 
