@@ -171,6 +171,7 @@ impl Paths {
             token_key: Some(self.token_key()?),
             public_url: self.public_url(),
             sender: self.sender()?,
+            console: true,
         })
     }
 

@@ -20,6 +20,9 @@ pub struct AppConfig {
     pub public_url: String,
     /// The sender of mail for schools whose settings name none.
     pub sender: Option<Email>,
+    /// Whether this app serves the console at `/` (the edge does; the cloud's
+    /// functions serve the API only).
+    pub console: bool,
 }
 
 /// Where credential files live.
@@ -94,6 +97,11 @@ impl App {
         };
         let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
             .with_sender(config.sender);
+        let extra = match (config.console, extra) {
+            (false, extra) => extra,
+            (true, None) => Some(crate::http::console::router(state.clone())),
+            (true, Some(extra)) => Some(extra.merge(crate::http::console::router(state.clone()))),
+        };
         #[cfg(feature = "edge")]
         if let Some(worker) = worker {
             worker.spawn(state.sesame.clone());

@@ -106,6 +106,7 @@ impl CloudConfig {
             token_key: self.jwt_key.as_deref().map(crate::token::TokenKey::new),
             public_url: self.public_url.clone(),
             sender: self.sender.clone(),
+            console: false,
         }
     }
 }

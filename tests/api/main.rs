@@ -2,6 +2,7 @@
 //! SQLite database per test.
 
 mod bad_input;
+mod console_pages;
 mod console_sessions;
 mod distributions;
 mod exports;

@@ -171,6 +171,7 @@ impl TestApp {
             token_key: Some(key.clone()),
             public_url: base.clone(),
             sender: sender.map(|s| sesame::domain::Email::parse(s).unwrap()),
+            console: true,
         };
         let adapters = Adapters {
             store,

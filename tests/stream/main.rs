@@ -99,6 +99,7 @@ async fn the_worker_runs_what_the_tables_stream_announces() {
         token_key: None,
         public_url: base.to_owned(),
         sender: Some(sesame::domain::Email::parse("no-reply@sesame.test").unwrap()),
+        console: false,
     };
     let app = App::build(config, adapters).unwrap();
     let sesame = app.sesame();

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod console;
 pub mod dto;
 pub mod extract;
 #[cfg(feature = "lambda")]

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 pub use crate::html::escape;
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 *{box-sizing:border-box}\
 [hidden]{display:none!important}\
 body{margin:0;background:#f3f4f6;color:#1f2937;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\

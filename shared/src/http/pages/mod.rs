@@ -6,8 +6,8 @@
 //! a strict Content-Security-Policy and `nosniff`. The token is in the path, which
 //! the request span never logs (it logs the route template only).
 
-mod html;
-mod text;
+pub(crate) mod html;
+pub(crate) mod text;
 
 use crate::domain::Code;
 use crate::domain::{Error, Language, SchoolId};

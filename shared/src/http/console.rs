@@ -1,0 +1,515 @@
+//! The console's door (SPEC §11): `/` signs a Sésame account in; students and
+//! parents get their own page (change the password, forced first when it is
+//! temporary; sign out), staff and teachers the console. Plain forms that work
+//! without JavaScript, in French and English, each carrying a CSRF token; the
+//! session cookie is `HttpOnly`, `SameSite=Strict`, and `Secure` with the
+//! `__Host-` prefix over HTTPS and on loopback. Pages from compile-checked `maud`
+//! templates.
+
+use super::AppState;
+use super::pages::text::negotiate;
+use crate::credentials::links::new_session_token;
+use crate::domain::{Account, Error, Language, Seat, Session};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The console's routes (the edge serves them; the cloud's functions do not).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", axum::routing::get(home))
+        .route("/sign-in", axum::routing::post(sign_in))
+        .route("/sign-out", axum::routing::post(sign_out))
+        .route("/me", axum::routing::get(me))
+        .route("/me/password", axum::routing::post(change_password))
+        .route("/console", axum::routing::get(console))
+        .layer(axum::middleware::map_response(headers))
+        .with_state(state)
+}
+
+async fn headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            super::pages::CONTENT_SECURITY_POLICY,
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// The cookies' names and attributes, from where the console is reached.
+struct Cookies {
+    secure: bool,
+}
+
+impl Cookies {
+    fn of(state: &AppState) -> Self {
+        let url = state.sesame.public_url.as_str();
+        let host = url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split(['/', ':']).next().unwrap_or_default());
+        let loopback = matches!(host, "127.0.0.1" | "localhost" | "[") || url.contains("://[::1]");
+        Self {
+            secure: url.starts_with("https://") || loopback,
+        }
+    }
+
+    fn name(&self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    fn set(&self, base: &str, value: &str, max_age: i64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+            self.name(base)
+        );
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    fn read(&self, headers: &HeaderMap, base: &str) -> Option<String> {
+        let name = self.name(base);
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+const SESSION: &str = "sesame";
+/// The sign-in form's token, before any session exists (double submit).
+const FORM: &str = "sesame-form";
+
+struct Words {
+    sign_in: &'static str,
+    login: &'static str,
+    password: &'static str,
+    submit: &'static str,
+    wrong: &'static str,
+    locked: &'static str,
+    disabled: &'static str,
+    expired: &'static str,
+    hello: &'static str,
+    change: &'static str,
+    must_change: &'static str,
+    current: &'static str,
+    new: &'static str,
+    confirmation: &'static str,
+    save: &'static str,
+    saved: &'static str,
+    mismatch: &'static str,
+    sign_out: &'static str,
+    console: &'static str,
+    role: &'static str,
+    other: (&'static str, &'static str),
+}
+
+fn words(lang: Language) -> &'static Words {
+    const FR: Words = Words {
+        sign_in: "Se connecter",
+        login: "Identifiant",
+        password: "Mot de passe",
+        submit: "Se connecter",
+        wrong: "Identifiant ou mot de passe incorrect.",
+        locked: "Trop d'essais : réessayez dans quelques minutes.",
+        disabled: "L'accès de ce compte est désactivé.",
+        expired: "La page a expiré : recommencez.",
+        hello: "Bonjour",
+        change: "Changer de mot de passe",
+        must_change: "Choisissez maintenant votre propre mot de passe.",
+        current: "Mot de passe actuel",
+        new: "Nouveau mot de passe",
+        confirmation: "Confirmez le nouveau mot de passe",
+        save: "Enregistrer",
+        saved: "Votre mot de passe est enregistré.",
+        mismatch: "Les deux mots de passe ne sont pas identiques.",
+        sign_out: "Se déconnecter",
+        console: "Console de l'établissement",
+        role: "Rôle",
+        other: ("en", "English"),
+    };
+    const EN: Words = Words {
+        sign_in: "Sign in",
+        login: "Login",
+        password: "Password",
+        submit: "Sign in",
+        wrong: "Wrong login or password.",
+        locked: "Too many attempts: try again in a few minutes.",
+        disabled: "This account's access is disabled.",
+        expired: "This page expired: please start again.",
+        hello: "Hello",
+        change: "Change my password",
+        must_change: "Choose your own password now.",
+        current: "Current password",
+        new: "New password",
+        confirmation: "Confirm the new password",
+        save: "Save",
+        saved: "Your password is saved.",
+        mismatch: "The two passwords differ.",
+        sign_out: "Sign out",
+        console: "School console",
+        role: "Role",
+        other: ("fr", "Français"),
+    };
+    match lang {
+        Language::Fr => &FR,
+        Language::En => &EN,
+    }
+}
+
+/// A form-encoded body (`None`: not one, or not of this shape).
+fn form<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Option<T> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    is_form.then(|| serde_urlencoded::from_bytes(body).ok()).flatten()
+}
+
+fn lang_of(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
+    let query: Vec<(String, String)> = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let query = query.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.as_str());
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    negotiate(&[form, query], accept)
+}
+
+fn layout(lang: Language, title: &str, body: Markup) -> Markup {
+    let w = words(lang);
+    let code = match lang {
+        Language::Fr => "fr",
+        Language::En => "en",
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(code) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                meta name="robots" content="noindex, nofollow";
+                title { (title) " · Sésame" }
+                style { (maud::PreEscaped(super::pages::html::STYLE)) }
+            }
+            body {
+                main {
+                    div.brand {
+                        strong { "Sésame" }
+                        a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) }
+                    }
+                    div.card { h1 { (title) } (body) }
+                }
+            }
+        }
+    }
+}
+
+fn page(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+fn alert(message: &str) -> Markup {
+    html! { div.alert role="alert" { p { (message) } } }
+}
+
+fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>) -> Markup {
+    let w = words(lang);
+    let code = match lang {
+        Language::Fr => "fr",
+        Language::En => "en",
+    };
+    layout(
+        lang,
+        w.sign_in,
+        html! {
+            @if let Some(problem) = problem { (alert(problem)) }
+            form method="post" action="/sign-in" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="lang" value=(code);
+                label for="login" { (w.login) }
+                input #login name="login" autocomplete="username" autocapitalize="none" required;
+                label for="password" { (w.password) }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                button type="submit" { (w.submit) }
+            }
+        },
+    )
+}
+
+/// The sign-in form with a fresh form token (set as a cookie beside it).
+fn fresh_sign_in(state: &AppState, lang: Language, status: StatusCode, problem: Option<&str>) -> Response {
+    let (token, _) = new_session_token();
+    let token = token.expose_secret().to_owned();
+    let mut response = page(status, sign_in_form(lang, &token, problem));
+    let cookie = Cookies::of(state).set(FORM, &token, 3600);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+/// The session the request's cookie names, and its account, if it still holds.
+async fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, Account)> {
+    let token = Cookies::of(state).read(headers, SESSION)?;
+    state.sesame.open_session(&token).await.ok()
+}
+
+fn landing(account: &Account) -> &'static str {
+    match account.seat() {
+        Seat::Console(_) if !account.credentials.must_change_password => "/console",
+        _ => "/me",
+    }
+}
+
+async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some((_, account)) = current(&state, &headers).await {
+        return Redirect::to(landing(&account)).into_response();
+    }
+    fresh_sign_in(&state, lang_of(&uri, &headers, None), StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    csrf: Option<String>,
+    lang: Option<String>,
+    login: Option<String>,
+    password: Option<SecretString>,
+}
+
+async fn sign_in(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(form) = form::<SignInForm>(&headers, &body) else {
+        return fresh_sign_in(
+            &state,
+            lang_of(&uri, &headers, None),
+            StatusCode::BAD_REQUEST,
+            None,
+        );
+    };
+    let lang = lang_of(&uri, &headers, form.lang.as_deref());
+    let w = words(lang);
+    let expected = Cookies::of(&state).read(&headers, FORM);
+    let presented = form.csrf.unwrap_or_default();
+    let same = expected.is_some_and(|e| {
+        use subtle::ConstantTimeEq;
+        !e.is_empty() && bool::from(e.as_bytes().ct_eq(presented.as_bytes()))
+    });
+    if !same {
+        return fresh_sign_in(&state, lang, StatusCode::FORBIDDEN, Some(w.expired));
+    }
+    let login = form.login.unwrap_or_default();
+    let password = form.password.unwrap_or_else(|| SecretString::from(String::new()));
+    match state.sesame.sign_in(login.trim(), password).await {
+        Ok(signed) => {
+            let mut response = Redirect::to(landing(&signed.account)).into_response();
+            let cookies = Cookies::of(&state);
+            let max_age = crate::domain::session::ABSOLUTE.num_seconds();
+            let headers = response.headers_mut();
+            headers.append(
+                header::SET_COOKIE,
+                cookies.set(SESSION, signed.token.expose_secret(), max_age),
+            );
+            headers.append(header::SET_COOKIE, cookies.set(FORM, "", 0));
+            response
+        }
+        Err(Error::Locked { .. } | Error::Busy { .. }) => {
+            fresh_sign_in(&state, lang, StatusCode::TOO_MANY_REQUESTS, Some(w.locked))
+        }
+        Err(Error::AccessDisabled) => fresh_sign_in(&state, lang, StatusCode::FORBIDDEN, Some(w.disabled)),
+        Err(_) => fresh_sign_in(&state, lang, StatusCode::UNAUTHORIZED, Some(w.wrong)),
+    }
+}
+
+fn own_page(lang: Language, session: &Session, account: &Account, message: Option<Markup>) -> Markup {
+    let w = words(lang);
+    html! {
+        p { (w.hello) " " (account.first_name) " (" code { (account.login) } ")" }
+        @if let Some(message) = message { (message) }
+        @if account.credentials.must_change_password { (alert(w.must_change)) }
+        h2 { (w.change) }
+        form method="post" action="/me/password" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            label for="current" { (w.current) }
+            input #current type="password" name="current_password" autocomplete="current-password" required;
+            label for="new" { (w.new) }
+            input #new type="password" name="new_password" autocomplete="new-password" required;
+            label for="confirmation" { (w.confirmation) }
+            input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
+            button type="submit" { (w.save) }
+        }
+        (sign_out_form(lang, session))
+    }
+}
+
+fn sign_out_form(lang: Language, session: &Session) -> Markup {
+    html! {
+        form method="post" action="/sign-out" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            button type="submit" { (words(lang).sign_out) }
+        }
+    }
+}
+
+async fn me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let lang = lang_of(&uri, &headers, None);
+    let Some((session, account)) = current(&state, &headers).await else {
+        return Redirect::to("/").into_response();
+    };
+    let title = words(lang).change;
+    page(
+        StatusCode::OK,
+        layout(lang, title, own_page(lang, &session, &account, None)),
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: Option<String>,
+    current_password: Option<SecretString>,
+    new_password: Option<SecretString>,
+    confirmation: Option<SecretString>,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_of(&uri, &headers, None);
+    let w = words(lang);
+    let Some((mut session, account)) = current(&state, &headers).await else {
+        return Redirect::to("/").into_response();
+    };
+    let form = form::<PasswordForm>(&headers, &body);
+    let Some(form) = form.filter(|f| session.csrf_matches(f.csrf.as_deref().unwrap_or_default())) else {
+        return page(StatusCode::FORBIDDEN, layout(lang, w.change, alert(w.expired)));
+    };
+    let empty = || SecretString::from(String::new());
+    let (current, new, confirmation) = (
+        form.current_password.unwrap_or_else(empty),
+        form.new_password.unwrap_or_else(empty),
+        form.confirmation.unwrap_or_else(empty),
+    );
+    let again = |status, message: Markup| {
+        page(
+            status,
+            layout(lang, w.change, own_page(lang, &session, &account, Some(message))),
+        )
+    };
+    if new.expose_secret() != confirmation.expose_secret() {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, alert(w.mismatch));
+    }
+    let changed = state
+        .sesame
+        .change_password(None, account.login.as_str(), current, new)
+        .await;
+    match changed {
+        Ok(_) => {
+            // This session carries on with the new password; every other ends.
+            let Ok(Some(fresh)) = state
+                .sesame
+                .accounts
+                .get_account(&account.school, &account.id)
+                .await
+            else {
+                return Redirect::to("/").into_response();
+            };
+            session.after_own_change(&fresh);
+            if state.sesame.sessions.put_session(&session).await.is_err() {
+                return Redirect::to("/").into_response();
+            }
+            let saved = html! { div.alert.ok role="status" { p { (w.saved) } } };
+            page(
+                StatusCode::OK,
+                layout(lang, w.change, own_page(lang, &session, &fresh, Some(saved))),
+            )
+        }
+        Err(Error::Locked { .. } | Error::Busy { .. }) => {
+            again(StatusCode::TOO_MANY_REQUESTS, alert(w.locked))
+        }
+        Err(Error::PasswordPolicy(errors) | Error::Validation(errors)) => {
+            let list = html! {
+                div.alert role="alert" { ul { @for e in &errors { li { (e.message) } } } }
+            };
+            again(StatusCode::UNPROCESSABLE_ENTITY, list)
+        }
+        Err(_) => again(StatusCode::UNAUTHORIZED, alert(w.wrong)),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn sign_out(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = lang_of(&uri, &headers, None);
+    let cookies = Cookies::of(&state);
+    let Some((session, _)) = current(&state, &headers).await else {
+        return Redirect::to("/").into_response();
+    };
+    let presented = form::<CsrfForm>(&headers, &body)
+        .and_then(|f| f.csrf)
+        .unwrap_or_default();
+    if !session.csrf_matches(&presented) {
+        let w = words(lang);
+        return page(StatusCode::FORBIDDEN, layout(lang, w.sign_out, alert(w.expired)));
+    }
+    if let Some(token) = cookies.read(&headers, SESSION) {
+        let _ = state.sesame.sign_out(&token).await;
+    }
+    let mut response = Redirect::to("/").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies.set(SESSION, "", 0));
+    response
+}
+
+async fn console(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let lang = lang_of(&uri, &headers, None);
+    let Some((session, account)) = current(&state, &headers).await else {
+        return Redirect::to("/").into_response();
+    };
+    let (Some(caller), false) = (account.as_caller(), account.credentials.must_change_password) else {
+        return Redirect::to("/me").into_response();
+    };
+    let w = words(lang);
+    let role = match caller.role {
+        crate::domain::Role::Admin => "admin",
+        crate::domain::Role::SecondaryAdmin => "secondary_admin",
+        crate::domain::Role::Teacher => "teacher",
+    };
+    let body = html! {
+        p { (w.hello) " " (account.first_name) " (" code { (account.login) } ")" }
+        p { (w.role) " : " code { (role) } }
+        (sign_out_form(lang, &session))
+    };
+    page(StatusCode::OK, layout(lang, w.console, body))
+}
