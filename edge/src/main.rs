@@ -9,7 +9,7 @@ mod private;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::{AwsArgs, Backend, Paths};
-use sesame::demo::{DEMO_STUDENT_PASSWORD, ensure_demo_school};
+use sesame::demo::{DEMO_STAFF_PASSWORD, DEMO_STUDENT_PASSWORD, ensure_demo_school};
 use sesame::domain::{Role, School, SchoolId, Settings};
 use sesame::http::Group;
 use sesame::token::Claims;
@@ -242,6 +242,10 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         let _ = writeln!(
             std::io::stdout(),
             "\nSésame demo school \"{school}\" is served at http://{address}\n\n\
+             Console: open http://{address}/ and sign in\n\
+             \x20 as the administrator: {admin_login} / {staff_password}\n\
+             \x20 as a teacher ({classes}): {teacher_login} / {staff_password}\n\
+             \x20 as a student: {student} / {password}\n\n\
              Admin token (8 h):\n  export ADMIN={admin}\n\
              Teacher token ({classes}, 8 h):\n  export TEACHER={teacher}\n\n\
              Try:\n\
@@ -256,6 +260,9 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
             classes = info.teacher_classes.join(", "),
             student = info.student_login,
             password = DEMO_STUDENT_PASSWORD,
+            admin_login = info.admin_login,
+            teacher_login = info.teacher_login,
+            staff_password = DEMO_STAFF_PASSWORD,
         );
     }
     tracing::info!(%address, "serving");

@@ -160,3 +160,32 @@ fn the_first_admin_of_a_new_school_signs_in_with_the_printed_temporary_password(
     let (_, settings) = common::get(&format!("{public}/v1/settings"), token.trim());
     assert_eq!(settings["login_url"], format!("{public}/"));
 }
+
+#[test]
+fn the_demo_prints_a_console_sign_in_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo(dir.path(), &[], &[]);
+    let jar = dir.path().join("cookies.txt");
+    let jar = jar.to_str().unwrap();
+    let (status, form) = common::curl(&["-c", jar, &format!("{}/", demo.base)]);
+    assert_eq!(status, 200);
+    let at = form.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    let csrf = form[at..].split('"').next().unwrap();
+    let (status, _) = common::curl(&[
+        "-b",
+        jar,
+        "-c",
+        jar,
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        "--data-urlencode",
+        "login=helene.garnier",
+        "--data-urlencode",
+        &format!("password={}", sesame::demo::DEMO_STAFF_PASSWORD),
+        &format!("{}/sign-in", demo.base),
+    ]);
+    assert_eq!(status, 303);
+    let (status, console) = common::curl(&["-b", jar, &format!("{}/console", demo.base)]);
+    assert_eq!(status, 200, "{console}");
+    assert!(console.contains("Hélène"), "{console}");
+}

@@ -14,6 +14,9 @@ pub const DEMO_SCHOOL: &str = "demo";
 /// The password of every activated demo student: `<login>` is not in it, so it
 /// passes the policy, and it is printed by `sesame demo` for trying a login.
 pub const DEMO_STUDENT_PASSWORD: &str = "tournesol-violet-48";
+/// The password of the demo's first teacher and of its administrator, to sign
+/// in to the console with.
+pub const DEMO_STAFF_PASSWORD: &str = "cartable-orange-27";
 
 const FIRST: [&str; 24] = [
     "Zoé",
@@ -150,6 +153,9 @@ pub fn roster() -> Vec<RosterRow> {
         r.external_id = Some(format!("T{i:03}"));
         r.classes = Some(classes.to_owned());
         r.email = Some(email(first, last));
+        if i == 0 {
+            r.password = Some(DEMO_STAFF_PASSWORD.to_owned());
+        }
         rows.push(r);
     }
     for (i, (first, last, admin)) in [("Hélène", "Garnier", "admin"), ("Benoît", "Lefèvre", "secondary")]
@@ -160,6 +166,9 @@ pub fn roster() -> Vec<RosterRow> {
         r.external_id = Some(format!("A{i:03}"));
         r.local_admin = Some(admin.to_owned());
         r.email = Some(email(first, last));
+        if i == 0 {
+            r.password = Some(DEMO_STAFF_PASSWORD.to_owned());
+        }
         rows.push(r);
     }
     rows
@@ -170,7 +179,9 @@ pub fn roster() -> Vec<RosterRow> {
 pub struct DemoInfo {
     pub school: SchoolId,
     pub admin_id: String,
+    pub admin_login: String,
     pub teacher_id: String,
+    pub teacher_login: String,
     pub teacher_classes: Vec<String>,
     pub student_login: String,
 }
@@ -184,8 +195,9 @@ pub async fn ensure_demo_school(sesame: &Sesame) -> Result<DemoInfo> {
         role: Role::Admin,
         classes: vec![],
     };
+    // Cards, files and mail point at the console of this very server.
     let settings = Settings {
-        login_url: "http://127.0.0.1:8080/".to_owned(),
+        login_url: format!("{}/", sesame.public_url),
         ..Settings::default()
     };
     let school = School::new(id.clone(), "École de démonstration Sésame", settings);
@@ -215,7 +227,9 @@ pub async fn ensure_demo_school(sesame: &Sesame) -> Result<DemoInfo> {
     Ok(DemoInfo {
         school: id,
         admin_id: admin.id.to_string(),
+        admin_login: admin.login.to_string(),
         teacher_id: teacher.id.to_string(),
+        teacher_login: teacher.login.to_string(),
         teacher_classes: teacher.classes.iter().map(ToString::to_string).collect(),
         student_login: student.login.to_string(),
     })

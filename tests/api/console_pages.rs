@@ -237,3 +237,73 @@ async fn staff_land_on_the_console_with_the_role_their_account_gives() {
     assert_eq!(status, 401);
     assert!(page.contains("Wrong login or password"), "{page}");
 }
+
+/// Signs `ext` in with a password of their own; answers the browser.
+async fn staff(f: &Fixture, ext: &str) -> Browser {
+    let temporary = f.temporary_password(ext).await;
+    let mine = "un-mot-de-passe-bien-a-moi";
+    let body = json!({"login": f.login_of(ext), "current_password": temporary, "new_password": mine});
+    assert_eq!(
+        f.app.post("/v1/auth/change-password", None, body).await.status,
+        200
+    );
+    signed_in(f, f.login_of(ext), mine).await.0
+}
+
+#[tokio::test]
+async fn the_admin_picks_a_class_checks_accounts_and_sees_their_passwords_once() {
+    let f = Fixture::new().await;
+    let mut admin = staff(&f, "ADM").await;
+    let (status, list, _) = admin
+        .get("/console/accounts?class=5A&profile=student&activation=pending")
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert!(list.contains("<option value=\"5A\" selected>"), "{list}");
+    assert!(list.contains("<strong id=\"count\">3</strong>"), "{list}");
+    let token = csrf(&list);
+    let ids = [f.id("SA1"), f.id("SA2"), f.id("SAF")];
+    // Without the token, nothing is reset.
+    let form: Vec<(&str, &str)> = ids.iter().map(|id| ("id", *id)).collect();
+    assert_eq!(admin.post("/console/accounts/reset", &form).await.0, 403);
+    let audit = f.app.get("/v1/audit?action=password.reset", &f.admin()).await;
+    let before = audit.body["items"].as_array().unwrap().len();
+
+    let mut with_token = form.clone();
+    with_token.push(("csrf", &token));
+    let (status, shown, _, _) = admin.post("/console/accounts/reset", &with_token).await;
+    assert_eq!(status, 200, "{shown}");
+    let passwords: Vec<String> = shown
+        .match_indices("<code class=\"secret\">")
+        .map(|(at, _)| shown[at + 21..].split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(passwords.len(), 2, "Zoé and Noé; Inès is federated: {shown}");
+    for (ext, password) in ["SA1", "SA2"].iter().zip(&passwords) {
+        let login = f.app.login(f.login_of(ext), password).await;
+        assert_eq!(login.status, 200, "{ext}");
+    }
+    let audit = f.app.get("/v1/audit?action=password.reset", &f.admin()).await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), before + 1);
+}
+
+#[tokio::test]
+async fn a_teacher_sees_the_accounts_of_their_classes_only() {
+    let f = Fixture::new().await;
+    let mut teacher = staff(&f, "TA").await;
+    let (status, list, _) = teacher.get("/console/accounts").await;
+    assert_eq!(status, 200);
+    assert!(list.contains(f.login_of("SA1")), "{list}");
+    assert!(!list.contains(f.login_of("SB1")), "{list}");
+    assert!(!list.contains("<option value=\"5B\""), "{list}");
+    let (_, other, _) = teacher.get("/console/accounts?class=5B").await;
+    assert!(other.contains("<strong id=\"count\">0</strong>"), "{other}");
+    // A reset of another class's pupil by a forged form is refused per account.
+    let token = csrf(&list);
+    let (status, shown, _, _) = teacher
+        .post(
+            "/console/accounts/reset",
+            &[("csrf", &token), ("id", f.id("SB1"))],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!shown.contains("class=\"secret\""), "{shown}");
+}

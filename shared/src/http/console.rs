@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", axum::routing::get(me))
         .route("/me/password", axum::routing::post(change_password))
         .route("/console", axum::routing::get(console))
+        .merge(super::console_accounts::routes())
         .layer(axum::middleware::map_response(headers))
         .with_state(state)
 }
@@ -121,6 +122,7 @@ struct Words {
     mismatch: &'static str,
     sign_out: &'static str,
     console: &'static str,
+    accounts: &'static str,
     role: &'static str,
     other: (&'static str, &'static str),
 }
@@ -146,6 +148,7 @@ fn words(lang: Language) -> &'static Words {
         mismatch: "Les deux mots de passe ne sont pas identiques.",
         sign_out: "Se déconnecter",
         console: "Console de l'établissement",
+        accounts: "Comptes",
         role: "Rôle",
         other: ("en", "English"),
     };
@@ -169,6 +172,7 @@ fn words(lang: Language) -> &'static Words {
         mismatch: "The two passwords differ.",
         sign_out: "Sign out",
         console: "School console",
+        accounts: "Accounts",
         role: "Role",
         other: ("fr", "Français"),
     };
@@ -188,6 +192,53 @@ fn form<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Op
     is_form.then(|| serde_urlencoded::from_bytes(body).ok()).flatten()
 }
 
+/// A form's fields in order, repeated names kept (check boxes).
+pub(super) fn form_pairs(headers: &HeaderMap, body: &Bytes) -> Option<Vec<(String, String)>> {
+    form::<Vec<(String, String)>>(headers, body)
+}
+
+/// A signed-in member of staff on a console page: the language, the session,
+/// the account and the caller it acts as (role and classes read from the account).
+pub(super) struct Staff {
+    pub lang: Language,
+    pub session: Session,
+    pub caller: crate::domain::Caller,
+}
+
+impl Staff {
+    /// The staff member the request's session names, or where to send the browser.
+    pub(super) async fn of(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Self, Response> {
+        let lang = lang_of(uri, headers, None);
+        let Some((session, account)) = current(state, headers).await else {
+            return Err(Redirect::to("/").into_response());
+        };
+        match (account.as_caller(), account.credentials.must_change_password) {
+            (Some(caller), false) => Ok(Self {
+                lang,
+                session,
+                caller,
+            }),
+            _ => Err(Redirect::to("/me").into_response()),
+        }
+    }
+
+    /// Whether a posted form carries this session's token.
+    pub(super) fn csrf_ok(&self, pairs: &[(String, String)]) -> bool {
+        pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .is_some_and(|(_, v)| self.session.csrf_matches(v))
+    }
+
+    pub(super) fn forbidden(&self) -> Response {
+        let w = words(self.lang);
+        page(
+            StatusCode::FORBIDDEN,
+            layout(self.lang, w.console, alert(w.expired)),
+        )
+    }
+}
+
 fn lang_of(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
     let query: Vec<(String, String)> = uri
         .query()
@@ -198,7 +249,7 @@ fn lang_of(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
     negotiate(&[form, query], accept)
 }
 
-fn layout(lang: Language, title: &str, body: Markup) -> Markup {
+pub(super) fn layout(lang: Language, title: &str, body: Markup) -> Markup {
     let w = words(lang);
     let code = match lang {
         Language::Fr => "fr",
@@ -228,7 +279,7 @@ fn layout(lang: Language, title: &str, body: Markup) -> Markup {
     }
 }
 
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
     let mut response = (status, markup.into_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -237,7 +288,7 @@ fn page(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
-fn alert(message: &str) -> Markup {
+pub(super) fn alert(message: &str) -> Markup {
     html! { div.alert role="alert" { p { (message) } } }
 }
 
@@ -509,6 +560,7 @@ async fn console(State(state): State<AppState>, uri: Uri, headers: HeaderMap) ->
     let body = html! {
         p { (w.hello) " " (account.first_name) " (" code { (account.login) } ")" }
         p { (w.role) " : " code { (role) } }
+        nav { ul { li { a href="/console/accounts" { (w.accounts) } } } }
         (sign_out_form(lang, &session))
     };
     page(StatusCode::OK, layout(lang, w.console, body))

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod console;
+mod console_accounts;
 pub mod dto;
 pub mod extract;
 #[cfg(feature = "lambda")]

@@ -26,6 +26,10 @@ button,.button{display:block;width:100%;margin-top:1.5rem;padding:.85rem;font:in
 .alert{border-left:4px solid #b91c1c;background:#fef2f2;color:#7f1d1d;padding:.6rem .8rem;border-radius:.25rem;margin:.75rem 0}\
 .alert ul{margin:.25rem 0 0;padding-left:1.25rem}\
 .ok{border-left-color:#15803d;background:#f0fdf4;color:#14532d}\
+table{border-collapse:collapse;width:100%;margin-top:1rem;display:block;overflow-x:auto}\
+th,td{border-bottom:1px solid #d1d5db;padding:.45rem .5rem;text-align:left;vertical-align:top}\
+td input[type=checkbox]{width:1.25rem;height:1.25rem}\
+@media print{.brand,form,nav,button,a{display:none}table{display:table}}\
 ";
 
 /// A whole page around `body`; form pages offer the other language.
