@@ -23,8 +23,8 @@ pub struct Settings {
     pub password_min_length: u32,
     /// Days a disabled account is kept before it is `pre_deletion` (1–3650).
     pub retention_days: u32,
-    /// Days the audit log, the distributions and the credential ledger keep what
-    /// they record (30–3650; one year by default).
+    /// Days the distributions and the accounts' credential ledgers keep what they
+    /// record, as long as the school keeps its audit (30–3650; one year by default).
     #[serde(default = "default_audit_days")]
     pub audit_days: u32,
     /// The address users log in at, printed on credential sheets.
