@@ -6,7 +6,7 @@ use crate::domain::{Language, Profile};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The printed words of one language.
-pub(super) struct Labels {
+pub(crate) struct Labels {
     pub language: Language,
     pub class: &'static str,
     pub login: &'static str,

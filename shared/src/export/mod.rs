@@ -3,7 +3,7 @@
 
 mod columns;
 mod csv;
-mod labels;
+pub(crate) mod labels;
 mod pdf;
 mod xlsx;
 

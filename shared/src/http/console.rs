@@ -29,26 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/me/password", axum::routing::post(change_password))
         .route("/console", axum::routing::get(console))
         .merge(super::console_accounts::routes())
-        .layer(axum::middleware::map_response(headers))
+        .layer(axum::middleware::map_response(super::pages::security_headers))
         .with_state(state)
-}
-
-async fn headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    let set = [
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            super::pages::CONTENT_SECURITY_POLICY,
-        ),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    response
 }
 
 /// The cookies' names and attributes, from where the console is reached.

@@ -102,18 +102,7 @@ fn words(lang: Language) -> &'static Words {
 }
 
 fn profile_word(lang: Language, profile: Profile) -> &'static str {
-    match (lang, profile) {
-        (Language::Fr, Profile::Student) => "Élève",
-        (Language::Fr, Profile::Parent) => "Parent",
-        (Language::Fr, Profile::Teacher) => "Enseignant",
-        (Language::Fr, Profile::Staff) => "Personnel",
-        (Language::Fr, Profile::Guest) => "Invité",
-        (Language::En, Profile::Student) => "Student",
-        (Language::En, Profile::Parent) => "Parent",
-        (Language::En, Profile::Teacher) => "Teacher",
-        (Language::En, Profile::Staff) => "Staff",
-        (Language::En, Profile::Guest) => "Guest",
-    }
+    crate::export::labels::Labels::of(lang).profile(profile)
 }
 
 async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {

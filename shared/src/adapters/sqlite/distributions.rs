@@ -6,18 +6,10 @@ use super::{from_json, nanos, to_json, version};
 use crate::domain::{Distribution, SchoolId};
 use crate::ports::{DistributionPage, DistributionQuery, StoreError, StoreResult};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter};
 
 pub(super) fn get(connection: &Connection, school: &SchoolId, id: &str) -> StoreResult<Option<Distribution>> {
-    let body: Option<String> = connection
-        .prepare_cached("SELECT body FROM distributions WHERE school = ?1 AND id = ?2")
-        .and_then(|mut select| {
-            select
-                .query_row(params![school.as_str(), id], |row| row.get(0))
-                .optional()
-        })
-        .map_err(StoreError::backend)?;
-    body.as_deref().map(from_json).transpose()
+    super::exports::body_by_id(connection, "distributions", school, id)
 }
 
 /// Inserts when `version` is 0, else replaces the row at that version.

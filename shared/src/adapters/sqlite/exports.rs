@@ -11,8 +11,18 @@ pub(super) fn get_export(
     school: &SchoolId,
     id: &str,
 ) -> StoreResult<Option<ExportJob>> {
+    body_by_id(connection, "exports", school, id)
+}
+
+/// The JSON body of the row `id` of `school` in `table` (exports, distributions).
+pub(super) fn body_by_id<T: serde::de::DeserializeOwned>(
+    connection: &Connection,
+    table: &'static str,
+    school: &SchoolId,
+    id: &str,
+) -> StoreResult<Option<T>> {
     let body: Option<String> = connection
-        .prepare_cached("SELECT body FROM exports WHERE school = ?1 AND id = ?2")
+        .prepare_cached(&format!("SELECT body FROM {table} WHERE school = ?1 AND id = ?2"))
         .and_then(|mut select| {
             select
                 .query_row(params![school.as_str(), id], |row| row.get(0))

@@ -57,7 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(middleware::map_response(security_headers))
 }
 
-async fn security_headers(mut response: Response) -> Response {
+pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
         (header::REFERRER_POLICY, "no-referrer"),
