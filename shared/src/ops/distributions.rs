@@ -206,15 +206,18 @@ impl Sesame {
                 if !caller.can_see(account) {
                     continue;
                 }
-                let note = account.credentials.note_of(&distribution.id);
+                // Recorded but never written (a refused or interrupted write), or
+                // forgotten by the ledger long after: nothing of it to show.
+                let Some(note) = account.credentials.note_of(&distribution.id) else {
+                    continue;
+                };
                 accounts.push(Handed {
                     account_id: account.id.to_string(),
                     login: account.login.to_string(),
                     first_name: account.first_name.clone(),
                     last_name: account.last_name.clone(),
-                    // A note the ledger no longer keeps was long past its expiry.
-                    state: note.map_or(SecretState::Expired, |n| n.state(now)),
-                    expires_at: note.map(|n| n.expires_at),
+                    state: note.state(now),
+                    expires_at: Some(note.expires_at),
                 });
             }
         }

@@ -237,6 +237,23 @@ impl Sesame {
         let keep_days = self.school(&by.caller.school).await?.settings.audit_days;
         let cutoff = now - Duration::days(i64::from(keep_days));
         let distribution = by.distribution.map(|(id, _)| id);
+        // The distribution is recorded before its secrets are written, so that a
+        // crash in between never leaves secrets out of reach of a recall; an
+        // account it names whose write did not happen has no note of it, and its
+        // view leaves it out.
+        if let Some((id, distribution_kind)) = by.distribution {
+            let mut covered = Vec::with_capacity(secrets.len());
+            let handed: Vec<AccountId> = ids
+                .iter()
+                .filter(|id| secrets.contains_key(*id))
+                .cloned()
+                .collect();
+            for chunk in handed.chunks(100) {
+                covered.extend(self.accounts.get_accounts(&by.caller.school, chunk).await?);
+            }
+            let covered: Vec<&Account> = covered.iter().collect();
+            self.cover(by.caller, id, distribution_kind, &covered).await?;
+        }
         let written = self
             .update_each(&by.caller.school, ids, |account| {
                 may_issue(by.caller, account)?;
@@ -253,10 +270,6 @@ impl Sesame {
                 Ok(Change::Write(next))
             })
             .await?;
-        if let Some((id, distribution_kind)) = by.distribution {
-            let handed: Vec<&Account> = written.iter().filter_map(|r| r.result.as_ref().ok()).collect();
-            self.cover(by.caller, id, distribution_kind, &handed).await?;
-        }
         Ok(written
             .into_iter()
             .map(|r| PerAccount {
