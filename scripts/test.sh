@@ -6,6 +6,21 @@ cd "$(dirname "$0")/.."
 # Builds are reused across runs from a target folder outside the clone.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sesame/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A test run compiles once: incremental state would only fill the disk.
+export CARGO_INCREMENTAL=0
+
+# A reused target folder grows with every change built into it; when the disk runs
+# low, drop what a run can rebuild (incremental state, then the debug build).
+free_gib() { df -Pk "$(dirname "$CARGO_TARGET_DIR")" 2>/dev/null | awk 'NR==2 { print int($4 / 1048576) }'; }
+mkdir -p "$CARGO_TARGET_DIR"
+if [ "$(free_gib)" -lt 20 ]; then
+    echo "test.sh: less than 20 GiB free; removing incremental state under $CARGO_TARGET_DIR"
+    rm -rf "$CARGO_TARGET_DIR/debug/incremental"
+fi
+if [ "$(free_gib)" -lt 20 ]; then
+    echo "test.sh: still less than 20 GiB free; removing the debug build under $CARGO_TARGET_DIR"
+    rm -rf "$CARGO_TARGET_DIR/debug"
+fi
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: $1 is required but missing" >&2; exit 1; }; }
 need cargo
