@@ -6,14 +6,14 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 use sesame_tests::Fixture;
 
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
 impl Browser {
-    fn new(f: &Fixture) -> Self {
+    pub(crate) fn new(f: &Fixture) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -43,7 +43,7 @@ impl Browser {
         set
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
@@ -51,7 +51,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+    pub(crate) async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -68,7 +68,7 @@ impl Browser {
         (status, response.text().await.unwrap(), location)
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         form: &[(&str, &str)],
@@ -91,7 +91,25 @@ impl Browser {
     }
 }
 
-fn csrf(html: &str) -> String {
+impl Browser {
+    /// Posts a body of `content_type` as is (a multipart upload).
+    pub(crate) async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+}
+
+pub(crate) fn csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[at..].split('"').next().unwrap().to_owned()
 }
@@ -212,7 +230,7 @@ async fn staff_land_on_the_console_with_the_role_their_account_gives() {
     assert_eq!(landing, "/console");
     let (status, console, _) = browser.get("/console").await;
     assert_eq!(status, 200);
-    assert!(console.contains("secondary_admin"), "{console}");
+    assert!(console.contains("administrateur secondaire"), "{console}");
     // Sign-out needs its token too, then ends the session.
     assert_eq!(browser.post("/sign-out", &[]).await.0, 403);
     let token = csrf(&console);
@@ -239,7 +257,7 @@ async fn staff_land_on_the_console_with_the_role_their_account_gives() {
 }
 
 /// Signs `ext` in with a password of their own; answers the browser.
-async fn staff(f: &Fixture, ext: &str) -> Browser {
+pub(crate) async fn staff(f: &Fixture, ext: &str) -> Browser {
     let temporary = f.temporary_password(ext).await;
     let mine = "un-mot-de-passe-bien-a-moi";
     let body = json!({"login": f.login_of(ext), "current_password": temporary, "new_password": mine});

@@ -4,6 +4,7 @@
 mod bad_input;
 mod console_pages;
 mod console_sessions;
+mod console_work;
 mod distributions;
 mod exports;
 mod gateway;

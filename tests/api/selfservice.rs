@@ -370,7 +370,7 @@ fn assert_secure_headers(page: &Page) {
     assert_eq!(page.header("cache-control"), "no-store");
     assert_eq!(
         page.header("content-security-policy"),
-        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     );
     assert_eq!(page.header("x-content-type-options"), "nosniff");
 }

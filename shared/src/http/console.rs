@@ -28,7 +28,10 @@ pub fn router(state: AppState) -> Router {
         .route("/me", axum::routing::get(me))
         .route("/me/password", axum::routing::post(change_password))
         .route("/console", axum::routing::get(console))
+        .route("/console.css", axum::routing::get(stylesheet))
+        .route("/console.js", axum::routing::get(script))
         .merge(super::console_accounts::routes())
+        .merge(super::console_work::routes())
         .layer(axum::middleware::map_response(super::pages::security_headers))
         .with_state(state)
 }
@@ -184,6 +187,7 @@ pub(super) fn form_pairs(headers: &HeaderMap, body: &Bytes) -> Option<Vec<(Strin
 pub(super) struct Staff {
     pub lang: Language,
     pub session: Session,
+    pub account: Account,
     pub caller: crate::domain::Caller,
 }
 
@@ -198,6 +202,7 @@ impl Staff {
             (Some(caller), false) => Ok(Self {
                 lang,
                 session,
+                account,
                 caller,
             }),
             _ => Err(Redirect::to("/me").into_response()),
@@ -214,11 +219,117 @@ impl Staff {
 
     pub(super) fn forbidden(&self) -> Response {
         let w = words(self.lang);
-        page(
-            StatusCode::FORBIDDEN,
-            layout(self.lang, w.console, alert(w.expired)),
-        )
+        page(StatusCode::FORBIDDEN, self.shell("", w.console, alert(w.expired)))
     }
+
+    /// The posted form's fields when it carries this session's token.
+    pub(super) fn posted(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Vec<(String, String)>, Response> {
+        form_pairs(headers, body)
+            .filter(|p| self.csrf_ok(p))
+            .ok_or_else(|| self.forbidden())
+    }
+
+    /// A console page: the navigation of what this member of staff may open,
+    /// `here` marked as the current one, then `title` and `body`.
+    pub(super) fn shell(&self, here: &str, title: &str, body: Markup) -> Markup {
+        let lang = self.lang;
+        let w = words(lang);
+        let code = lang_code(lang);
+        let caller = &self.caller;
+        let mut links = vec![
+            ("/console/accounts", w.accounts),
+            (
+                "/console/follow-up",
+                tr(lang, "Suivi des classes", "Class follow-up"),
+            ),
+            (
+                "/console/distributions",
+                tr(lang, "Distributions", "Distributions"),
+            ),
+        ];
+        if caller.may_administer() {
+            links.push(("/console/imports", tr(lang, "Imports", "Imports")));
+            links.push(("/console/audit", tr(lang, "Journal", "Audit log")));
+        }
+        if caller.role == crate::domain::Role::Admin {
+            links.push(("/console/settings", tr(lang, "Réglages", "Settings")));
+        }
+        html! {
+            (DOCTYPE)
+            html lang=(code) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="referrer" content="no-referrer";
+                    meta name="robots" content="noindex, nofollow";
+                    title { (title) " · Sésame" }
+                    link rel="stylesheet" href="/console.css";
+                    script src="/console.js" defer {}
+                }
+                body {
+                    a.skip href="#main" { (tr(lang, "Aller au contenu", "Skip to content")) }
+                    header {
+                        div.bar {
+                            a.brand href="/console" { "Sésame" }
+                            nav aria-label=(tr(lang, "Console", "Console")) {
+                                ul {
+                                    @for (href, label) in &links {
+                                        li { a href=(href) aria-current=[(here == *href).then_some("page")] { (label) } }
+                                    }
+                                    li { a href="/me" { (self.account.first_name) " " (self.account.last_name) } }
+                                    li { a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) } }
+                                }
+                            }
+                            (sign_out_form(lang, &self.session))
+                        }
+                    }
+                    main #main {
+                        h1 { (title) }
+                        (body)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The text of `lang` among two.
+pub(super) fn tr(lang: Language, fr: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Language::Fr => fr,
+        Language::En => en,
+    }
+}
+
+fn lang_code(lang: Language) -> &'static str {
+    match lang {
+        Language::Fr => "fr",
+        Language::En => "en",
+    }
+}
+
+/// The console's one stylesheet and one small script, served by `sesame` itself.
+const STYLESHEET: &str = include_str!("console_assets/console.css");
+const SCRIPT: &str = include_str!("console_assets/console.js");
+
+async fn stylesheet() -> Response {
+    asset(STYLESHEET, "text/css; charset=utf-8")
+}
+
+async fn script() -> Response {
+    asset(SCRIPT, "text/javascript; charset=utf-8")
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
 fn lang_of(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
@@ -526,24 +637,41 @@ async fn sign_out(State(state): State<AppState>, uri: Uri, headers: HeaderMap, b
 }
 
 async fn console(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let lang = lang_of(&uri, &headers, None);
-    let Some((session, account)) = current(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let staff = match Staff::of(&state, &uri, &headers).await {
+        Ok(staff) => staff,
+        Err(response) => return response,
     };
-    let (Some(caller), false) = (account.as_caller(), account.credentials.must_change_password) else {
-        return Redirect::to("/me").into_response();
-    };
+    let lang = staff.lang;
     let w = words(lang);
-    let role = match caller.role {
-        crate::domain::Role::Admin => "admin",
-        crate::domain::Role::SecondaryAdmin => "secondary_admin",
-        crate::domain::Role::Teacher => "teacher",
+    let role = match staff.caller.role {
+        crate::domain::Role::Admin => tr(lang, "administrateur", "administrator"),
+        crate::domain::Role::SecondaryAdmin => {
+            tr(lang, "administrateur secondaire", "secondary administrator")
+        }
+        crate::domain::Role::Teacher => tr(lang, "enseignant", "teacher"),
     };
+    let classes = state.sesame.list_classes(&staff.caller).await.unwrap_or_default();
     let body = html! {
-        p { (w.hello) " " (account.first_name) " (" code { (account.login) } ")" }
-        p { (w.role) " : " code { (role) } }
-        nav { ul { li { a href="/console/accounts" { (w.accounts) } } } }
-        (sign_out_form(lang, &session))
+        div.card {
+            p { (w.hello) " " (staff.account.first_name) " (" code { (staff.account.login) } ")" }
+            p { (w.role) " : " strong #role { (role) } }
+            @if !staff.caller.classes.is_empty() {
+                p { (tr(lang, "Vos classes", "Your classes")) " : "
+                    (staff.caller.classes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
+            }
+        }
+        div.card {
+            h2 { (tr(lang, "Classes", "Classes")) }
+            ul {
+                @for c in &classes {
+                    li {
+                        a href={ "/console/accounts?class=" (super::console_work::query_value(c.name.as_str())) } { (c.name) }
+                        " · " span.muted { (c.student_count) " " (tr(lang, "élèves", "students")) }
+                        " · " a href={ "/console/follow-up/" (super::console_work::path_segment(c.name.as_str())) } { (tr(lang, "suivi", "follow-up")) }
+                    }
+                }
+            }
+        }
     };
-    page(StatusCode::OK, layout(lang, w.console, body))
+    page(StatusCode::OK, staff.shell("/console", w.console, body))
 }

@@ -1,24 +1,37 @@
-//! The console's accounts page (SPEC §11, seeds 001–004): the class drop-down,
-//! the list's filters, the count and pages, check boxes, and a reset of the
-//! checked accounts whose temporary passwords are shown once, on a printable
-//! page that is never fetched again. Every action calls the API's operations.
+//! The console's accounts (SPEC §11, seeds 001–004): the class drop-down, the
+//! list's filters, sort, count and pages, check boxes and the actions on the
+//! checked (each confirmed first), temporary passwords shown once on a printable
+//! page never fetched again, the recently disabled, and an account's own page
+//! (details, family, set password, ledger, unlock). Every action calls the API's
+//! operations, so every rule of §2 holds here too.
 
 use super::AppState;
-use super::console::{Staff, alert, form_pairs, layout, page};
+use super::console::{Staff, alert, page, tr};
 use super::routes::accounts::ListParams;
-use crate::domain::{AccountId, Activation, Language, Profile};
+use crate::domain::{Access, Account, AccountId, Activation, Error, Language, Profile, Source};
+use crate::export::{Content, Format, PerPage};
+use crate::ops::PerAccount;
+use crate::ops::accounts::Selection;
+use crate::ops::mail::{MailOutcome, MailReport};
 use crate::ops::reset::ResetMethod;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
-use maud::html;
-use secrecy::ExposeSecret;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use secrecy::{ExposeSecret, SecretString};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/console/accounts", axum::routing::get(accounts))
+        .route("/console/accounts/act", axum::routing::post(act))
         .route("/console/accounts/reset", axum::routing::post(reset))
+        .route("/console/accounts/{id}", axum::routing::get(account))
+        .route(
+            "/console/accounts/{id}/password",
+            axum::routing::post(set_password),
+        )
+        .route("/console/accounts/{id}/unlock", axum::routing::post(unlock))
 }
 
 struct Words {
@@ -36,7 +49,6 @@ struct Words {
     login: &'static str,
     select: &'static str,
     next: &'static str,
-    reset: &'static str,
     none_checked: &'static str,
     passwords: &'static str,
     once: &'static str,
@@ -62,7 +74,6 @@ fn words(lang: Language) -> &'static Words {
         login: "Identifiant",
         select: "Choisir",
         next: "Page suivante",
-        reset: "Réinitialiser les comptes cochés (mot de passe temporaire)",
         none_checked: "Cochez au moins un compte.",
         passwords: "Mots de passe temporaires",
         once: "Ces mots de passe ne seront plus jamais affichés : imprimez ou notez-les maintenant.",
@@ -86,7 +97,6 @@ fn words(lang: Language) -> &'static Words {
         login: "Login",
         select: "Select",
         next: "Next page",
-        reset: "Reset the checked accounts (temporary password)",
         none_checked: "Check at least one account.",
         passwords: "Temporary passwords",
         once: "These passwords will never be shown again: print or write them down now.",
@@ -105,6 +115,107 @@ fn profile_word(lang: Language, profile: Profile) -> &'static str {
     crate::export::labels::Labels::of(lang).profile(profile)
 }
 
+fn full_name(a: &Account) -> String {
+    format!("{} {}", a.last_name, a.first_name)
+}
+
+fn class_list(a: &Account) -> String {
+    a.classes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The query's pairs, empty ones and the page's language left out.
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    let pairs: Vec<(String, String)> = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    pairs
+        .into_iter()
+        .filter(|(k, v)| k != "lang" && !v.is_empty())
+        .collect()
+}
+
+/// The actions offered on the checked accounts, in the order of the menu.
+const ACTIONS: [&str; 8] = [
+    "reset_temporary",
+    "reset_birth_date",
+    "reset_link",
+    "send_activation",
+    "activate",
+    "deactivate",
+    "export",
+    "unlock",
+];
+
+fn action_label(lang: Language, action: &str) -> &'static str {
+    match action {
+        "reset_temporary" => tr(
+            lang,
+            "Réinitialiser : mot de passe temporaire",
+            "Reset: temporary password",
+        ),
+        "reset_birth_date" => tr(lang, "Réinitialiser : date de naissance", "Reset: birth date"),
+        "reset_link" => tr(lang, "Réinitialiser : lien par courriel", "Reset: link by mail"),
+        "send_activation" => tr(
+            lang,
+            "Envoyer l'activation ou les informations de connexion",
+            "Send activation or login information",
+        ),
+        "activate" => tr(lang, "Activer l'accès", "Activate access"),
+        "deactivate" => tr(lang, "Désactiver l'accès", "Deactivate access"),
+        "export" => tr(
+            lang,
+            "Exporter (CSV, XLSX, cartes PDF)",
+            "Export (CSV, XLSX, PDF cards)",
+        ),
+        "unlock" => tr(lang, "Débloquer", "Unlock"),
+        _ => "",
+    }
+}
+
+fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
+    let w = words(lang);
+    html! {
+        div.scroll { table {
+            thead { tr {
+                @if checkable {
+                    th scope="col" {
+                        span.muted { (w.select) }
+                        input type="checkbox" data-select-all hidden aria-label=(tr(lang, "Tout cocher", "Check all"));
+                    }
+                }
+                th scope="col" { (w.name) }
+                th scope="col" { (w.login) }
+                th scope="col" { (w.class) }
+                th scope="col" { (w.profile) }
+                th scope="col" { (w.activation) }
+            } }
+            tbody {
+                @for a in items {
+                    tr {
+                        @if checkable {
+                            td { input type="checkbox" name="id" value=(a.id) aria-label=(full_name(a)); }
+                        }
+                        td { a href={ "/console/accounts/" (a.id) } { (full_name(a)) } }
+                        td { code { (a.login) } }
+                        td { (class_list(a)) }
+                        td { (profile_word(lang, a.profile)) }
+                        td {
+                            @if a.access == Access::Disabled { (tr(lang, "Désactivé", "Disabled")) }
+                            @else if a.activation == Activation::Activated { (w.activated) }
+                            @else { (w.pending) }
+                        }
+                    }
+                }
+            }
+        } }
+    }
+}
+
 async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let staff = match Staff::of(&state, &uri, &headers).await {
         Ok(staff) => staff,
@@ -112,110 +223,470 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
     };
     let (lang, caller) = (staff.lang, &staff.caller);
     let w = words(lang);
-    // The list's own parameters; the page's language is not one of them.
-    let pairs: Vec<(String, String)> = uri
-        .query()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let kept: Vec<(String, String)> = pairs
-        .into_iter()
-        .filter(|(k, v)| k != "lang" && !v.is_empty())
-        .collect();
+    let kept = query_pairs(&uri);
     let params: ListParams = serde_urlencoded::to_string(&kept)
         .ok()
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
         .unwrap_or_default();
-    let chosen = |name: &str| kept.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let (class, profile, activation, q) = (
-        chosen("class").unwrap_or_default(),
-        chosen("profile").unwrap_or_default(),
-        chosen("activation").unwrap_or_default(),
-        chosen("q").unwrap_or_default(),
+    let chosen = |name: &str| {
+        kept.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (class, profile, activation, access, email, sort, q) = (
+        chosen("class"),
+        chosen("profile"),
+        chosen("activation"),
+        chosen("access"),
+        chosen("email"),
+        chosen("sort"),
+        chosen("q"),
     );
-    let body = match params.into_query() {
-        Err(e) => alert(&e.to_string()),
-        Ok((selection, sort, cursor, limit)) => {
-            let classes = state.sesame.list_classes(caller).await.unwrap_or_default();
-            let list = state
-                .sesame
-                .list_accounts(caller, &selection, sort, cursor.as_deref(), limit.min(100))
-                .await;
-            let list = match list {
-                Ok(list) => list,
-                Err(e) => {
-                    return page(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        layout(lang, w.title, alert(&e.to_string())),
-                    );
-                }
-            };
-            let next = list.next_cursor.as_ref().map(|c| {
-                let mut query = kept.clone();
-                query.retain(|(k, _)| k != "cursor");
-                query.push(("cursor".into(), c.clone()));
-                format!(
-                    "/console/accounts?{}",
-                    serde_urlencoded::to_string(&query).unwrap_or_default()
-                )
-            });
-            html! {
-                form.filters method="get" action="/console/accounts" {
+    let (selection, sort_by, cursor, limit) = match params.into_query() {
+        Ok(query) => query,
+        Err(e) => {
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                staff.shell("/console/accounts", w.title, problem(&e)),
+            );
+        }
+    };
+    let classes = state.sesame.list_classes(caller).await.unwrap_or_default();
+    let list = match state
+        .sesame
+        .list_accounts(caller, &selection, sort_by, cursor.as_deref(), limit.min(100))
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => {
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                staff.shell("/console/accounts", w.title, problem(&e)),
+            );
+        }
+    };
+    let recently = Selection {
+        access: Some(Access::Disabled),
+        disabled_within_days: Some(90),
+        classes: selection.classes.clone(),
+        ..Selection::default()
+    };
+    let disabled = state
+        .sesame
+        .list_accounts(caller, &recently, crate::domain::Sort::Name, None, 20)
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    let birth_date_mode = state
+        .sesame
+        .school(&caller.school)
+        .await
+        .is_ok_and(|s| s.settings.birth_date_mode);
+    let next = list.next_cursor.as_ref().map(|c| {
+        let mut query = kept.clone();
+        query.retain(|(k, _)| k != "cursor");
+        query.push(("cursor".into(), c.clone()));
+        format!(
+            "/console/accounts?{}",
+            serde_urlencoded::to_string(&query).unwrap_or_default()
+        )
+    });
+    let option = |value: &str, current: &str, label: &str| {
+        html! { option value=(value) selected[value == current] { (label) } }
+    };
+    let body = html! {
+        div.card {
+            form.filters method="get" action="/console/accounts" {
+                div {
                     label for="class" { (w.class) }
                     select #class name="class" {
                         option value="" { (w.all) }
-                        @for c in &classes {
-                            option value=(c.name) selected[c.name.as_str() == class] { (c.name) }
-                        }
+                        @for c in &classes { (option(c.name.as_str(), &class, c.name.as_str())) }
                     }
+                }
+                div {
                     label for="profile" { (w.profile) }
                     select #profile name="profile" {
                         option value="" { (w.all) }
                         @for p in [Profile::Student, Profile::Parent, Profile::Teacher, Profile::Staff, Profile::Guest] {
-                            option value=(p.as_str()) selected[p.as_str() == profile] { (profile_word(lang, p)) }
+                            (option(p.as_str(), &profile, profile_word(lang, p)))
                         }
                     }
+                }
+                div {
                     label for="activation" { (w.activation) }
                     select #activation name="activation" {
                         option value="" { (w.all) }
-                        option value="pending" selected[activation == "pending"] { (w.pending) }
-                        option value="activated" selected[activation == "activated"] { (w.activated) }
+                        (option("pending", &activation, w.pending))
+                        (option("activated", &activation, w.activated))
                     }
+                }
+                div {
+                    label for="access" { (tr(lang, "Accès", "Access")) }
+                    select #access name="access" {
+                        option value="" { (w.all) }
+                        (option("enabled", &access, tr(lang, "Activé", "Enabled")))
+                        (option("disabled", &access, tr(lang, "Désactivé", "Disabled")))
+                    }
+                }
+                div {
+                    label for="email" { (tr(lang, "Courriel", "Email")) }
+                    select #email name="email" {
+                        option value="" { (w.all) }
+                        (option("present", &email, tr(lang, "Renseigné", "Present")))
+                        (option("absent", &email, tr(lang, "Manquant", "Missing")))
+                    }
+                }
+                div {
+                    label for="sort" { (tr(lang, "Trier par", "Sort by")) }
+                    select #sort name="sort" {
+                        (option("name", &sort, w.name))
+                        (option("class", &sort, w.class))
+                        (option("profile", &sort, w.profile))
+                    }
+                }
+                div {
                     label for="q" { (w.search) }
                     input #q name="q" value=(q);
-                    button type="submit" { (w.filter) }
                 }
-                p { strong #count { (list.total) } " " (w.count) }
-                form method="post" action="/console/accounts/reset" {
-                    input type="hidden" name="csrf" value=(staff.session.csrf);
-                    table {
-                        thead { tr {
-                            th scope="col" { (w.select) }
-                            th scope="col" { (w.name) }
-                            th scope="col" { (w.login) }
-                            th scope="col" { (w.class) }
-                            th scope="col" { (w.profile) }
-                            th scope="col" { (w.activation) }
-                        } }
-                        tbody {
-                            @for a in &list.items {
-                                tr {
-                                    td { input type="checkbox" name="id" value=(a.id) aria-label={ (a.first_name) " " (a.last_name) }; }
-                                    td { (a.last_name) " " (a.first_name) }
-                                    td { code { (a.login) } }
-                                    td { (a.classes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
-                                    td { (profile_word(lang, a.profile)) }
-                                    td { @if a.activation == Activation::Activated { (w.activated) } @else { (w.pending) } }
+                div { button type="submit" { (w.filter) } }
+            }
+        }
+        div.card {
+            p { strong #count { (list.total) } " " (w.count) }
+            form method="post" action="/console/accounts/act" {
+                input type="hidden" name="csrf" value=(staff.session.csrf);
+                div.actions {
+                    div {
+                        label for="action" { (tr(lang, "Action sur les comptes cochés", "Action on the checked accounts")) }
+                        select #action name="action" {
+                            @for action in ACTIONS {
+                                @if action != "reset_birth_date" || birth_date_mode {
+                                    option value=(action) { (action_label(lang, action)) }
                                 }
                             }
                         }
                     }
-                    button type="submit" { (w.reset) }
+                    div.inline {
+                        label { input type="checkbox" name="copy_to_me" value="true"; " " (tr(lang, "M'envoyer une copie", "Send me a copy")) }
+                    }
+                    button type="submit" { (tr(lang, "Continuer…", "Continue…")) }
                 }
-                @if let Some(next) = next { p { a href=(next) { (w.next) } } }
+                (list_table(lang, &list.items, true))
+            }
+            @if let Some(next) = next { p.pager { a href=(next) { (w.next) } } }
+        }
+        @if !disabled.is_empty() {
+            div.card {
+                h2 { (tr(lang, "Désactivés ces 90 derniers jours", "Disabled in the last 90 days")) }
+                (list_table(lang, &disabled, false))
             }
         }
     };
-    page(StatusCode::OK, layout(lang, w.title, body))
+    page(StatusCode::OK, staff.shell("/console/accounts", w.title, body))
+}
+
+/// An operation's refusal, with each field's message when there are several.
+pub(super) fn problem(e: &Error) -> Markup {
+    match e {
+        Error::Validation(errors) | Error::PasswordPolicy(errors) => html! {
+            div.alert role="alert" { ul { @for e in errors { li { (e.message) } } } }
+        },
+        e => alert(&e.to_string()),
+    }
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn checked_ids(pairs: &[(String, String)]) -> Vec<AccountId> {
+    let mut ids: Vec<AccountId> = pairs
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .filter_map(|(_, v)| AccountId::parse(v).ok())
+        .collect();
+    ids.dedup();
+    ids
+}
+
+/// The checked accounts' action: first a confirmation naming the accounts, then,
+/// once confirmed, the action through the API's operation.
+async fn act(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let staff = match Staff::of(&state, &uri, &headers).await {
+        Ok(staff) => staff,
+        Err(response) => return response,
+    };
+    let pairs = match staff.posted(&headers, &body) {
+        Ok(pairs) => pairs,
+        Err(response) => return response,
+    };
+    let lang = staff.lang;
+    let w = words(lang);
+    let action = field(&pairs, "action").unwrap_or_default();
+    let ids = checked_ids(&pairs);
+    if !ACTIONS.contains(&action) {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            staff.shell(
+                "/console/accounts",
+                w.title,
+                alert(tr(lang, "Choisissez une action.", "Choose an action.")),
+            ),
+        );
+    }
+    if ids.is_empty() || ids.len() > 500 {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            staff.shell("/console/accounts", w.title, alert(w.none_checked)),
+        );
+    }
+    let copy_to_me = field(&pairs, "copy_to_me") == Some("true");
+    if field(&pairs, "confirmed") != Some("yes") {
+        return confirm(&state, &staff, action, &ids, copy_to_me).await;
+    }
+    let sesame = &state.sesame;
+    let caller = &staff.caller;
+    let title = action_label(lang, action);
+    match action {
+        "reset_temporary" => show_passwords(&state, &staff, &ids, ResetMethod::Temporary).await,
+        "reset_birth_date" => show_passwords(&state, &staff, &ids, ResetMethod::BirthDate).await,
+        "reset_link" => match sesame.send_reset_links(caller, None, &ids, copy_to_me).await {
+            Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
+            Err(e) => refused(&staff, title, &e),
+        },
+        "send_activation" if ids.len() > crate::ops::mail_runs::MAX_SYNC_MAIL => {
+            let scope = crate::domain::Scope::Ids(ids);
+            match sesame
+                .queue_send_activation(caller, None, scope, copy_to_me)
+                .await
+            {
+                Ok(d) => Redirect::to(&format!("/console/distributions/{}", d.id)).into_response(),
+                Err(e) => refused(&staff, title, &e),
+            }
+        }
+        "send_activation" => match sesame.send_activation(caller, None, &ids, copy_to_me).await {
+            Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
+            Err(e) => refused(&staff, title, &e),
+        },
+        "activate" | "deactivate" => {
+            let access = if action == "activate" {
+                Access::Enabled
+            } else {
+                Access::Disabled
+            };
+            match sesame.set_access(caller, None, &ids, access).await {
+                Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
+                Err(e) => refused(&staff, title, &e),
+            }
+        }
+        "unlock" => match sesame.unlock(caller, None, &ids).await {
+            Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
+            Err(e) => refused(&staff, title, &e),
+        },
+        _ => export(&state, &staff, &pairs, ids).await,
+    }
+}
+
+fn refused(staff: &Staff, title: &str, e: &Error) -> Response {
+    let status = match e {
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Forbidden => StatusCode::FORBIDDEN,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    page(status, staff.shell("/console/accounts", title, problem(e)))
+}
+
+async fn confirm(
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    ids: &[AccountId],
+    copy_to_me: bool,
+) -> Response {
+    let lang = staff.lang;
+    let accounts = state
+        .sesame
+        .accounts
+        .get_accounts(&staff.caller.school, ids)
+        .await
+        .unwrap_or_default();
+    // Only what the caller may see is named; the operation refuses the rest.
+    let mut visible = Vec::new();
+    for a in &accounts {
+        if staff.caller.can_see(a) {
+            visible.push(a.clone());
+        }
+    }
+    let title = tr(lang, "Confirmer", "Confirm");
+    let warning = match action {
+        "deactivate" => tr(
+            lang,
+            "Ces comptes ne pourront plus se connecter, et leurs codes et liens ouverts cessent de fonctionner.",
+            "These accounts will no longer sign in, and their open codes and links stop working.",
+        ),
+        "reset_temporary" | "reset_birth_date" => tr(
+            lang,
+            "Leur mot de passe actuel cesse de fonctionner ; les nouveaux s'afficheront une seule fois.",
+            "Their current password stops working; the new ones show only once.",
+        ),
+        _ => "",
+    };
+    let body = html! {
+        div.card {
+            p { strong { (action_label(lang, action)) } " — " (visible.len()) " " (words(lang).count) }
+            @if !warning.is_empty() { (alert(warning)) }
+            ul { @for a in &visible { li { (full_name(a)) " (" code { (a.login) } ")" } } }
+            form method="post" action="/console/accounts/act" {
+                input type="hidden" name="csrf" value=(staff.session.csrf);
+                input type="hidden" name="action" value=(action);
+                input type="hidden" name="confirmed" value="yes";
+                @if copy_to_me { input type="hidden" name="copy_to_me" value="true"; }
+                @for id in ids { input type="hidden" name="id" value=(id); }
+                @if action == "export" { (export_options(lang, staff)) }
+                button.danger[action == "deactivate"] type="submit" { (tr(lang, "Confirmer", "Confirm")) }
+                a.button.quiet href="/console/accounts" { (tr(lang, "Annuler", "Cancel")) }
+            }
+        }
+    };
+    page(StatusCode::OK, staff.shell("/console/accounts", title, body))
+}
+
+fn export_options(lang: Language, staff: &Staff) -> Markup {
+    let admin = staff.caller.is_admin();
+    html! {
+        label for="content" { (tr(lang, "Contenu", "Content")) }
+        select #content name="content" {
+            option value="credentials" { (tr(lang, "Identifiants et mots de passe temporaires", "Logins and temporary passwords")) }
+            option value="activation" { (tr(lang, "Codes d'activation", "Activation codes")) }
+            @if admin { option value="identifiers" { (tr(lang, "Identifiants seuls", "Logins only")) } }
+        }
+        label for="format" { (tr(lang, "Format", "Format")) }
+        select #format name="format" {
+            option value="pdf" { "PDF" }
+            option value="csv" { "CSV" }
+            option value="xlsx" { "XLSX" }
+        }
+        label for="per_page" { (tr(lang, "Cartes par page (PDF)", "Cards a page (PDF)")) }
+        select #per_page name="per_page" {
+            option value="1" { "1" }
+            option value="2" { "2" }
+            option value="8" { "8" }
+        }
+        label for="language" { (tr(lang, "Langue", "Language")) }
+        select #language name="language" {
+            option value="fr" selected[lang == Language::Fr] { "Français" }
+            option value="en" selected[lang == Language::En] { "English" }
+        }
+    }
+}
+
+async fn export(
+    state: &AppState,
+    staff: &Staff,
+    pairs: &[(String, String)],
+    ids: Vec<AccountId>,
+) -> Response {
+    let lang = staff.lang;
+    let title = action_label(lang, "export");
+    let content = match field(pairs, "content") {
+        Some("activation") => Content::Activation,
+        Some("identifiers") => Content::Identifiers,
+        _ => Content::Credentials,
+    };
+    let format = match field(pairs, "format") {
+        Some("csv") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        _ => Format::Pdf,
+    };
+    let per_page = field(pairs, "per_page")
+        .and_then(|n| n.parse::<u8>().ok())
+        .and_then(|n| PerPage::try_from(n).ok())
+        .unwrap_or_default();
+    let language = match field(pairs, "language") {
+        Some("en") => Some(Language::En),
+        Some("fr") => Some(Language::Fr),
+        _ => None,
+    };
+    let request = crate::domain::ExportRequest {
+        scope: crate::domain::Scope::Ids(ids),
+        content,
+        format,
+        per_page,
+        sort: crate::domain::Sort::Class,
+        language,
+    };
+    match state.sesame.create_export(&staff.caller, None, request).await {
+        Ok(job) => Redirect::to(&format!("/console/exports/{}", job.id)).into_response(),
+        Err(e) => refused(staff, title, &e),
+    }
+}
+
+/// Each account's outcome of an action, named.
+async fn per_account<T>(
+    state: &AppState,
+    staff: &Staff,
+    title: &str,
+    ids: &[AccountId],
+    results: &[PerAccount<T>],
+    ok: impl Fn(&T) -> String,
+) -> Response {
+    let lang = staff.lang;
+    let accounts = state
+        .sesame
+        .accounts
+        .get_accounts(&staff.caller.school, ids)
+        .await
+        .unwrap_or_default();
+    let body = html! {
+        div.card {
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (words(lang).name) }
+                    th scope="col" { (words(lang).login) }
+                    th scope="col" { (tr(lang, "Résultat", "Result")) }
+                } }
+                tbody {
+                    @for r in results {
+                        @let account = accounts.iter().find(|a| a.id == r.account_id).filter(|a| staff.caller.can_see(a));
+                        tr {
+                            td { @if let Some(a) = account { (full_name(a)) } @else { code { (r.account_id) } } }
+                            td { @if let Some(a) = account { code { (a.login) } } }
+                            td {
+                                @match &r.result {
+                                    Ok(value) => { "✓ " (tr(lang, "Fait", "Done")) " " (ok(value)) }
+                                    Err(e) => { (words(lang).refused) " : " (e.to_string()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+            p { a href="/console/accounts" { (words(lang).back) } }
+        }
+    };
+    page(StatusCode::OK, staff.shell("/console/accounts", title, body))
+}
+
+async fn mail_report(
+    state: &AppState,
+    staff: &Staff,
+    title: &str,
+    ids: &[AccountId],
+    report: &MailReport,
+) -> Response {
+    let lang = staff.lang;
+    let outcome = move |o: &MailOutcome| -> String {
+        match o {
+            MailOutcome::Sent => tr(lang, "courriel envoyé", "mail sent").to_owned(),
+            MailOutcome::NoEmail => {
+                tr(lang, "pas d'adresse : rien envoyé", "no address: nothing sent").to_owned()
+            }
+            MailOutcome::Failed(_) => tr(lang, "échec de l'envoi", "sending failed").to_owned(),
+        }
+    };
+    per_account(state, staff, title, ids, &report.results, outcome).await
 }
 
 async fn reset(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -223,68 +694,324 @@ async fn reset(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body
         Ok(staff) => staff,
         Err(response) => return response,
     };
-    let lang = staff.lang;
-    let w = words(lang);
-    let Some(pairs) = form_pairs(&headers, &body).filter(|p| staff.csrf_ok(p)) else {
-        return staff.forbidden();
+    let pairs = match staff.posted(&headers, &body) {
+        Ok(pairs) => pairs,
+        Err(response) => return response,
     };
-    let ids: Vec<AccountId> = pairs
-        .iter()
-        .filter(|(k, _)| k == "id")
-        .filter_map(|(_, v)| AccountId::parse(v).ok())
-        .collect();
+    let ids = checked_ids(&pairs);
     if ids.is_empty() || ids.len() > 100 {
+        let w = words(staff.lang);
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            layout(lang, w.passwords, alert(w.none_checked)),
+            staff.shell("/console/accounts", w.passwords, alert(w.none_checked)),
         );
     }
+    show_passwords(&state, &staff, &ids, ResetMethod::Temporary).await
+}
+
+/// Resets the accounts and shows their new passwords, once: this response is
+/// the only place they appear (`no-store`), printable.
+async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], method: ResetMethod) -> Response {
+    let lang = staff.lang;
+    let w = words(lang);
     let results = match state
         .sesame
-        .reset_passwords(&staff.caller, None, &ids, ResetMethod::Temporary, None)
+        .reset_passwords(&staff.caller, None, ids, method, None)
         .await
     {
         Ok(results) => results,
-        Err(e) => {
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                layout(lang, w.passwords, alert(&e.to_string())),
-            );
-        }
+        Err(e) => return refused(staff, w.passwords, &e),
     };
     let accounts = state
         .sesame
         .accounts
-        .get_accounts(&staff.caller.school, &ids)
+        .get_accounts(&staff.caller.school, ids)
         .await
         .unwrap_or_default();
     let body = html! {
         (alert(w.once))
-        table.print {
-            thead { tr {
-                th scope="col" { (w.name) }
-                th scope="col" { (w.login) }
-                th scope="col" { (w.password) }
-                th scope="col" { (w.until) }
-            } }
-            tbody {
-                @for r in &results {
-                    @let account = accounts.iter().find(|a| a.id == r.account_id);
-                    tr {
-                        td { @if let Some(a) = account { (a.last_name) " " (a.first_name) } }
-                        td { @if let Some(a) = account { code { (a.login) } } }
-                        @match &r.result {
-                            Ok(issued) => {
-                                td { code.secret { (issued.password.expose_secret()) } }
-                                td { @if let Some(at) = issued.expires_at { (at.format("%Y-%m-%d %H:%M UTC")) } }
+        div.card {
+            table.print {
+                thead { tr {
+                    th scope="col" { (w.name) }
+                    th scope="col" { (w.login) }
+                    th scope="col" { (w.password) }
+                    th scope="col" { (w.until) }
+                } }
+                tbody {
+                    @for r in &results {
+                        @let account = accounts.iter().find(|a| a.id == r.account_id).filter(|a| staff.caller.can_see(a));
+                        tr {
+                            td { @if let Some(a) = account { (full_name(a)) } }
+                            td { @if let Some(a) = account { code { (a.login) } } }
+                            @match &r.result {
+                                Ok(issued) => {
+                                    td { code.secret { (issued.password.expose_secret()) } }
+                                    td { @if let Some(at) = issued.expires_at { (at.format("%Y-%m-%d %H:%M UTC")) } }
+                                }
+                                Err(e) => { td colspan="2" { (w.refused) " : " (e.to_string()) } }
                             }
-                            Err(e) => { td colspan="2" { (w.refused) " : " (e.to_string()) } }
                         }
+                    }
+                }
+            }
+            p.noprint { a href="/console/accounts" { (w.back) } }
+        }
+    };
+    page(
+        StatusCode::OK,
+        staff.shell("/console/accounts", w.passwords, body),
+    )
+}
+
+/// One account's page: details, family, set password, ledger and unlock. An
+/// account the caller may not see answers 404, like the API.
+async fn account(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let staff = match Staff::of(&state, &uri, &headers).await {
+        Ok(staff) => staff,
+        Err(response) => return response,
+    };
+    account_page(&state, &staff, &id, StatusCode::OK, None).await
+}
+
+async fn account_page(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    status: StatusCode,
+    message: Option<Markup>,
+) -> Response {
+    let lang = staff.lang;
+    let w = words(lang);
+    let found = match AccountId::parse(id) {
+        Ok(id) => state.sesame.get_account(&staff.caller, &id).await,
+        Err(_) => Err(Error::NotFound),
+    };
+    let account = match found {
+        Ok(account) => account,
+        Err(e) => return refused(staff, w.title, &e),
+    };
+    let family_ids: Vec<AccountId> = account.parents.iter().chain(&account.children).cloned().collect();
+    let family: Vec<Account> = state
+        .sesame
+        .accounts
+        .get_accounts(&staff.caller.school, &family_ids)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| staff.caller.can_see(a))
+        .collect();
+    let ledger = state.sesame.ledger(&staff.caller, &account.id).await.ok();
+    let federated = match &account.source {
+        Source::Federated(directory) => Some(directory.clone()),
+        Source::Local => None,
+    };
+    let may_issue = crate::ops::secrets::may_issue(&staff.caller, &account).is_ok();
+    let body = html! {
+        @if let Some(message) = message { (message) }
+        div.card {
+            dl {
+                dt { (w.login) } dd { code { (account.login) } }
+                dt { (w.profile) } dd { (profile_word(lang, account.profile)) }
+                dt { (w.class) } dd { (class_list(&account)) }
+                dt { (tr(lang, "Accès", "Access")) } dd {
+                    @if account.access == Access::Enabled { (tr(lang, "Activé", "Enabled")) } @else { (tr(lang, "Désactivé", "Disabled")) }
+                }
+                dt { (w.activation) } dd {
+                    @if account.activation == Activation::Activated { (w.activated) } @else { (w.pending) }
+                }
+                dt { (tr(lang, "Courriel", "Email")) } dd { @if let Some(e) = &account.email { (e) } @else { "—" } }
+                @if staff.caller.is_admin() {
+                    dt { (tr(lang, "Date de naissance", "Birth date")) } dd {
+                        @if let Some(d) = account.birth_date { (d.format("%d/%m/%Y")) } @else { "—" }
+                    }
+                }
+                @if let Some(directory) = &federated {
+                    dt { (tr(lang, "Annuaire", "Directory")) } dd { (directory) }
+                }
+            }
+            @if !family.is_empty() {
+                h2 { @if account.profile == Profile::Parent { (tr(lang, "Enfants", "Children")) } @else { (tr(lang, "Responsables", "Parents")) } }
+                ul { @for a in &family { li { a href={ "/console/accounts/" (a.id) } { (full_name(a)) } " · " (class_list(a)) } } }
+            }
+        }
+        @if let Some(directory) = &federated {
+            div.card { p { (tr(lang, "Ce compte se connecte par son annuaire", "This account signs in through its directory")) " (" (directory) ") : "
+                (tr(lang, "aucune action sur son mot de passe ici.", "no password action here.")) } }
+        } @else if may_issue {
+            div.card {
+                h2 { (tr(lang, "Définir le mot de passe", "Set the password")) }
+                form method="post" action={ "/console/accounts/" (account.id) "/password" } {
+                    input type="hidden" name="csrf" value=(staff.session.csrf);
+                    label for="password" { (tr(lang, "Nouveau mot de passe", "New password")) }
+                    input #password type="password" name="password" autocomplete="new-password" required;
+                    label for="confirmation" { (tr(lang, "Confirmez le mot de passe", "Confirm the password")) }
+                    input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
+                    div.inline { label { input type="checkbox" name="must_change" value="true" checked; " " (tr(lang, "À changer à la prochaine connexion", "Must change at next sign-in")) } }
+                    button type="submit" { (tr(lang, "Enregistrer", "Save")) }
+                }
+            }
+        }
+        @if let Some(ledger) = &ledger {
+            div.card {
+                h2 { (tr(lang, "Secrets remis", "Secrets handed out")) }
+                @if ledger.outstanding.is_none() { p.muted { (tr(lang, "Aucun secret en cours.", "No outstanding secret.")) } }
+                @if !ledger.history.is_empty() {
+                    div.scroll { table {
+                        thead { tr {
+                            th scope="col" { (tr(lang, "Genre", "Kind")) }
+                            th scope="col" { (tr(lang, "Remis le", "Issued")) }
+                            th scope="col" { (tr(lang, "Jusqu'au", "Until")) }
+                            th scope="col" { (tr(lang, "État", "State")) }
+                            th scope="col" { (tr(lang, "Distribution", "Distribution")) }
+                        } }
+                        tbody {
+                            @for entry in &ledger.history {
+                                tr {
+                                    td { (secret_kind(lang, entry.note.kind)) }
+                                    td { (entry.note.issued_at.format("%Y-%m-%d %H:%M UTC")) }
+                                    td { (entry.note.expires_at.format("%Y-%m-%d %H:%M UTC")) }
+                                    td { span class={ "state-" (state_code(entry.state)) } { (state_word(lang, entry.state)) } }
+                                    td { @if let Some(d) = &entry.note.distribution { a href={ "/console/distributions/" (d) } { code { (d) } } } }
+                                }
+                            }
+                        }
+                    } }
+                }
+                @if ledger.locks.is_empty() {
+                    p.muted { (tr(lang, "Aucun blocage.", "Not locked.")) }
+                } @else {
+                    (alert(tr(lang, "Bloqué après trop d'essais.", "Locked after too many attempts.")))
+                    ul { @for lock in &ledger.locks { li { code { (lock.path) } " → " (lock.until.format("%H:%M UTC")) } } }
+                    form method="post" action={ "/console/accounts/" (account.id) "/unlock" } {
+                        input type="hidden" name="csrf" value=(staff.session.csrf);
+                        button type="submit" { (tr(lang, "Débloquer", "Unlock")) }
                     }
                 }
             }
         }
         p { a href="/console/accounts" { (w.back) } }
     };
-    page(StatusCode::OK, layout(lang, w.passwords, body))
+    page(
+        status,
+        staff.shell("/console/accounts", &full_name(&account), body),
+    )
+}
+
+pub(super) fn secret_kind(lang: Language, kind: crate::domain::SecretKind) -> &'static str {
+    use crate::domain::SecretKind as K;
+    match kind {
+        K::TemporaryPassword => tr(lang, "mot de passe temporaire", "temporary password"),
+        K::BirthDatePassword => tr(lang, "date de naissance", "birth date"),
+        K::ActivationCode => tr(lang, "code d'activation", "activation code"),
+        K::ResetLink => tr(lang, "lien de réinitialisation", "reset link"),
+    }
+}
+
+pub(super) fn state_code(state: crate::domain::SecretState) -> &'static str {
+    use crate::domain::SecretState as S;
+    match state {
+        S::Open => "open",
+        S::Used => "used",
+        S::Expired => "expired",
+        S::Replaced => "replaced",
+        S::Revoked => "revoked",
+    }
+}
+
+pub(super) fn state_word(lang: Language, state: crate::domain::SecretState) -> &'static str {
+    use crate::domain::SecretState as S;
+    match state {
+        S::Open => tr(lang, "ouvert", "open"),
+        S::Used => tr(lang, "utilisé", "used"),
+        S::Expired => tr(lang, "expiré", "expired"),
+        S::Replaced => tr(lang, "remplacé", "replaced"),
+        S::Revoked => tr(lang, "révoqué", "revoked"),
+    }
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let staff = match Staff::of(&state, &uri, &headers).await {
+        Ok(staff) => staff,
+        Err(response) => return response,
+    };
+    let pairs = match staff.posted(&headers, &body) {
+        Ok(pairs) => pairs,
+        Err(response) => return response,
+    };
+    let lang = staff.lang;
+    let Ok(account_id) = AccountId::parse(&id) else {
+        return refused(&staff, words(lang).title, &Error::NotFound);
+    };
+    let secret = |name: &str| SecretString::from(field(&pairs, name).unwrap_or_default().to_owned());
+    let must_change = field(&pairs, "must_change") == Some("true");
+    let result = state
+        .sesame
+        .set_password(
+            &staff.caller,
+            None,
+            &account_id,
+            secret("password"),
+            secret("confirmation"),
+            must_change,
+        )
+        .await;
+    match result {
+        Ok(_) => {
+            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Mot de passe enregistré.", "Password saved.")) } } };
+            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
+        }
+        Err(e @ (Error::NotFound | Error::Forbidden)) => refused(&staff, words(lang).title, &e),
+        Err(e) => {
+            account_page(
+                &state,
+                &staff,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(problem(&e)),
+            )
+            .await
+        }
+    }
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let staff = match Staff::of(&state, &uri, &headers).await {
+        Ok(staff) => staff,
+        Err(response) => return response,
+    };
+    if let Err(response) = staff.posted(&headers, &body) {
+        return response;
+    }
+    let lang = staff.lang;
+    let Ok(account_id) = AccountId::parse(&id) else {
+        return refused(&staff, words(lang).title, &Error::NotFound);
+    };
+    match state.sesame.unlock(&staff.caller, None, &[account_id]).await {
+        Ok(results) => match results.into_iter().next().map(|r| r.result) {
+            Some(Err(e)) => refused(&staff, words(lang).title, &e),
+            _ => {
+                let done = html! { div.alert.ok role="status" { p { (tr(lang, "Compte débloqué.", "Account unlocked.")) } } };
+                account_page(&state, &staff, &id, StatusCode::OK, Some(done)).await
+            }
+        },
+        Err(e) => refused(&staff, words(lang).title, &e),
+    }
 }

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod console;
 mod console_accounts;
+mod console_work;
 pub mod dto;
 pub mod extract;
 #[cfg(feature = "lambda")]
