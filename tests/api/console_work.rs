@@ -293,7 +293,11 @@ async fn an_export_made_in_the_console_shows_its_progress_then_a_download() {
     let prefix = "id=\"download\" href=\"";
     let at = page.find(prefix).expect(&page) + prefix.len();
     let link = page[at..].split('"').next().unwrap().replace("&amp;", "&");
-    let link = if link.starts_with('/') { format!("{}{link}", f.app.base) } else { link };
+    let link = if link.starts_with('/') {
+        format!("{}{link}", f.app.base)
+    } else {
+        link
+    };
     let file = reqwest::get(&link).await.unwrap();
     assert_eq!(file.status(), 200);
     let text = file.text().await.unwrap();

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// The screen of a common phone, in CSS pixels.
 pub const PHONE: (u32, u32) = (390, 844);
+/// A school office's desktop screen.
+pub const DESKTOP: (u32, u32) = (1280, 900);
 
 /// One browser at a time: two Chromiums on a small machine only slow each other.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -40,7 +42,7 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn start() -> (Driver, Client) {
+async fn start(screen: (u32, u32)) -> (Driver, Client) {
     let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"])
         .expect("chromium is not installed (apt-get install chromium chromium-driver; scripts/test.sh does)");
     let chromedriver = on_path(&["chromedriver"])
@@ -66,7 +68,9 @@ async fn start() -> (Driver, Client) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let user_data_dir = format!("--user-data-dir={}", driver._profile.path().display());
+    let window_size = format!("--window-size={},{}", screen.0, screen.1);
     let args = [
+        &window_size,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -78,17 +82,21 @@ async fn start() -> (Driver, Client) {
         "--lang=fr-FR",
         &user_data_dir,
     ];
-    let (width, height) = PHONE;
-    let options = json!({
+    let (width, height) = screen;
+    let mut options = json!({
         "binary": chromium,
         "args": args,
         // A French school's phone: French first, as the pages' default.
         "prefs": {"intl.accept_languages": "fr-FR,fr"},
-        "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "mobile": true, "touch": true}},
     });
+    if screen == PHONE {
+        options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "mobile": true, "touch": true}});
+    }
     let mut capabilities = Capabilities::new();
     capabilities.insert("browserName".into(), json!("chrome"));
     capabilities.insert("goog:chromeOptions".into(), options);
+    // The page's console, read back by `console_errors`.
+    capabilities.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let client = ClientBuilder::new(connector)
         .capabilities(capabilities)
@@ -104,16 +112,28 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_browser_on(PHONE, scenario).await;
+}
+
+/// Runs `scenario` in a fresh browser whose viewport is `screen` wide and high;
+/// answers what the scenario answers.
+pub async fn with_browser_on<F, Fut, T>(screen: (u32, u32), scenario: F) -> T
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     let _turn = TURN.lock().await;
-    let (driver, client) = start().await;
+    let (driver, client) = start(screen).await;
     let outcome = tokio::spawn(scenario(client.clone())).await;
     let _ = client.close().await;
     drop(driver);
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
+    match outcome {
+        Ok(value) => value,
+        Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(e) => panic!("the scenario did not finish: {e}"),
-        }
+        },
     }
 }
 
@@ -150,6 +170,11 @@ pub async fn submit(browser: &Client) {
 
 /// The page is laid out for the phone: nothing wider than the screen.
 pub async fn fits_the_screen(browser: &Client) {
+    fits(browser, PHONE.0).await;
+}
+
+/// The page is laid out for a viewport `width` wide: nothing wider.
+pub async fn fits(browser: &Client, width: u32) {
     let sizes = browser
         .execute(
             "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -158,7 +183,7 @@ pub async fn fits_the_screen(browser: &Client) {
         .await
         .unwrap();
     let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
-    assert_eq!(inner, u64::from(PHONE.0), "the phone's viewport is in force");
+    assert_eq!(inner, u64::from(width), "the viewport is in force");
     assert!(
         scroll <= inner,
         "the page is {scroll} px wide on a {inner} px screen"
@@ -175,4 +200,44 @@ pub async fn screenshot(browser: &Client, name: &str) -> PathBuf {
     std::fs::write(&path, png).unwrap();
     eprintln!("screenshot: {}", path.display());
     path
+}
+
+/// The legacy log endpoint chromedriver keeps: the page's console since last read.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// The errors the page's console shows (CSP refusals, script errors, failed loads).
+pub async fn console_errors(browser: &Client) -> Vec<String> {
+    let log = browser.issue_cmd(BrowserLog).await.expect("the browser's log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["level"] == "SEVERE")
+        .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The page and what it loaded answered below 400, and its console shows no error.
+pub async fn loads_cleanly(browser: &Client) {
+    let failed = browser
+        .execute(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+             .filter(e => e.responseStatus >= 400).map(e => e.name + ' ' + e.responseStatus);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed, json!([]), "failed requests");
+    let errors = console_errors(browser).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -3,6 +3,7 @@
 //! code. The secrets come from `sesame_tests::handouts`, the one place that knows
 //! where they come from.
 
+mod console;
 mod driver;
 
 use driver::{fits_the_screen, screenshot, submit, type_into, wait_for_heading, with_browser};

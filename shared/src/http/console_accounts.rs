@@ -248,7 +248,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell("/console/accounts", w.title, problem(&e)),
+                staff.shell("/console/accounts", w.title, problem(lang, &e)),
             );
         }
     };
@@ -262,7 +262,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell("/console/accounts", w.title, problem(&e)),
+                staff.shell("/console/accounts", w.title, problem(lang, &e)),
             );
         }
     };
@@ -350,7 +350,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     label for="q" { (w.search) }
                     input #q name="q" value=(q);
                 }
-                div { button type="submit" { (w.filter) } }
+                div { button #filter type="submit" { (w.filter) } }
             }
         }
         div.card {
@@ -371,7 +371,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     div.inline {
                         label { input type="checkbox" name="copy_to_me" value="true"; " " (tr(lang, "M'envoyer une copie", "Send me a copy")) }
                     }
-                    button type="submit" { (tr(lang, "Continuer…", "Continue…")) }
+                    button #act type="submit" { (tr(lang, "Continuer…", "Continue…")) }
                 }
                 (list_table(lang, &list.items, true))
             }
@@ -388,8 +388,10 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
 }
 
 /// An operation's refusal, with each field's message when there are several.
-pub(super) fn problem(e: &Error) -> Markup {
+pub(super) fn problem(lang: Language, e: &Error) -> Markup {
     match e {
+        Error::NotFound => alert(tr(lang, "Introuvable.", "Not found.")),
+        Error::Forbidden => alert(tr(lang, "Vous ne pouvez pas faire cela.", "You may not do this.")),
         Error::Validation(errors) | Error::PasswordPolicy(errors) => html! {
             div.alert role="alert" { ul { @for e in errors { li { (e.message) } } } }
         },
@@ -495,7 +497,10 @@ fn refused(staff: &Staff, title: &str, e: &Error) -> Response {
         Error::Forbidden => StatusCode::FORBIDDEN,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    page(status, staff.shell("/console/accounts", title, problem(e)))
+    page(
+        status,
+        staff.shell("/console/accounts", title, problem(staff.lang, e)),
+    )
 }
 
 async fn confirm(
@@ -545,7 +550,7 @@ async fn confirm(
                 @if copy_to_me { input type="hidden" name="copy_to_me" value="true"; }
                 @for id in ids { input type="hidden" name="id" value=(id); }
                 @if action == "export" { (export_options(lang, staff)) }
-                button.danger[action == "deactivate"] type="submit" { (tr(lang, "Confirmer", "Confirm")) }
+                button.danger[action == "deactivate"] #confirm type="submit" { (tr(lang, "Confirmer", "Confirm")) }
                 a.button.quiet href="/console/accounts" { (tr(lang, "Annuler", "Cancel")) }
             }
         }
@@ -853,7 +858,7 @@ async fn account_page(
                     label for="confirmation" { (tr(lang, "Confirmez le mot de passe", "Confirm the password")) }
                     input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
                     div.inline { label { input type="checkbox" name="must_change" value="true" checked; " " (tr(lang, "À changer à la prochaine connexion", "Must change at next sign-in")) } }
-                    button type="submit" { (tr(lang, "Enregistrer", "Save")) }
+                    button #save-password type="submit" { (tr(lang, "Enregistrer", "Save")) }
                 }
             }
         }
@@ -979,7 +984,7 @@ async fn set_password(
                 &staff,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(problem(&e)),
+                Some(problem(lang, &e)),
             )
             .await
         }

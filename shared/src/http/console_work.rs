@@ -76,7 +76,7 @@ fn status_of(e: &Error) -> StatusCode {
 }
 
 fn refused(staff: &Staff, here: &str, title: &str, e: &Error) -> Response {
-    page(status_of(e), staff.shell(here, title, problem(e)))
+    page(status_of(e), staff.shell(here, title, problem(staff.lang, e)))
 }
 
 /// A page that reloads itself every two seconds (a job's progress), no script.
@@ -179,7 +179,7 @@ fn upload_form(staff: &Staff, message: Option<Markup>) -> Markup {
                 input type="hidden" name="csrf" value=(staff.session.csrf);
                 label for="roster" { (tr(lang, "Fichier", "File")) }
                 input #roster type="file" name="roster" accept=".csv,text/csv" required;
-                button type="submit" { (tr(lang, "Voir l'aperçu", "Preview")) }
+                button #preview type="submit" { (tr(lang, "Voir l'aperçu", "Preview")) }
             }
         }
     }
@@ -285,7 +285,11 @@ async fn run_import(state: &AppState, staff: &Staff, roster: &[u8], dry_run: boo
             let status = status_of(&e);
             return page(
                 status,
-                staff.shell("/console/imports", title, upload_form(staff, Some(problem(&e)))),
+                staff.shell(
+                    "/console/imports",
+                    title,
+                    upload_form(staff, Some(problem(staff.lang, &e))),
+                ),
             );
         }
     };
@@ -837,7 +841,7 @@ async fn settings_page(
                     label { input type="checkbox" name="birth_date_mode" value="true" checked[s.birth_date_mode];
                         " " (tr(lang, "Permettre la date de naissance comme mot de passe (déconseillé)", "Allow the birth date as a password (not advised)")) }
                 }
-                button type="submit" { (tr(lang, "Enregistrer", "Save")) }
+                button #save type="submit" { (tr(lang, "Enregistrer", "Save")) }
             }
         }
     };
@@ -886,7 +890,7 @@ async fn save_settings(State(state): State<AppState>, uri: Uri, headers: HeaderM
             &state,
             &staff,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(problem(&e)),
+            Some(problem(staff.lang, &e)),
         )
         .await;
     }
@@ -897,7 +901,7 @@ async fn save_settings(State(state): State<AppState>, uri: Uri, headers: HeaderM
         }
         Err(e) => {
             let status = status_of(&e);
-            settings_page(&state, &staff, status, Some(problem(&e))).await
+            settings_page(&state, &staff, status, Some(problem(staff.lang, &e))).await
         }
     }
 }
