@@ -51,7 +51,8 @@ pub struct Paths {
     #[arg(long, env = "SESAME_BIND", default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
     /// The public base URL of this server, where links in mail and files point
-    /// (default: `http://` and the address served on).
+    /// (default: `https://` with a certificate, else `http://`, and the address
+    /// served on). Behind a TLS proxy: the proxy's address, e.g. `https://sesame.example.org`.
     #[arg(long, env = "SESAME_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Where mail goes (default: `smtp` when an SMTP URL is set, else `outbox`).
@@ -65,6 +66,42 @@ pub struct Paths {
     /// unless every school sets its own).
     #[arg(long, env = "SESAME_SENDER")]
     pub sender: Option<String>,
+    #[command(flatten)]
+    pub tls: Tls,
+}
+
+/// HTTPS served by `sesame` itself: a certificate chain and its private key, in PEM.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "HTTPS")]
+pub struct Tls {
+    /// The server's certificate chain (PEM, the server's certificate first): with
+    /// --tls-key, `sesame serve` speaks HTTPS instead of plain HTTP.
+    #[arg(long, env = "SESAME_TLS_CERT", value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "SESAME_TLS_KEY", value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl Tls {
+    /// Whether HTTPS is asked for (`serve` refuses half of it: see [`Tls::files`]).
+    pub fn on(&self) -> bool {
+        self.tls_cert.is_some() || self.tls_key.is_some()
+    }
+
+    /// The certificate and key files, both or neither.
+    pub fn files(&self) -> anyhow::Result<Option<(&Path, &Path)>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "--tls-cert needs --tls-key (or SESAME_TLS_KEY): the certificate's private key, in PEM"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "--tls-key needs --tls-cert (or SESAME_TLS_CERT): the certificate chain, in PEM"
+            ),
+        }
+    }
 }
 
 impl Paths {
@@ -218,11 +255,17 @@ impl Paths {
         }
     }
 
-    /// Where links point: `--public-url`, or the address served on.
+    /// Where links point: `--public-url`, or the address served on (over HTTPS when
+    /// a certificate is given).
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .unwrap_or_else(|| format!("{}://{}", self.scheme(), self.bind))
+    }
+
+    /// `https` when `sesame` serves HTTPS itself, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.on() { "https" } else { "http" }
     }
 
     /// The credential files of the data folder, behind links signed with a key of

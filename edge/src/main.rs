@@ -5,6 +5,7 @@ mod aws;
 mod config;
 mod lock;
 mod private;
+mod tls;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -210,12 +211,27 @@ async fn bootstrap(_: BootstrapArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    // A certificate that cannot be used stops the start before anything is opened.
+    let tls = match args.paths.tls.files()? {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.paths.bind)
         .await
         .with_context(|| format!("binding {}", args.paths.bind))?;
     let address = listener.local_addr()?;
     // Links point at the address actually bound (port 0 picks a free one).
     args.paths.bind = address;
+    let scheme = args.paths.scheme();
+    if tls.is_none() && !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "serving plain HTTP on a network: the console's cookies and the passwords typed \
+             into it or sent to the API travel in clear. Give sesame a certificate and its \
+             key (--tls-cert and --tls-key) or put it behind a TLS proxy (and then bind it \
+             to 127.0.0.1, or keep the proxy's hop on a trusted network)"
+        );
+    }
     // One server per data folder (a restore waits for it to stop).
     let _lock = match args.backend {
         Backend::Sqlite => Some(lock::DataLock::acquire(args.paths.data_dir()?)?),
@@ -241,21 +257,21 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         // The server must outlive its banner: a closed stdout is no reason to stop.
         let _ = writeln!(
             std::io::stdout(),
-            "\nSésame demo school \"{school}\" is served at http://{address}\n\n\
-             Console: open http://{address}/ and sign in\n\
+            "\nSésame demo school \"{school}\" is served at {scheme}://{address}\n\n\
+             Console: open {scheme}://{address}/ and sign in\n\
              \x20 as the administrator: {admin_login} / {staff_password}\n\
              \x20 as a teacher ({classes}): {teacher_login} / {staff_password}\n\
              \x20 as a student: {student} / {password}\n\n\
              Admin token (8 h):\n  export ADMIN={admin}\n\
              Teacher token ({classes}, 8 h):\n  export TEACHER={teacher}\n\n\
              Try:\n\
-             \x20 curl -s http://{address}/v1/classes -H \"Authorization: Bearer $TEACHER\"\n\
-             \x20 curl -s 'http://{address}/v1/accounts?class=CM1-A&profile=student&limit=5' -H \"Authorization: Bearer $ADMIN\"\n\
-             \x20 curl -s 'http://{address}/v1/accounts?q=lefevre' -H \"Authorization: Bearer $ADMIN\"\n\
-             \x20 curl -s -X POST http://{address}/v1/auth/login -H 'Content-Type: application/json' \\\n\
+             \x20 curl -s {scheme}://{address}/v1/classes -H \"Authorization: Bearer $TEACHER\"\n\
+             \x20 curl -s '{scheme}://{address}/v1/accounts?class=CM1-A&profile=student&limit=5' -H \"Authorization: Bearer $ADMIN\"\n\
+             \x20 curl -s '{scheme}://{address}/v1/accounts?q=lefevre' -H \"Authorization: Bearer $ADMIN\"\n\
+             \x20 curl -s -X POST {scheme}://{address}/v1/auth/login -H 'Content-Type: application/json' \\\n\
              \x20      -d '{{\"login\":\"{student}\",\"password\":\"{password}\"}}'\n\
              \x20 reset a password: POST /v1/accounts/reset-password {{\"account_ids\":[\"<id>\"],\"method\":\"temporary\"}}\n\
-             \x20 the whole API: http://{address}/openapi.json\n",
+             \x20 the whole API: {scheme}://{address}/openapi.json\n",
             school = info.school,
             classes = info.teacher_classes.join(", "),
             student = info.student_login,
@@ -265,10 +281,20 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
             staff_password = DEMO_STAFF_PASSWORD,
         );
     }
-    tracing::info!(%address, "serving");
-    axum::serve(listener, app.router(&Group::ALL))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    tracing::info!(%address, scheme, "serving");
+    let router = app.router(&Group::ALL);
+    match tls {
+        Some(config) => {
+            axum::serve(tls::TlsListener::new(listener, config)?, router)
+                .with_graceful_shutdown(shutdown())
+                .await?
+        }
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown())
+                .await?
+        }
+    }
     Ok(())
 }
 
