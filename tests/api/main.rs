@@ -13,6 +13,7 @@ mod mail;
 mod passwords;
 mod permissions;
 mod secrets;
+mod scripts;
 mod selfservice;
 mod settings_audit;
 mod system;

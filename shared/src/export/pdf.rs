@@ -35,13 +35,10 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
 
     let mut next = Ref::new(1);
     let [catalog, pages, resources, info, qr] = [(); 5].map(|()| next.bump());
-    let regular = [(); 5].map(|()| next.bump());
-    let bold = [(); 5].map(|()| next.bump());
     let mut templates: [Option<Ref>; 4] = [None; 4];
 
     let per_page = doc.per_page.cards();
     let mut page_ids = Vec::with_capacity(doc.rows.len().div_ceil(per_page).max(1));
-    let mut scratch = Vec::new();
     // An empty selection still makes a valid file: one blank page.
     let chunks = doc
         .rows
@@ -66,15 +63,7 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
             content.transform([1.0, 0.0, 0.0, 1.0, origin.0, origin.1]);
             content.x_object(kind.resource());
             content.restore_state();
-            card::fill(
-                &mut content,
-                &mut fonts,
-                &mut scratch,
-                &layout,
-                labels,
-                origin,
-                row,
-            );
+            card::fill(&mut content, &mut fonts, &layout, labels, origin, row);
         }
         if per_page > 1 {
             card::cut_lines(&mut content, &layout);
@@ -98,11 +87,13 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
             .bbox(Rect::new(0.0, 0.0, 1.0, 1.0))
             .filter(Filter::FlateDecode);
     }
+    let used = fonts.allocate(&mut next);
     let mut dictionary = pdf.indirect(resources).start::<Resources>();
-    dictionary
-        .fonts()
-        .pair(font::Weight::Regular.resource(), regular[0])
-        .pair(font::Weight::Bold.resource(), bold[0]);
+    let mut font_names = dictionary.fonts();
+    for (_, name, refs) in &used {
+        font_names.pair(*name, refs[0]);
+    }
+    font_names.finish();
     let mut xobjects = dictionary.x_objects();
     if with_qr {
         xobjects.pair(Name(b"QR"), qr);
@@ -114,7 +105,7 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
     }
     xobjects.finish();
     dictionary.finish();
-    fonts.write(&mut pdf, regular, bold)?;
+    fonts.write(&mut pdf, &used)?;
 
     let language = match doc.language {
         Language::Fr => "fr-FR",

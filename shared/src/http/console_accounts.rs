@@ -180,7 +180,7 @@ fn action_label(lang: Language, action: &str) -> &'static str {
 fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
     let w = words(lang);
     html! {
-        div.scroll { table {
+        div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
             thead { tr {
                 @if checkable {
                     th scope="col" {
@@ -646,7 +646,7 @@ async fn per_account<T>(
         .unwrap_or_default();
     let body = html! {
         div.card {
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                 thead { tr {
                     th scope="col" { (words(lang).name) }
                     th scope="col" { (words(lang).login) }
@@ -867,7 +867,7 @@ async fn account_page(
                 h2 { (tr(lang, "Secrets remis", "Secrets handed out")) }
                 @if ledger.outstanding.is_none() { p.muted { (tr(lang, "Aucun secret en cours.", "No outstanding secret.")) } }
                 @if !ledger.history.is_empty() {
-                    div.scroll { table {
+                    div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                         thead { tr {
                             th scope="col" { (tr(lang, "Genre", "Kind")) }
                             th scope="col" { (tr(lang, "Remis le", "Issued")) }

@@ -173,12 +173,12 @@ fn upload_form(staff: &Staff, message: Option<Markup>) -> Markup {
         @if let Some(message) = message { (message) }
         div.card {
             p { (tr(lang,
-                "Un fichier CSV (séparateur virgule ou point-virgule) avec les colonnes de l'API : un aperçu montre ce qui changera, rien n'est écrit avant votre confirmation.",
-                "A CSV file (comma or semicolon) with the API's columns: a preview shows what will change; nothing is written before you confirm.")) }
+                "Un fichier CSV (séparateur virgule ou point-virgule) ou XLSX (la première feuille) avec les colonnes de l'API : un aperçu montre ce qui changera, rien n'est écrit avant votre confirmation.",
+                "A CSV file (comma or semicolon) or an XLSX workbook (its first sheet) with the API's columns: a preview shows what will change; nothing is written before you confirm.")) }
             form method="post" action="/console/imports/preview" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(staff.session.csrf);
                 label for="roster" { (tr(lang, "Fichier", "File")) }
-                input #roster type="file" name="roster" accept=".csv,text/csv" required;
+                input #roster type="file" name="roster" accept=".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required;
                 button #preview type="submit" { (tr(lang, "Voir l'aperçu", "Preview")) }
             }
         }
@@ -194,7 +194,7 @@ fn report_markup(lang: Language, report: &ImportReport) -> Markup {
             dt { (tr(lang, "Erreurs", "Errors")) } dd #errors { (report.errors.len()) }
         }
         @if !report.errors.is_empty() {
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                 thead { tr {
                     th scope="col" { (tr(lang, "Ligne", "Row")) }
                     th scope="col" { (tr(lang, "Colonne", "Column")) }
@@ -270,7 +270,9 @@ async fn apply(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body
 async fn run_import(state: &AppState, staff: &Staff, roster: &[u8], dry_run: bool) -> Response {
     let lang = staff.lang;
     let title = import_title(lang);
-    let report = match crate::ops::roster::parse_csv(roster) {
+    // The kept roster comes back without its type: an XLSX workbook is known by its bytes.
+    let kind = crate::ops::roster::RosterKind::sniff(roster);
+    let report = match crate::ops::roster::read_roster(roster.to_vec(), kind).await {
         Ok(rows) => {
             state
                 .sesame
@@ -361,7 +363,7 @@ async fn follow_ups(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
     let body = html! {
         div.card {
             p.muted { (tr(lang, "Vert : activés ; bleu : un secret remis attend ; gris : le reste.", "Green: activated; blue: a secret handed out is waiting; grey: the rest.")) }
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                 thead { tr {
                     th scope="col" { (tr(lang, "Classe", "Class")) }
                     th scope="col" { (tr(lang, "Élèves", "Students")) }
@@ -407,7 +409,7 @@ fn counts_table(lang: Language, students: &FollowUpCounts, parents: &FollowUpCou
         }),
     ];
     html! {
-        div.scroll { table {
+        div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
             thead { tr {
                 th scope="col" {}
                 th scope="col" { (tr(lang, "Élèves", "Students")) }
@@ -453,7 +455,7 @@ async fn follow_up(
                     input type="hidden" name="csrf" value=(staff.session.csrf);
                     button #send-pending type="submit" { (tr(lang, "Envoyer l'activation à tous ceux qui attendent", "Send the activation to everyone still pending")) }
                 }
-                div.scroll { table {
+                div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                     thead { tr {
                         th scope="col" { (tr(lang, "Nom", "Name")) }
                         th scope="col" { (tr(lang, "Profil", "Profile")) }
@@ -568,7 +570,7 @@ async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderM
         div.card {
             @if items.is_empty() { p.muted { (tr(lang, "Aucune distribution.", "No distribution.")) } }
             @else {
-                div.scroll { table {
+                div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                     thead { tr {
                         th scope="col" { (tr(lang, "Date", "Date")) }
                         th scope="col" { (tr(lang, "Genre", "Kind")) }
@@ -642,7 +644,7 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
             }
         }
         div.card {
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                 thead { tr {
                     th scope="col" { (tr(lang, "Nom", "Name")) }
                     th scope="col" { (tr(lang, "Identifiant", "Login")) }
@@ -756,7 +758,7 @@ async fn audit(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
                 }
                 div { button type="submit" { (tr(lang, "Filtrer", "Filter")) } }
             }
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
                 thead { tr {
                     th scope="col" { (tr(lang, "Date", "Date")) }
                     th scope="col" { (tr(lang, "Auteur", "Actor")) }

@@ -6,17 +6,16 @@ use super::font::{Fonts, Weight};
 use super::layout::{A4, Kind, Layout, Line, Slots};
 use crate::export::labels::Labels;
 use crate::export::{Row, Secret};
-use pdf_writer::{Content, Name, Str};
+use pdf_writer::{Content, Name};
 use secrecy::ExposeSecret;
 
 const ACCENT: (f32, f32, f32) = (0.11, 0.29, 0.50);
 const GREY: f32 = 0.38;
 
-/// Draws text; `scratch` holds its encoding.
+/// Draws text at an offset.
 struct Pen<'a> {
     content: &'a mut Content,
     fonts: &'a mut Fonts,
-    scratch: &'a mut Vec<u8>,
     dx: f32,
     dy: f32,
 }
@@ -29,14 +28,8 @@ impl Pen<'_> {
     }
 
     fn show(&mut self, weight: Weight, size: f32, x: f32, y: f32, text: &str) {
-        self.scratch.clear();
-        self.fonts.get(weight).encode(text, self.scratch);
-        self.content.begin_text();
-        self.content.set_font(weight.resource(), size);
-        self.content
-            .set_text_matrix([1.0, 0.0, 0.0, 1.0, self.dx + x, self.dy + y]);
-        self.content.show(Str(self.scratch));
-        self.content.end_text();
+        let at = (self.dx + x, self.dy + y);
+        self.fonts.draw(self.content, weight, size, at, text);
     }
 }
 
@@ -51,7 +44,6 @@ pub(super) fn template(layout: &Layout, kind: Kind, shared: &Shared, fonts: &mut
     let slots = &layout.slots[kind.index()];
     let (labels, k) = (shared.labels, layout.scale);
     let mut content = Content::new();
-    let mut scratch = Vec::new();
 
     if let (Some(secret), Kind::Password | Kind::Code) = (slots.secret, kind) {
         let margin = 3.0 * k;
@@ -79,7 +71,6 @@ pub(super) fn template(layout: &Layout, kind: Kind, shared: &Shared, fonts: &mut
     let mut pen = Pen {
         content: &mut content,
         fonts,
-        scratch: &mut scratch,
         dx: 0.0,
         dy: 0.0,
     };
@@ -93,7 +84,7 @@ pub(super) fn template(layout: &Layout, kind: Kind, shared: &Shared, fonts: &mut
     }
     if let Some((_, _, side, caption)) = slots.qr {
         let size = pen.fonts.fit(Weight::Regular, labels.scan, caption.size, side);
-        let width = pen.fonts.get(Weight::Regular).width(labels.scan, size);
+        let width = pen.fonts.width(Weight::Regular, labels.scan, size);
         pen.show(
             Weight::Regular,
             size,
@@ -164,7 +155,6 @@ fn paragraphs(pen: &mut Pen, slots: &Slots, first: &str, tip: Option<&str>) {
 pub(super) fn fill(
     content: &mut Content,
     fonts: &mut Fonts,
-    scratch: &mut Vec<u8>,
     layout: &Layout,
     labels: &Labels,
     origin: (f32, f32),
@@ -175,7 +165,6 @@ pub(super) fn fill(
     let mut pen = Pen {
         content,
         fonts,
-        scratch,
         dx: origin.0,
         dy: origin.1,
     };
