@@ -417,7 +417,7 @@ async fn school_with_import_only(app: &TestApp, id: &str, rows: &[RosterRow]) {
 /// The console's accounts page of one class of 35 among the 100,000 accounts of
 /// `big`, signed in, over HTTP; and the size of what the console loads beside it.
 async fn console(app: &TestApp, report: &mut String) {
-    let password = "banc-d-essai-console-1";
+    let password = "tournesol-ocre-du-matin-7";
     let admin = RosterRow {
         external_id: Some("ADMIN".into()),
         profile: "staff".into(),
