@@ -26,6 +26,7 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: $1 is required but 
 need cargo
 need curl
 command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+command -v soffice >/dev/null || { apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
 command -v chromedriver >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 echo "== formatting"
@@ -42,6 +43,9 @@ for manifest in functions/*/Cargo.toml; do
         exit 1
     fi
 done
+
+echo "== licences, sources and duplicate AWS crates of every dependency (offline)"
+python3 scripts/licenses.py
 
 echo "== lints"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings

@@ -313,12 +313,14 @@ pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
 }
 
 /// Logs to stderr: text by default, JSON with `SESAME_LOG_FORMAT=json`; level from
-/// `SESAME_LOG` (default `info`).
+/// `SESAME_LOG` (default `info`); colour codes only when stderr is a terminal.
 pub fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("SESAME_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("SESAME_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();

@@ -41,12 +41,18 @@ struct Started {
 /// Starts `sesame serve` with `args` and waits for its "serving" line, its logs in
 /// JSON.
 fn serve(data_dir: &Path, args: &[&str]) -> Started {
+    serve_logging(data_dir, args, "json")
+}
+
+/// As `serve`, its logs in `format` (`json` or `text`; a text line is kept as
+/// `{"text": line}`).
+fn serve_logging(data_dir: &Path, args: &[&str], format: &str) -> Started {
     let mut child = sesame()
         .arg("serve")
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
-        .env("SESAME_LOG_FORMAT", "json")
+        .env("SESAME_LOG_FORMAT", format)
         .env("SESAME_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -72,7 +78,15 @@ fn serve(data_dir: &Path, args: &[&str]) -> Started {
         let entry: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|_| serde_json::json!({ "text": line }));
         let serving = entry["fields"]["message"] == "serving";
+        let text_serving = entry["text"].as_str().is_some_and(|t| t.contains(" serving "));
         log.push(entry);
+        if text_serving {
+            return Started {
+                _server: server,
+                address: String::new(),
+                log,
+            };
+        }
         if serving {
             let address = log.last().unwrap()["fields"]["address"]
                 .as_str()
@@ -204,6 +218,15 @@ fn plain_http_on_a_network_address_warns_that_passwords_travel_in_clear() {
         "{:?}",
         started.log
     );
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = serve_logging(dir.path(), &["--bind", "0.0.0.0:0"], "text");
+    let lines: Vec<&str> = started.log.iter().filter_map(|e| e["text"].as_str()).collect();
+    assert!(lines.iter().any(|l| l.contains("WARN")), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:?}");
 }
 
 #[test]

@@ -21,12 +21,32 @@ pub struct Needs {
     pub files: bool,
 }
 
+/// Logs to standard output as Lambda's runtime reads them: JSON when the
+/// function's log format is JSON, else text; colour codes only on a terminal
+/// (never in CloudWatch). Level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`.
+fn init_logging() {
+    use lambda_http::tracing::subscriber::{EnvFilter, fmt};
+    use std::io::IsTerminal;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned());
+    let filter = EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt()
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
 /// The app of a cloud function, built once per cold start. Features unify across
 /// a workspace build, so what was compiled in is not what a function may use: it
 /// gets a mailer or a file store only if it `needs` one (and only its role may use
 /// them); the others refuse loudly.
 pub async fn app(needs: Needs) -> Result<App, Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = CloudConfig::load(&sdk).await?;
     let adapters = Adapters {

@@ -385,7 +385,7 @@ pub(super) fn alert(message: &str) -> Markup {
     html! { div.alert role="alert" { p { (message) } } }
 }
 
-fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>) -> Markup {
+fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>, login: &str) -> Markup {
     let w = words(lang);
     let code = match lang {
         Language::Fr => "fr",
@@ -400,7 +400,7 @@ fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>) -> Markup {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="lang" value=(code);
                 label for="login" { (w.login) }
-                input #login name="login" autocomplete="username" autocapitalize="none" required;
+                input #login name="login" value=(login) autocomplete="username" autocapitalize="none" required;
                 label for="password" { (w.password) }
                 input #password type="password" name="password" autocomplete="current-password" required;
                 button type="submit" { (w.submit) }
@@ -411,9 +411,20 @@ fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>) -> Markup {
 
 /// The sign-in form with a fresh form token (set as a cookie beside it).
 fn fresh_sign_in(state: &AppState, lang: Language, status: StatusCode, problem: Option<&str>) -> Response {
+    fresh_sign_in_as(state, lang, status, problem, "")
+}
+
+/// The sign-in form with `login` filled in (a card's QR code names it).
+fn fresh_sign_in_as(
+    state: &AppState,
+    lang: Language,
+    status: StatusCode,
+    problem: Option<&str>,
+    login: &str,
+) -> Response {
     let (token, _) = new_session_token();
     let token = token.expose_secret().to_owned();
-    let mut response = page(status, sign_in_form(lang, &token, problem));
+    let mut response = page(status, sign_in_form(lang, &token, problem, login));
     let cookie = Cookies::of(state).set(FORM, &token, 3600);
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response
@@ -436,7 +447,16 @@ async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Re
     if let Some((_, account)) = current(&state, &headers).await {
         return Redirect::to(landing(&account)).into_response();
     }
-    fresh_sign_in(&state, lang_of(&uri, &headers, None), StatusCode::OK, None)
+    let query: Vec<(String, String)> = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let login = query
+        .iter()
+        .find(|(k, _)| k == "login")
+        .map(|(_, v)| v.chars().take(100).collect::<String>())
+        .unwrap_or_default();
+    fresh_sign_in_as(&state, lang_of(&uri, &headers, None), StatusCode::OK, None, &login)
 }
 
 #[derive(Deserialize)]
