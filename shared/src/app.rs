@@ -96,7 +96,8 @@ impl App {
             jobs,
         };
         let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
-            .with_sender(config.sender);
+            .with_sender(config.sender)
+            .with_sign_in_page(config.console);
         let extra = match (config.console, extra) {
             (false, extra) => extra,
             (true, None) => Some(crate::http::console::router(state.clone())),

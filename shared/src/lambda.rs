@@ -38,7 +38,11 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stdout);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// The app of a cloud function, built once per cold start. Features unify across

@@ -85,3 +85,21 @@ async fn cards_print_names_in_every_script_and_give_them_back_as_text() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_parents_card_names_their_children_with_their_classes() {
+    let f = Fixture::new().await;
+    let roster = "external_id,profile,first_name,last_name,children\nPX,parent,Karim,Benali,SA1|SB1\n";
+    let report = f.app.import("riverside", roster).await;
+    assert_eq!(report.body["errors"], json!([]), "{:?}", report.body);
+    let list = f.app.get("/v1/accounts?q=Benali", &f.admin()).await;
+    let parent = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"account_ids": [parent], "content": "activation", "format": "pdf", "per_page": 8});
+    let queued = export(&f, &f.admin(), body).await;
+    assert_eq!(queued.status, 202, "{:?}", queued.body);
+    let done = finished(&f, &f.admin(), queued.body["id"].as_str().unwrap()).await;
+    let (_, bytes) = download(&f, done["download_url"].as_str().unwrap()).await;
+    let text = pdf_text(&bytes).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Zoé Lefèvre (5A)"), "{text}");
+    assert!(text.contains("Léa Dubois (5B)"), "{text}");
+}

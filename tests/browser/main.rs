@@ -5,6 +5,7 @@
 
 mod console;
 mod driver;
+mod scan;
 
 use driver::{fits_the_screen, screenshot, submit, type_into, wait_for_heading, with_browser};
 use fantoccini::Locator;

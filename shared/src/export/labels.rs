@@ -16,6 +16,8 @@ pub(crate) struct Labels {
     pub already_activated: &'static str,
     pub forgot_password: &'static str,
     pub scan: &'static str,
+    /// Before the children a parent's card names.
+    pub children: &'static str,
     /// Headers of the three tables (seed 000, seed 004, seed 001).
     pub credentials_headers: [&'static str; 7],
     pub activation_headers: [&'static str; 7],
@@ -44,6 +46,7 @@ const FR: Labels = Labels {
     already_activated: "Compte déjà activé",
     forgot_password: "Mot de passe oublié : voir ci-dessous",
     scan: "Scannez pour vous connecter",
+    children: "Enfants :",
     credentials_headers: [
         "Classe",
         "Prénom",
@@ -94,6 +97,7 @@ const EN: Labels = Labels {
     already_activated: "Account already activated",
     forgot_password: "Forgot your password? See below",
     scan: "Scan to log in",
+    children: "Children:",
     credentials_headers: [
         "Class",
         "First name",

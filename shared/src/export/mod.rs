@@ -138,15 +138,35 @@ pub struct Document<'a> {
     pub rows: &'a [Row],
 }
 
+/// What only the PDF cards print beyond the rows: where each card's QR code
+/// leads, and the children a parent's card names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cards<'a> {
+    /// The activation page (`…/activate`): an activation card's QR code opens it
+    /// with the login in the query and the code in the fragment (scan to claim).
+    /// Empty: every QR code is the login URL.
+    pub activation_url: &'a str,
+    /// Whether the login URL is this deployment's own sign-in page, which fills
+    /// in the login its address names: a credentials card's QR code then does.
+    pub own_sign_in: bool,
+    /// By login: the children a parent's card names, as "Zoé Lefèvre (5A)".
+    pub children: Option<&'a std::collections::HashMap<String, Vec<String>>>,
+}
+
 /// The file's bytes. Memory and time are linear in the number of rows.
 pub fn render(format: Format, doc: &Document) -> anyhow::Result<Vec<u8>> {
+    render_with(format, doc, &Cards::default())
+}
+
+/// The file's bytes, the PDF cards with what `cards` adds.
+pub fn render_with(format: Format, doc: &Document, cards: &Cards) -> anyhow::Result<Vec<u8>> {
     for row in doc.rows {
         check_secret(doc.content, row)?;
     }
     match format {
         Format::Csv => csv::render(doc),
         Format::Xlsx => xlsx::render(doc),
-        Format::Pdf => pdf::render(doc),
+        Format::Pdf => pdf::render(doc, cards),
     }
 }
 

@@ -11,8 +11,8 @@ mod font;
 mod layout;
 mod qr;
 
-use super::Document;
 use super::labels::Labels;
+use super::{Cards, Document};
 use crate::domain::Language;
 use card::Shared;
 use font::{Fonts, deflate};
@@ -20,7 +20,7 @@ use layout::{A4, Kind, Layout};
 use pdf_writer::writers::Resources;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Settings, TextStr};
 
-pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
+pub(super) fn render(doc: &Document, cards: &Cards) -> anyhow::Result<Vec<u8>> {
     let labels = Labels::of(doc.language);
     let with_qr = !doc.login_url.is_empty();
     let layout = Layout::new(doc.per_page, with_qr);
@@ -28,6 +28,7 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
         labels,
         school_name: doc.school_name,
         login_url: doc.login_url,
+        cards,
     };
     let mut fonts = Fonts::new()?;
     let settings = Settings { pretty: false };
@@ -63,7 +64,7 @@ pub(super) fn render(doc: &Document) -> anyhow::Result<Vec<u8>> {
             content.transform([1.0, 0.0, 0.0, 1.0, origin.0, origin.1]);
             content.x_object(kind.resource());
             content.restore_state();
-            card::fill(&mut content, &mut fonts, &layout, labels, origin, row);
+            card::fill(&mut content, &mut fonts, &layout, &shared, origin, row)?;
         }
         if per_page > 1 {
             card::cut_lines(&mut content, &layout);

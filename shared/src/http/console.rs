@@ -456,7 +456,13 @@ async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Re
         .find(|(k, _)| k == "login")
         .map(|(_, v)| v.chars().take(100).collect::<String>())
         .unwrap_or_default();
-    fresh_sign_in_as(&state, lang_of(&uri, &headers, None), StatusCode::OK, None, &login)
+    fresh_sign_in_as(
+        &state,
+        lang_of(&uri, &headers, None),
+        StatusCode::OK,
+        None,
+        &login,
+    )
 }
 
 #[derive(Deserialize)]

@@ -265,6 +265,7 @@ impl AppState {
             locks: Arc::default(),
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            sign_in_page: false,
             sender: None,
         };
         Ok(Self {
@@ -276,6 +277,11 @@ impl AppState {
     /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.
     pub(crate) fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
         self.sesame.sender = sender;
+        self
+    }
+
+    pub(crate) fn with_sign_in_page(mut self, served: bool) -> Self {
+        self.sesame.sign_in_page = served;
         self
     }
 }

@@ -13,6 +13,7 @@ use crate::domain::{
 use crate::export::{self, Content, Document, Row, Secret};
 use crate::ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 
 /// How long a credential file is kept.
 pub const KEEP: Duration = Duration::hours(24);
@@ -391,6 +392,12 @@ impl Sesame {
         let language = job.request.language.unwrap_or_default();
         let (content, per_page) = (job.request.content, job.request.per_page);
         let (school_name, login_url) = (school.name.clone(), school.settings.login_url.clone());
+        let children = match format {
+            export::Format::Pdf => self.children_of(&job.school, rows).await?,
+            _ => HashMap::new(),
+        };
+        let activation_url = self.activation_url();
+        let own_sign_in = self.sign_in_page && login_url == format!("{}/", self.public_url);
         let rows: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
         // Rendering is CPU work: off the executor, with the rows dropped right after.
         let bytes = tokio::task::spawn_blocking(move || {
@@ -402,7 +409,12 @@ impl Sesame {
                 per_page,
                 rows: &rows,
             };
-            export::render(format, &document)
+            let cards = export::Cards {
+                activation_url: &activation_url,
+                own_sign_in,
+                children: Some(&children),
+            };
+            export::render_with(format, &document, &cards)
         })
         .await
         .map_err(|e| Error::Internal(e.into()))??;
@@ -416,6 +428,49 @@ impl Sesame {
         );
         self.files.put(&key, bytes, export::content_type(format)).await?;
         Ok(ExportFile { key, name })
+    }
+
+    /// By login, the children a parent's card names ("Zoé Lefèvre (5A)").
+    async fn children_of(
+        &self,
+        school: &crate::domain::SchoolId,
+        rows: &[(AccountId, Row)],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let parents: Vec<&AccountId> = rows
+            .iter()
+            .filter(|(_, row)| row.profile == crate::domain::Profile::Parent)
+            .map(|(id, _)| id)
+            .collect();
+        let mut found = Vec::with_capacity(parents.len());
+        for chunk in parents.chunks(100) {
+            let ids: Vec<AccountId> = chunk.iter().map(|id| (*id).clone()).collect();
+            found.extend(self.accounts.get_accounts(school, &ids).await?);
+        }
+        let child_ids: Vec<AccountId> = found.iter().flat_map(|p| p.children.iter().cloned()).collect();
+        let mut children = HashMap::new();
+        for chunk in child_ids.chunks(100) {
+            for child in self.accounts.get_accounts(school, chunk).await? {
+                let mut classes: Vec<&str> = child.classes.iter().map(|c| c.as_str()).collect();
+                classes.sort_unstable();
+                let name = format!("{} {}", child.first_name, child.last_name);
+                let named = match classes.is_empty() {
+                    true => name,
+                    false => format!("{name} ({})", classes.join(", ")),
+                };
+                children.insert(child.id.clone(), named);
+            }
+        }
+        Ok(found
+            .iter()
+            .map(|parent| {
+                let named = parent
+                    .children
+                    .iter()
+                    .filter_map(|c| children.get(c).cloned())
+                    .collect();
+                (parent.login.to_string(), named)
+            })
+            .collect())
     }
 
     /// The accounts the export covers, as its requester may export them.

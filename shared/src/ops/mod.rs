@@ -58,6 +58,9 @@ pub struct Sesame {
     pub sealer: Sealer,
     /// The public base URL of this deployment (links in mail and files point here).
     pub public_url: String,
+    /// Whether this deployment serves the sign-in page at `public_url/` (the
+    /// edge's console), which fills in a login its address names.
+    pub sign_in_page: bool,
     /// The deployment's sender address, for schools whose settings name none.
     pub sender: Option<crate::domain::Email>,
 }

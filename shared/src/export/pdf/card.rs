@@ -5,7 +5,7 @@
 use super::font::{Fonts, Weight};
 use super::layout::{A4, Kind, Layout, Line, Slots};
 use crate::export::labels::Labels;
-use crate::export::{Row, Secret};
+use crate::export::{Cards, Row, Secret};
 use pdf_writer::{Content, Name};
 use secrecy::ExposeSecret;
 
@@ -38,6 +38,50 @@ pub(super) struct Shared<'a> {
     pub labels: &'static Labels,
     pub school_name: &'a str,
     pub login_url: &'a str,
+    pub cards: &'a Cards<'a>,
+}
+
+impl Shared<'_> {
+    /// Whether cards of `kind` carry a QR code of their own rather than the login
+    /// URL's.
+    pub fn own_qr(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Code => !self.cards.activation_url.is_empty(),
+            Kind::Password => self.cards.own_sign_in,
+            Kind::Reset | Kind::Plain => false,
+        }
+    }
+
+    /// The address a card's own QR code holds: the activation page with the login
+    /// and, in the fragment (never sent to a server), the code; or the sign-in
+    /// page with the login.
+    pub fn qr_of(&self, row: &Row) -> Option<String> {
+        let login = encode(&row.login);
+        match &row.secret {
+            Some(Secret::ActivationCode { code, .. }) if self.own_qr(Kind::Code) => Some(format!(
+                "{}?login={login}#code={}",
+                self.cards.activation_url,
+                encode(code.expose_secret())
+            )),
+            Some(Secret::TemporaryPassword { .. }) if self.own_qr(Kind::Password) => {
+                let separator = if self.login_url.contains('?') { '&' } else { '?' };
+                Some(format!("{}{separator}login={login}", self.login_url))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `value` percent-encoded for a query or a fragment.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(byte)),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 pub(super) fn template(layout: &Layout, kind: Kind, shared: &Shared, fonts: &mut Fonts) -> Vec<u8> {
@@ -61,7 +105,7 @@ pub(super) fn template(layout: &Layout, kind: Kind, shared: &Shared, fonts: &mut
     content.move_to(slots.school.x, slots.rule_y);
     content.line_to(slots.school.x + slots.school.width, slots.rule_y);
     content.stroke();
-    if let Some((x, y, side, _)) = slots.qr {
+    if let Some((x, y, side, _)) = slots.qr.filter(|_| !shared.own_qr(kind)) {
         content.save_state();
         content.transform([side, 0.0, 0.0, side, x, y]);
         content.x_object(Name(b"QR"));
@@ -156,12 +200,19 @@ pub(super) fn fill(
     content: &mut Content,
     fonts: &mut Fonts,
     layout: &Layout,
-    labels: &Labels,
+    shared: &Shared,
     origin: (f32, f32),
     row: &Row,
-) {
+) -> anyhow::Result<()> {
+    let labels = shared.labels;
     let kind = Kind::of(row.secret.as_ref());
     let slots = &layout.slots[kind.index()];
+    if let (Some((x, y, side, _)), Some(url)) = (slots.qr, shared.qr_of(row)) {
+        content.save_state();
+        content.transform([side, 0.0, 0.0, side, origin.0 + x, origin.1 + y]);
+        super::qr::draw(content, &url)?;
+        content.restore_state();
+    }
     let mut pen = Pen {
         content,
         fonts,
@@ -189,14 +240,26 @@ pub(super) fn fill(
         pen.fit(Weight::Bold, line, secret.expose_secret());
     }
     pen.content.set_fill_gray(GREY);
-    let class = match row.class.is_empty() {
-        true => labels.profile(row.profile).to_owned(),
-        false => format!("{} {} · {}", labels.class, row.class, labels.profile(row.profile)),
+    let children = shared
+        .cards
+        .children
+        .and_then(|children| children.get(&row.login))
+        .filter(|children| !children.is_empty());
+    let class = match (children, row.class.is_empty()) {
+        (Some(children), _) => format!(
+            "{} · {} {}",
+            labels.profile(row.profile),
+            labels.children,
+            children.join(", ")
+        ),
+        (None, true) => labels.profile(row.profile).to_owned(),
+        (None, false) => format!("{} {} · {}", labels.class, row.class, labels.profile(row.profile)),
     };
     pen.fit(Weight::Regular, slots.class, &class);
     if let (Some((_, expires_at)), Some(line)) = (secret, slots.expiry) {
         pen.fit(Weight::Regular, line, &labels.valid_until(*expires_at));
     }
+    Ok(())
 }
 
 /// Dashed lines to cut the cards apart along.

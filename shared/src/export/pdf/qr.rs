@@ -1,5 +1,6 @@
-//! The QR code of the login URL as vector rectangles, drawn once per file as a
-//! form XObject of one unit square that every card scales into place.
+//! QR codes as vector rectangles in a unit square: the login URL's drawn once per
+//! file as a form XObject that every card scales into place; a card's own (scan
+//! to claim) drawn on its card.
 
 use anyhow::Context;
 use pdf_writer::Content;
@@ -11,12 +12,18 @@ const QUIET_ZONE: usize = 2;
 /// The drawing operators of the code of `url`, in a unit square (quiet zone
 /// included), dark runs of each row merged into one rectangle.
 pub(super) fn unit_square(url: &str) -> anyhow::Result<Vec<u8>> {
+    let mut content = Content::new();
+    draw(&mut content, url)?;
+    Ok(content.finish().into_vec())
+}
+
+/// Draws the code of `url` in the unit square of `content`'s current space.
+pub(super) fn draw(content: &mut Content, url: &str) -> anyhow::Result<()> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
-        .context("the login URL is too long for a QR code")?;
+        .context("the address is too long for a QR code")?;
     let width = code.width();
     let colors = code.to_colors();
     let modules = (width + 2 * QUIET_ZONE) as f32;
-    let mut content = Content::new();
     content.transform([1.0 / modules, 0.0, 0.0, 1.0 / modules, 0.0, 0.0]);
     content.set_fill_gray(0.0);
     for (y, row) in colors.chunks(width).enumerate() {
@@ -36,5 +43,5 @@ pub(super) fn unit_square(url: &str) -> anyhow::Result<Vec<u8>> {
         }
     }
     content.fill_nonzero();
-    Ok(content.finish().into_vec())
+    Ok(())
 }
