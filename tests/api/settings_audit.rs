@@ -112,3 +112,29 @@ async fn pre_deletion_accounts_are_those_disabled_longer_than_the_retention() {
         .await;
     assert_eq!(recent.body["total"], 0);
 }
+
+#[tokio::test]
+async fn the_time_zone_is_an_iana_name_paris_by_default() {
+    let f = Fixture::new().await;
+    let settings = f.app.get("/v1/settings", &f.admin()).await;
+    assert_eq!(settings.body["time_zone"], "Europe/Paris");
+    let bad = f
+        .app
+        .put("/v1/settings", &f.admin(), json!({"time_zone": "Mars/Olympus"}))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "time_zone", "{:?}", bad.body);
+    let good = f
+        .app
+        .put(
+            "/v1/settings",
+            &f.admin(),
+            json!({"time_zone": "America/Cayenne"}),
+        )
+        .await;
+    assert_eq!(good.status, 200, "{:?}", good.body);
+    assert_eq!(
+        f.app.get("/v1/settings", &f.admin()).await.body["time_zone"],
+        "America/Cayenne"
+    );
+}

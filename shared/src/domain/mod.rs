@@ -20,6 +20,6 @@ pub use distribution::{Distribution, DistributionKind, MailRun, RunResult, RunSt
 pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
-pub use school::{Class, Language, School, Settings};
+pub use school::{Class, Language, School, Settings, TimeZone};
 pub use secret::{Closed, Closing, Credentials, Secret, SecretKind, SecretNote, SecretState};
 pub use session::{Ended, Seat, Session};

@@ -33,10 +33,55 @@ pub struct Settings {
     #[schema(value_type = Option<String>)]
     pub sender: Option<Email>,
     pub language: Language,
+    /// The school's time zone (an IANA name): every date a person reads, in
+    /// files, on cards, in mail and on pages, is shown in it.
+    #[serde(default)]
+    #[schema(value_type = String, example = "Europe/Paris")]
+    pub time_zone: TimeZone,
 }
 
 fn default_audit_days() -> u32 {
     365
+}
+
+/// A time zone of the IANA database (`Europe/Paris` unless a school says otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    /// The zone of an IANA name (`Europe/Paris`, `America/Cayenne`), if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        name.parse::<chrono_tz::Tz>().ok().map(Self)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// `at` as the school's clocks show it.
+    pub fn local(self, at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono_tz::Tz> {
+        at.with_timezone(&self.0)
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self(chrono_tz::Europe::Paris)
+    }
+}
+
+impl Serialize for TimeZone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("{name:?} is not an IANA time zone")))
+    }
 }
 
 impl Default for Settings {
@@ -50,6 +95,7 @@ impl Default for Settings {
             login_url: "http://127.0.0.1:8080/".to_owned(),
             sender: None,
             language: Language::Fr,
+            time_zone: TimeZone::default(),
         }
     }
 }

@@ -189,6 +189,8 @@ pub(super) struct Staff {
     pub session: Session,
     pub account: Account,
     pub caller: crate::domain::Caller,
+    /// The school's time zone, which every date on the pages is shown in.
+    pub zone: crate::domain::TimeZone,
 }
 
 impl Staff {
@@ -199,13 +201,31 @@ impl Staff {
             return Err(Redirect::to("/").into_response());
         };
         match (account.as_caller(), account.credentials.must_change_password) {
-            (Some(caller), false) => Ok(Self {
-                lang,
-                session,
-                account,
-                caller,
-            }),
+            (Some(caller), false) => {
+                let zone = state
+                    .sesame
+                    .school(&caller.school)
+                    .await
+                    .map(|s| s.settings.time_zone)
+                    .unwrap_or_default();
+                Ok(Self {
+                    lang,
+                    session,
+                    account,
+                    caller,
+                    zone,
+                })
+            }
             _ => Err(Redirect::to("/me").into_response()),
+        }
+    }
+
+    /// `at` on the school's clocks, with the zone's abbreviation.
+    pub(super) fn when(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let local = self.zone.local(at);
+        match self.lang {
+            Language::Fr => local.format("%d/%m/%Y %H:%M %Z").to_string(),
+            Language::En => local.format("%Y-%m-%d %H:%M %Z").to_string(),
         }
     }
 

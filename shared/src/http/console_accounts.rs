@@ -752,7 +752,7 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
                             @match &r.result {
                                 Ok(issued) => {
                                     td { code.secret { (issued.password.expose_secret()) } }
-                                    td { @if let Some(at) = issued.expires_at { (at.format("%Y-%m-%d %H:%M UTC")) } }
+                                    td { @if let Some(at) = issued.expires_at { (staff.when(at)) } }
                                 }
                                 Err(e) => { td colspan="2" { (w.refused) " : " (e.to_string()) } }
                             }
@@ -879,8 +879,8 @@ async fn account_page(
                             @for entry in &ledger.history {
                                 tr {
                                     td { (secret_kind(lang, entry.note.kind)) }
-                                    td { (entry.note.issued_at.format("%Y-%m-%d %H:%M UTC")) }
-                                    td { (entry.note.expires_at.format("%Y-%m-%d %H:%M UTC")) }
+                                    td { (staff.when(entry.note.issued_at)) }
+                                    td { (staff.when(entry.note.expires_at)) }
                                     td { span class={ "state-" (state_code(entry.state)) } { (state_word(lang, entry.state)) } }
                                     td { @if let Some(d) = &entry.note.distribution { a href={ "/console/distributions/" (d) } { code { (d) } } } }
                                 }
@@ -892,7 +892,7 @@ async fn account_page(
                     p.muted { (tr(lang, "Aucun blocage.", "Not locked.")) }
                 } @else {
                     (alert(tr(lang, "Bloqué après trop d'essais.", "Locked after too many attempts.")))
-                    ul { @for lock in &ledger.locks { li { code { (lock.path) } " → " (lock.until.format("%H:%M UTC")) } } }
+                    ul { @for lock in &ledger.locks { li { code { (lock.path) } " → " (staff.when(lock.until)) } } }
                     form method="post" action={ "/console/accounts/" (account.id) "/unlock" } {
                         input type="hidden" name="csrf" value=(staff.session.csrf);
                         button type="submit" { (tr(lang, "Débloquer", "Unlock")) }

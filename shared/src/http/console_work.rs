@@ -87,10 +87,6 @@ fn refreshing(mut response: Response) -> Response {
     response
 }
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 macro_rules! staff_or_return {
     ($state:expr, $uri:expr, $headers:expr) => {
         match Staff::of(&$state, &$uri, &$headers).await {
@@ -127,8 +123,8 @@ async fn export(
                 ExportStatus::Done => {
                     @if let Some((url, until)) = &view.download {
                         p { a.button #download href=(url) download { (tr(lang, "Télécharger le fichier", "Download the file")) } }
-                        p.muted { (tr(lang, "Lien valable jusqu'à", "Link valid until")) " " (when(*until)) "; "
-                            (tr(lang, "le fichier est supprimé au plus tard le", "the file is deleted at the latest on")) " " (when(job.delete_after)) }
+                        p.muted { (tr(lang, "Lien valable jusqu'à", "Link valid until")) " " (staff.when(*until)) "; "
+                            (tr(lang, "le fichier est supprimé au plus tard le", "the file is deleted at the latest on")) " " (staff.when(job.delete_after)) }
                     }
                 }
                 ExportStatus::Failed => {
@@ -581,7 +577,7 @@ async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderM
                     tbody {
                         @for d in &items {
                             tr {
-                                td { a href={ "/console/distributions/" (d.id) } { (when(d.created_at)) } }
+                                td { a href={ "/console/distributions/" (d.id) } { (staff.when(d.created_at)) } }
                                 td { (kind_word(lang, d.kind)) }
                                 td { (d.classes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
                                 td { (d.accounts.len().max(d.total as usize)) }
@@ -628,7 +624,7 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
         div.card {
             dl {
                 dt { (tr(lang, "Genre", "Kind")) } dd { (kind_word(lang, d.kind)) }
-                dt { (tr(lang, "Date", "Date")) } dd { (when(d.created_at)) }
+                dt { (tr(lang, "Date", "Date")) } dd { (staff.when(d.created_at)) }
                 dt { (tr(lang, "État", "Status")) } dd #status { (run_word(lang, d.status)) }
                 @if d.total > 0 { dt { (tr(lang, "Avancement", "Progress")) } dd { (d.processed) " / " (d.total) } }
                 dt { (tr(lang, "Secrets encore ouverts", "Secrets still open")) } dd #open { (open) }
@@ -657,7 +653,7 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
                             td { a href={ "/console/accounts/" (a.account_id) } { (a.last_name) " " (a.first_name) } }
                             td { code { (a.login) } }
                             td { span class={ "state-" (state_code(a.state)) } { (state_word(lang, a.state)) } }
-                            td { @if let Some(at) = a.expires_at { (when(at)) } }
+                            td { @if let Some(at) = a.expires_at { (staff.when(at)) } }
                         }
                     }
                 }
@@ -770,7 +766,7 @@ async fn audit(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
                 tbody {
                     @for e in &list.items {
                         tr {
-                            td { (when(e.at)) }
+                            td { (staff.when(e.at)) }
                             td { code { (e.actor) } }
                             td { code { (e.action) } }
                             td { (e.targets.len()) }
@@ -839,6 +835,8 @@ async fn settings_page(
                     option value="fr" selected[s.language == Language::Fr] { "Français" }
                     option value="en" selected[s.language == Language::En] { "English" }
                 }
+                label for="time_zone" { (tr(lang, "Fuseau horaire (ex. Europe/Paris, America/Cayenne, Indian/Reunion)", "Time zone (e.g. Europe/Paris, America/Cayenne, Indian/Reunion)")) }
+                input #time_zone name="time_zone" value=(s.time_zone.name()) required;
                 div.inline {
                     label { input type="checkbox" name="birth_date_mode" value="true" checked[s.birth_date_mode];
                         " " (tr(lang, "Permettre la date de naissance comme mot de passe (déconseillé)", "Allow the birth date as a password (not advised)")) }
@@ -872,6 +870,7 @@ async fn save_settings(State(state): State<AppState>, uri: Uri, headers: HeaderM
         retention_days: number("retention_days"),
         audit_days: number("audit_days"),
         school_name: field(&pairs, "school_name").map(str::to_owned),
+        time_zone: field(&pairs, "time_zone").map(str::to_owned),
         login_url: field(&pairs, "login_url").map(str::to_owned),
         sender: Some(
             field(&pairs, "sender")

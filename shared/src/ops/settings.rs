@@ -1,7 +1,7 @@
 //! Per-school settings. Both administrators read them; only `admin` changes them.
 
 use super::{Actor, Sesame};
-use crate::domain::{Caller, Email, Error, FieldError, Language, Outcome, Result, Role, School};
+use crate::domain::{Caller, Email, Error, FieldError, Language, Outcome, Result, Role, School, TimeZone};
 use crate::ports::StoreError;
 
 /// The settings to change; absent fields keep their value.
@@ -20,6 +20,8 @@ pub struct SettingsPatch {
     #[schema(value_type = Option<String>)]
     pub sender: Option<Option<String>>,
     pub language: Option<Language>,
+    /// An IANA time zone name, e.g. `Europe/Paris`, `America/Cayenne`, `Indian/Reunion`.
+    pub time_zone: Option<String>,
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -69,6 +71,21 @@ impl SettingsPatch {
         {
             errors.push(FieldError::new("login_url", "must be an http(s) URL"));
         }
+        let time_zone = match self
+            .time_zone
+            .as_deref()
+            .map(|raw| (raw, TimeZone::parse(raw.trim())))
+        {
+            Some((_, Some(zone))) => Some(zone),
+            Some((raw, None)) => {
+                errors.push(FieldError::new(
+                    "time_zone",
+                    format!("{raw:?} is not an IANA time zone (e.g. Europe/Paris)"),
+                ));
+                None
+            }
+            None => None,
+        };
         let sender = match self.sender {
             Some(Some(raw)) => match Email::parse(&raw) {
                 Ok(email) => Some(Some(email)),
@@ -94,6 +111,7 @@ impl SettingsPatch {
         s.audit_days = self.audit_days.unwrap_or(s.audit_days);
         s.login_url = self.login_url.unwrap_or_else(|| s.login_url.clone());
         s.language = self.language.unwrap_or(s.language);
+        s.time_zone = time_zone.unwrap_or(s.time_zone);
         if let Some(sender) = sender {
             s.sender = sender;
         }
