@@ -38,3 +38,60 @@ async fn the_openapi_description_covers_every_endpoint() {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+/// The `(method, path)` routes of `infra/template.yaml`, and which function each
+/// goes to (read line by line: the template's shape is fixed by its lint).
+fn template_routes() -> Vec<(String, String, String)> {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")).unwrap();
+    let (mut function, mut method) = (String::new(), String::new());
+    let mut routes = Vec::new();
+    for line in template.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("  ") && !line.starts_with("   ") && trimmed.ends_with("Function:") {
+            function = trimmed.trim_end_matches(':').to_owned();
+        } else if let Some(m) = trimmed.strip_prefix("Method: ") {
+            method = m.to_uppercase();
+        } else if let Some(p) = trimmed.strip_prefix("Path: ") {
+            routes.push((method.clone(), p.to_owned(), function.clone()));
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_cloud_routes_every_operation_the_description_lists_to_a_function() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .send(app.client.get(format!("{}/openapi.json", app.base)))
+        .await
+        .body;
+    let mut described: Vec<(String, String)> = vec![
+        ("GET".into(), "/openapi.json".into()),
+        ("GET".into(), "/activate.js".into()),
+    ];
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                described.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let routed = template_routes();
+    for (method, path) in &described {
+        assert!(
+            routed.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is described but infra/template.yaml routes it to no function"
+        );
+    }
+    for (method, path, function) in &routed {
+        assert!(
+            described.iter().any(|(m, p)| m == method && p == path),
+            "{function} serves {method} {path}, which the description does not list"
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (method, path, _) in &routed {
+        assert!(seen.insert((method, path)), "{method} {path} is routed twice");
+    }
+}
