@@ -3,7 +3,9 @@
 //! memory. Rendering only: the hashing of the temporary passwords that a real
 //! export also pays is measured by `sesame-bench`.
 //!
-//! `sesame-bench-export <csv|xlsx|pdf> <rows> [cards per page: 1|2|8]`
+//! `sesame-bench-export <csv|xlsx|pdf> <rows> [cards per page: 1|2|8] [latin|mixed]`:
+//! `mixed` names pupils in every script of a French roll (Arabic, Hebrew, Chinese,
+//! Japanese, Korean, Greek, Vietnamese, Romanian), one in eight Latin-only.
 
 use anyhow::{Context, bail};
 use chrono::{Duration, NaiveDate, Utc};
@@ -15,13 +17,23 @@ const FIRST: [&str; 8] = ["Zoé", "Emre", "Awa", "José", "Jürgen", "Anaïs", "
 const LAST: [&str; 8] = [
     "Nguyễn", "Çelik", "N'Diaye", "Núñez", "Müller", "Brûlé", "Lefèvre", "Øster",
 ];
+const MIXED: [(&str, &str); 8] = [
+    ("محمد", "العلي"),
+    ("伟", "王"),
+    ("Σοφία", "Παπαδοπούλου"),
+    ("Thị Minh", "Nguyễn"),
+    ("Ioana", "Ștefănescu"),
+    ("דוד", "כהן"),
+    ("花子", "佐藤"),
+    ("민준", "김"),
+];
 const WORDS: [&str; 8] = [
     "tomate", "girafe", "soleil", "cerise", "rivière", "nuage", "pivert", "lampe",
 ];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: sesame-bench-export <csv|xlsx|pdf> <rows> [1|2|8]";
+    let usage = "usage: sesame-bench-export <csv|xlsx|pdf> <rows> [1|2|8] [latin|mixed]";
     let format = match args.first().map(String::as_str) {
         Some("csv") => Format::Csv,
         Some("xlsx") => Format::Xlsx,
@@ -34,7 +46,12 @@ fn main() -> anyhow::Result<()> {
         None => PerPage::Eight,
     };
 
-    let rows = rows(count);
+    let mixed = match args.get(3).map(String::as_str) {
+        None | Some("latin") => false,
+        Some("mixed") => true,
+        _ => bail!(usage),
+    };
+    let rows = rows(count, mixed);
     let doc = Document {
         school_name: "Collège Émile-Zola de Saint-Étienne",
         login_url: "https://ent.college-exemple.fr/connexion",
@@ -47,9 +64,10 @@ fn main() -> anyhow::Result<()> {
     let bytes = render(format, &doc)?;
     let elapsed = started.elapsed();
     println!(
-        "format={} rows={count} per_page={} bytes={} seconds={:.3} peak_rss_mib={:.1}",
+        "format={} rows={count} per_page={} names={} bytes={} seconds={:.3} peak_rss_mib={:.1}",
         format.extension(),
         u8::from(per_page),
+        if mixed { "mixed" } else { "latin" },
         bytes.len(),
         elapsed.as_secs_f64(),
         peak_rss_kib()? as f64 / 1024.0,
@@ -57,11 +75,14 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rows(count: usize) -> Vec<Row> {
+fn rows(count: usize, mixed: bool) -> Vec<Row> {
     let expires_at = Utc::now() + Duration::days(10);
     (0..count)
         .map(|i| {
-            let (first, last) = (FIRST[i % 8], LAST[i / 8 % 8]);
+            let (first, last) = match mixed {
+                true if i % 8 != 7 => MIXED[i % 8],
+                _ => (FIRST[i % 8], LAST[i / 8 % 8]),
+            };
             let password = format!(
                 "{}-{}-{}-{:02}",
                 WORDS[i % 8],

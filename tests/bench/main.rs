@@ -244,9 +244,12 @@ async fn main() {
     let mut document = format!(
         "# Benchmarks\n\nMeasured by `tests/bench/main.rs` on {machine}. Re-run it to refresh this file.\n\n{report}"
     );
-    // The Lambda section is measured by scripts/bench-lambda.sh: keep it as it is.
-    if let Some(section) = lambda_section(&out) {
-        write!(document, "\n{section}\n").unwrap();
+    // The rendering and Lambda sections are measured by scripts/bench-export.sh and
+    // scripts/bench-lambda.sh: keep them as they are.
+    for name in ["export", "lambda"] {
+        if let Some(section) = kept_section(&out, name) {
+            write!(document, "\n{section}\n").unwrap();
+        }
     }
     std::fs::write(&out, &document).unwrap();
     println!("{document}");
@@ -540,12 +543,11 @@ async fn school_with_import_only_more(app: &TestApp, id: &str, rows: &[RosterRow
     assert!(report.errors.is_empty(), "{:?}", report.errors.first());
 }
 
-/// The Lambda section of the current `out` (between its markers, included), if any.
-fn lambda_section(out: &str) -> Option<String> {
-    const START: &str = "<!-- lambda:start -->";
-    const END: &str = "<!-- lambda:end -->";
+/// The section `name` of the current `out` (between its markers, included), if any.
+fn kept_section(out: &str, name: &str) -> Option<String> {
+    let (start_marker, end_marker) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
     let current = std::fs::read_to_string(out).ok()?;
-    let start = current.find(START)?;
-    let end = start + current[start..].find(END)? + END.len();
+    let start = current.find(&start_marker)?;
+    let end = start + current[start..].find(&end_marker)? + end_marker.len();
     Some(current[start..end].to_owned())
 }

@@ -252,7 +252,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
             );
         }
     };
-    let classes = state.sesame.list_classes(caller).await.unwrap_or_default();
+    let classes = state.sesame.visible_classes(caller).await.unwrap_or_default();
     let list = match state
         .sesame
         .list_accounts(caller, &selection, sort_by, cursor.as_deref(), limit.min(100))

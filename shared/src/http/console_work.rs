@@ -349,7 +349,11 @@ fn bar(lang: Language, label: &str, counts: &FollowUpCounts) -> Markup {
 async fn follow_ups(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let staff = staff_or_return!(state, uri, headers);
     let lang = staff.lang;
-    let classes = state.sesame.list_classes(&staff.caller).await.unwrap_or_default();
+    let classes = state
+        .sesame
+        .visible_classes(&staff.caller)
+        .await
+        .unwrap_or_default();
     let mut rows = Vec::new();
     for class in &classes {
         if let Ok(f) = state.sesame.follow_up(&staff.caller, &class.name).await {

@@ -176,12 +176,18 @@ impl Sesame {
         Ok(account.is_some_and(|a| a.school == caller.school && a.access == Access::Disabled))
     }
 
-    pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
+    /// The classes the caller sees, by name (no counts: one read, for menus).
+    pub async fn visible_classes(&self, caller: &Caller) -> Result<Vec<crate::domain::Class>> {
         let mut classes = self.schools.list_classes(&caller.school).await?;
         if !caller.is_admin() {
             classes.retain(|c| caller.classes.contains(&c.name));
         }
         classes.sort_by_key(|c| fold(c.name.as_str()));
+        Ok(classes)
+    }
+
+    pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
+        let classes = self.visible_classes(caller).await?;
         let mut out = Vec::with_capacity(classes.len());
         for class in classes {
             let filter = AccountFilter {
