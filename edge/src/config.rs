@@ -28,6 +28,9 @@ pub enum MailBy {
     Outbox,
     /// The SMTP server of `SESAME_SMTP_URL`.
     Smtp,
+    /// Amazon SES (v2 `SendEmail`) from the standard AWS environment
+    /// (`AWS_ENDPOINT_URL` included); needs a build with `--features aws`.
+    Ses,
 }
 
 /// The sender of the outbox when none is configured: a reserved domain, since
@@ -164,7 +167,7 @@ impl Paths {
     pub async fn app(&self) -> anyhow::Result<App> {
         let store =
             Arc::new(SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?);
-        let app = self.app_on(store.clone())?;
+        let app = self.app_on(store.clone(), self.mailer(self.dir()?).await?)?;
         // Exports a crash or a restart interrupted end one way or the other now.
         for job in store.unfinished_exports().await? {
             let id = job.id.clone();
@@ -191,7 +194,8 @@ impl Paths {
                     .table
                     .as_deref()
                     .context("--backend aws needs SESAME_TABLE (or --table)")?;
-                self.app_on(Arc::new(crate::aws::store(table).await?))
+                let mailer = self.mailer(self.dir()?).await?;
+                self.app_on(Arc::new(crate::aws::store(table).await?), mailer)
             }
             #[cfg(not(feature = "aws"))]
             Backend::Aws => {
@@ -212,11 +216,15 @@ impl Paths {
         })
     }
 
-    fn app_on(&self, store: Arc<dyn sesame::ports::Store>) -> anyhow::Result<App> {
+    fn app_on(
+        &self,
+        store: Arc<dyn sesame::ports::Store>,
+        mailer: Arc<dyn sesame::ports::Mailer>,
+    ) -> anyhow::Result<App> {
         let adapters = Adapters {
             store,
             clock: Arc::new(SystemClock),
-            mailer: self.mailer(self.dir()?)?,
+            mailer,
             files: Files::Served(self.files()?),
             // Exports are built, and old files swept, by a background task.
             jobs: Jobs::InProcess,
@@ -224,18 +232,26 @@ impl Paths {
         App::build(self.app_config()?, adapters)
     }
 
-    fn smtp(&self) -> bool {
-        match self.mail {
-            Some(MailBy::Smtp) => true,
-            Some(MailBy::Outbox) => false,
-            None => self.smtp_url.is_some(),
+    /// Where mail goes, the option's default resolved.
+    fn mail_by(&self) -> MailBy {
+        match (self.mail, &self.smtp_url) {
+            (Some(by), _) => by,
+            (None, Some(_)) => MailBy::Smtp,
+            (None, None) => MailBy::Outbox,
         }
     }
 
-    /// The SMTP server, or the outbox of the data folder.
-    fn mailer(&self, dir: &Path) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
-        if !self.smtp() {
-            return Ok(Arc::new(Outbox::new(dir.join("outbox"))?));
+    /// Whether mail leaves the machine (no placeholder sender then).
+    fn smtp(&self) -> bool {
+        !matches!(self.mail_by(), MailBy::Outbox)
+    }
+
+    /// The SMTP server, Amazon SES, or the outbox of the data folder.
+    async fn mailer(&self, dir: &Path) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+        match self.mail_by() {
+            MailBy::Outbox => return Ok(Arc::new(Outbox::new(dir.join("outbox"))?)),
+            MailBy::Ses => return ses_mailer().await,
+            MailBy::Smtp => {}
         }
         let url = self
             .smtp_url
@@ -310,6 +326,17 @@ pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
         "d" => Ok(chrono::Duration::days(n)),
         _ => Err(format!("{raw:?} is not like 30m, 8h or 2d")),
     }
+}
+
+#[cfg(feature = "aws")]
+async fn ses_mailer() -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Ok(Arc::new(sesame::adapters::ses::SesMailer::from_config(&config)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn ses_mailer() -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+    anyhow::bail!("--mail ses needs a sesame built with `--features aws`")
 }
 
 /// Logs to stderr: text by default, JSON with `SESAME_LOG_FORMAT=json`; level from

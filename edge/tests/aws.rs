@@ -106,3 +106,47 @@ fn the_demo_school_is_served_from_dynamodb() {
     let (_, accounts) = get(&format!("{base}/v1/accounts?limit=1&q=lefevre"), &tokens["ADMIN"]);
     assert!(accounts["total"].as_u64().unwrap() >= 2, "{accounts}");
 }
+
+#[test]
+fn mail_goes_through_ses_with_mail_ses() {
+    let endpoint = endpoint();
+    let table = unique("sesame-ses");
+    let sender = format!("{}@example.org", unique("ecole"));
+    bootstrap(&table, &unique("sesame-files"), &sender);
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo(
+        dir.path(),
+        &["--backend", "aws", "--mail", "ses", "--sender", &sender],
+        &[("SESAME_TABLE", table.as_str())],
+    );
+    let (base, admin) = (&demo.base, &demo.tokens["ADMIN"]);
+    let (_, parents) = get(
+        &format!("{base}/v1/accounts?profile=parent&email=present&limit=1"),
+        admin,
+    );
+    let parent = &parents["items"][0];
+    let (status, sent) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("Authorization: Bearer {admin}"),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &format!("{{\"account_ids\":[\"{}\"]}}", parent["id"].as_str().unwrap()),
+        &format!("{base}/v1/accounts/send-activation"),
+    ]);
+    assert_eq!(status, 200, "{sent}");
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    assert_eq!(sent["results"][0]["mail"], "sent", "{sent}");
+    let (_, state) = curl(&[&format!("{endpoint}/moto-api/data.json")]);
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let to = serde_json::json!([parent["email"]]);
+    let mails: Vec<&serde_json::Value> = state["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"]["ToAddresses"] == to && m["source"] == sender.as_str())
+        .collect();
+    assert_eq!(mails.len(), 1, "SES took the activation mail");
+}
