@@ -1,16 +1,20 @@
-//! Reading a roster file (CSV, `,` or `;` separated, UTF-8 with or without BOM) into
-//! rows. Headers may be in English or French (`prenom`, `nom`, `classe`, …).
+//! Reading a roster file into rows: CSV (`,` or `;` separated, UTF-8 with or without
+//! BOM) or XLSX (the first sheet). Both share the headers, in English or French
+//! (`prenom`, `nom`, `classe`, …), the building of rows and the bounds.
+
+mod xlsx;
 
 use crate::domain::Code;
 use crate::domain::text::fold;
 use crate::domain::{Error, Result};
+use std::sync::Arc;
 
 /// One row of a roster, as written in the file.
 #[derive(Clone, Default, PartialEq)]
 pub struct RosterRow {
     /// The columns the file has (a matched account keeps the fields of the others);
     /// `None`: every column (rows built in code).
-    pub columns: Option<std::sync::Arc<[&'static str]>>,
+    pub columns: Option<Arc<[&'static str]>>,
     /// The school's own identifier of the person; re-imports update by it.
     pub external_id: Option<String>,
     pub profile: String,
@@ -81,50 +85,113 @@ fn column(header: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses a CSV roster. A header that names no known column is an error, so that a
-/// misspelt column is not silently ignored.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::bad_request(Code::InvalidFile, "the file is not UTF-8"))?;
-    let first_line = text.lines().next().unwrap_or_default();
-    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::bad_request(Code::InvalidFile, format!("unreadable header: {e}")))?;
-    let mut columns = Vec::with_capacity(headers.len());
-    for header in headers {
-        match column(header) {
-            Some(name) => columns.push(name),
-            None if header.trim().is_empty() => columns.push(""),
-            None => return Err(Error::invalid("file", format!("unknown column {header:?}"))),
+/// Most rows a roster may hold besides its header (a whole school is a few thousand).
+pub const MAX_ROWS: usize = 100_000;
+/// Most columns a roster may have.
+pub const MAX_COLUMNS: usize = 100;
+
+/// The formats a roster comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterKind {
+    Csv,
+    Xlsx,
+}
+
+impl RosterKind {
+    pub const CSV_TYPE: &'static str = "text/csv";
+    pub const XLSX_TYPE: &'static str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    /// The format a `Content-Type` names (parameters such as `charset` aside).
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        let mime = content_type.split(';').next().unwrap_or_default().trim();
+        if mime.eq_ignore_ascii_case(Self::CSV_TYPE) {
+            Some(Self::Csv)
+        } else if mime.eq_ignore_ascii_case(Self::XLSX_TYPE) {
+            Some(Self::Xlsx)
+        } else {
+            None
         }
     }
-    for required in ["profile", "first_name", "last_name"] {
-        if !columns.contains(&required) {
+
+    /// The format of a file nobody named (the console's upload): an XLSX workbook is
+    /// a zip archive, whose first bytes no text file starts with.
+    pub fn sniff(bytes: &[u8]) -> Self {
+        if bytes.starts_with(b"PK\x03\x04") {
+            Self::Xlsx
+        } else {
+            Self::Csv
+        }
+    }
+}
+
+/// Reads a roster of `kind`. A header that names no known column is an error, so
+/// that a misspelt column is not silently ignored.
+pub fn parse_roster(bytes: &[u8], kind: RosterKind) -> Result<Vec<RosterRow>> {
+    match kind {
+        RosterKind::Csv => parse_csv(bytes),
+        RosterKind::Xlsx => parse_xlsx(bytes),
+    }
+}
+
+/// [`parse_roster`] off the async executor: a large workbook is seconds of CPU.
+pub async fn read_roster<B>(bytes: B, kind: RosterKind) -> Result<Vec<RosterRow>>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || parse_roster(bytes.as_ref(), kind))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// The columns of a roster, as its header row names them, and the rows read so far.
+struct Rows {
+    columns: Vec<&'static str>,
+    present: Arc<[&'static str]>,
+    rows: Vec<RosterRow>,
+}
+
+impl Rows {
+    fn new<'a>(headers: impl IntoIterator<Item = &'a str>) -> Result<Self> {
+        let mut columns = Vec::new();
+        for header in headers {
+            if columns.len() == MAX_COLUMNS {
+                return Err(too_many_columns());
+            }
+            match column(header) {
+                Some(name) => columns.push(name),
+                None if header.trim().is_empty() => columns.push(""),
+                None => return Err(Error::invalid("file", format!("unknown column {header:?}"))),
+            }
+        }
+        for required in ["profile", "first_name", "last_name"] {
+            if !columns.contains(&required) {
+                return Err(Error::invalid(
+                    "file",
+                    format!("the column {required} is missing"),
+                ));
+            }
+        }
+        Ok(Self {
+            present: columns.iter().copied().collect(),
+            columns,
+            rows: Vec::new(),
+        })
+    }
+
+    /// Adds the row of `values`, one a column, numbered `number` in the file.
+    fn push<'a>(&mut self, number: usize, values: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        if self.rows.len() == MAX_ROWS {
             return Err(Error::invalid(
                 "file",
-                format!("the column {required} is missing"),
+                format!("more than {MAX_ROWS} rows; split the roster"),
             ));
         }
-    }
-    let present: std::sync::Arc<[&'static str]> = columns.iter().copied().collect();
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::invalid(&format!("row {}", i + 2), e.to_string()))?;
         let mut row = RosterRow {
-            columns: Some(present.clone()),
+            columns: Some(self.present.clone()),
             ..RosterRow::default()
         };
-        for (name, value) in columns.iter().zip(record.iter()) {
+        let mut values = values.into_iter();
+        for (name, value) in self.columns.iter().zip(values.by_ref()) {
             let value = value.trim();
             let optional = (!value.is_empty()).then(|| value.to_owned());
             match *name {
@@ -146,9 +213,60 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
                 _ => {}
             }
         }
-        rows.push(row);
+        if values.any(|v| !v.trim().is_empty()) {
+            return Err(Error::invalid(
+                &format!("row {number}"),
+                "a value lies beyond the last column of the header",
+            ));
+        }
+        self.rows.push(row);
+        Ok(())
     }
-    Ok(rows)
+}
+
+fn too_many_columns() -> Error {
+    Error::invalid("file", format!("more than {MAX_COLUMNS} columns"))
+}
+
+fn parse_csv(bytes: &[u8]) -> Result<Vec<RosterRow>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::bad_request(Code::InvalidFile, "the file is not UTF-8"))?;
+    let first_line = text.lines().next().unwrap_or_default();
+    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::bad_request(Code::InvalidFile, format!("unreadable header: {e}")))?;
+    let mut rows = Rows::new(headers)?;
+    for (i, record) in reader.records().enumerate() {
+        let number = i + 2;
+        let record = record.map_err(|e| Error::invalid(&format!("row {number}"), e.to_string()))?;
+        rows.push(number, &record)?;
+    }
+    Ok(rows.rows)
+}
+
+/// The first sheet of a workbook; its first row is the header, and rows keep the
+/// numbers the spreadsheet shows.
+fn parse_xlsx(bytes: &[u8]) -> Result<Vec<RosterRow>> {
+    let mut rows: Option<Rows> = None;
+    xlsx::each_row(bytes, |number, cells| match rows.as_mut() {
+        None => {
+            rows = Some(Rows::new(cells.iter().map(String::as_str))?);
+            Ok(())
+        }
+        Some(rows) => rows.push(number, cells.iter().map(String::as_str)),
+    })?;
+    let rows = rows.ok_or_else(|| Error::invalid("file", "the first sheet is empty"))?;
+    Ok(rows.rows)
 }
 
 #[cfg(test)]
@@ -159,7 +277,7 @@ mod tests {
     fn french_headers_and_semicolons_are_understood() {
         let csv =
             "\u{feff}Profil;Prénom;Nom;Classe;Date de naissance\nstudent;Zoé;Lefèvre;CM1-A;09/03/2015\n";
-        let rows = parse_csv(csv.as_bytes()).unwrap();
+        let rows = parse_roster(csv.as_bytes(), RosterKind::Csv).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].first_name, "Zoé");
         assert_eq!(rows[0].classes.as_deref(), Some("CM1-A"));
@@ -167,8 +285,36 @@ mod tests {
     }
 
     #[test]
+    fn a_roster_of_more_rows_than_the_bound_is_refused() {
+        let mut csv = String::from("profile,first_name,last_name\n");
+        for _ in 0..=MAX_ROWS {
+            csv.push_str("student,A,B\n");
+        }
+        let refused = parse_roster(csv.as_bytes(), RosterKind::Csv);
+        assert!(
+            matches!(&refused, Err(Error::Validation(e)) if e[0].field == "file"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn the_content_type_or_the_bytes_name_the_format() {
+        assert_eq!(
+            RosterKind::from_content_type("text/csv; charset=utf-8"),
+            Some(RosterKind::Csv)
+        );
+        assert_eq!(
+            RosterKind::from_content_type(RosterKind::XLSX_TYPE),
+            Some(RosterKind::Xlsx)
+        );
+        assert_eq!(RosterKind::from_content_type("application/pdf"), None);
+        assert_eq!(RosterKind::sniff(b"PK\x03\x04rest"), RosterKind::Xlsx);
+        assert_eq!(RosterKind::sniff(b"profile,first_name"), RosterKind::Csv);
+    }
+
+    #[test]
     fn an_unknown_column_is_refused() {
         let csv = "profile,first_name,last_name,shoe_size\n";
-        assert!(parse_csv(csv.as_bytes()).is_err());
+        assert!(parse_roster(csv.as_bytes(), RosterKind::Csv).is_err());
     }
 }
