@@ -62,6 +62,7 @@ fn file(format: Format, content: Content, language: Language, per_page: PerPage,
         school_name: SCHOOL,
         login_url: URL,
         language,
+        zone: sesame::domain::TimeZone::default(),
         content,
         per_page,
         rows,
@@ -113,7 +114,7 @@ fn credentials_csv_has_a_bom_the_seed_columns_and_intact_accents() {
             "Nguyễn",
             "eleve0.nguyễn",
             "tomate-girafe-soleil-00",
-            "01/12/2026 17:00 UTC",
+            "2026-12-01T18:00:00+01:00",
             URL
         ]
     );
@@ -153,7 +154,7 @@ fn activation_csv_explains_activation_or_reset() {
         ["Activation code", "Activation code expiry", "Instructions"]
     );
     assert_eq!(records[1][4], "K7PM0000");
-    assert_eq!(records[1][5], "2026-12-01 17:00 UTC");
+    assert_eq!(records[1][5], "2026-12-01T18:00:00+01:00");
     assert!(
         records[1][6].contains(URL) && records[1][6].contains("activation code"),
         "{:?}",
@@ -388,6 +389,7 @@ fn an_empty_selection_still_makes_a_readable_one_page_pdf_without_qr_when_no_url
         school_name: SCHOOL,
         login_url: "",
         language: Language::Fr,
+        zone: sesame::domain::TimeZone::default(),
         content: Content::Credentials,
         per_page: PerPage::Eight,
         rows: &[],

@@ -352,3 +352,64 @@ async fn a_crash_before_the_commit_fails_the_export() {
 
     assert_eq!(state["status"], "failed", "{state}");
 }
+
+/// The credentials of `ext` as the admin's CSV export and PDF card give them.
+async fn files_of(f: &Fixture, ext: &str) -> (String, String) {
+    let mut texts = Vec::new();
+    for format in ["csv", "pdf"] {
+        let body = json!({"account_ids": [f.id(ext)], "content": "credentials", "format": format});
+        let queued = export(f, &f.admin(), body).await;
+        assert_eq!(queued.status, 202, "{:?}", queued.body);
+        let done = finished(f, &f.admin(), queued.body["id"].as_str().unwrap()).await;
+        let (status, bytes) = download(f, done["download_url"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        texts.push(match format {
+            "pdf" => pdf_text(&bytes),
+            _ => String::from_utf8(bytes).unwrap(),
+        });
+    }
+    let pdf = texts.pop().unwrap();
+    (texts.pop().unwrap(), pdf)
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cards.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn expiries_read_in_the_schools_time_around_a_daylight_saving_change() {
+    let f = Fixture::new().await;
+    // 20 March 2027, noon UTC: Paris is at +01:00 until 28 March, then at +02:00.
+    let target = chrono::DateTime::parse_from_rfc3339("2027-03-20T12:00:00Z").unwrap();
+    let now = sesame::ports::Clock::now(&*f.app.clock);
+    f.app.clock.advance(target.with_timezone(&chrono::Utc) - now);
+    for (days, csv_cell, card) in [
+        (1, "2027-03-21T13:00:00+01:00", "21/03/2027 à 13:00"),
+        (10, "2027-03-30T14:00:00+02:00", "30/03/2027 à 14:00"),
+    ] {
+        let set = f
+            .app
+            .put(
+                "/v1/settings",
+                &f.admin(),
+                json!({"temporary_password_days": days}),
+            )
+            .await;
+        assert_eq!(set.status, 200, "{:?}", set.body);
+        let (csv, pdf) = files_of(&f, "SA1").await;
+        assert!(csv.contains(csv_cell), "{days} days: {csv}");
+        assert!(pdf.contains(card), "{days} days: {pdf}");
+        assert!(
+            pdf.contains("heure de Paris") || pdf.contains("Europe/Paris"),
+            "{pdf}"
+        );
+    }
+}

@@ -56,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         school_name: "Collège Émile-Zola de Saint-Étienne",
         login_url: "https://ent.college-exemple.fr/connexion",
         language: Language::Fr,
+        zone: sesame::domain::TimeZone::default(),
         content: Content::Credentials,
         per_page,
         rows: &rows,

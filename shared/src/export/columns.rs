@@ -12,6 +12,7 @@ pub(super) struct Table<'a> {
     pub headers: &'static [&'static str],
     content: Content,
     login_url: &'a str,
+    zone: crate::domain::TimeZone,
     activate: String,
     reset: String,
 }
@@ -24,9 +25,22 @@ impl<'a> Table<'a> {
             headers: labels.headers(doc.content),
             content: doc.content,
             login_url: doc.login_url,
+            zone: doc.zone,
             activate: labels.activate_column.replace("{url}", doc.login_url),
             reset: labels.reset_column.replace("{url}", doc.login_url),
         }
+    }
+
+    /// The column of `row`'s expiry, and the expiry on the school's clocks
+    /// (a spreadsheet's date cell has no zone).
+    pub fn expiry(&self, row: &Row) -> Option<(usize, chrono::NaiveDateTime)> {
+        let at = match &row.secret {
+            Some(
+                Secret::TemporaryPassword { expires_at, .. } | Secret::ActivationCode { expires_at, .. },
+            ) => expires_at,
+            _ => return None,
+        };
+        (self.content != Content::Identifiers).then(|| (5, self.zone.local(*at).naive_local()))
     }
 
     /// The cells of `row`, as many as there are headers; `cells` is cleared first
@@ -40,7 +54,11 @@ impl<'a> Table<'a> {
             Some(Secret::ActivationCode { code, expires_at }) => (code.expose_secret(), Some(expires_at)),
             Some(Secret::HowToReset) | None => ("", None),
         };
-        let expiry = || expires_at.map_or(Cow::Borrowed(""), |at| Cow::Owned(self.labels.expiry(*at)));
+        let expiry = || {
+            expires_at.map_or(Cow::Borrowed(""), |at| {
+                Cow::Owned(self.labels.expiry(*at, self.zone))
+            })
+        };
         // Who, then the secret and its expiry: the first six cells of both hand-outs.
         let person = |last: Cow<'r, str>| {
             [

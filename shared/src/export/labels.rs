@@ -2,7 +2,7 @@
 //! writes dates.
 
 use super::Content;
-use crate::domain::{Language, Profile};
+use crate::domain::{Language, Profile, TimeZone};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The printed words of one language.
@@ -189,19 +189,22 @@ impl Labels {
         }
     }
 
-    /// An expiry in a table cell. Sésame keeps no school time zone, so it says UTC.
-    pub fn expiry(&self, at: DateTime<Utc>) -> String {
-        match self.language {
-            Language::Fr => at.format("%d/%m/%Y %H:%M UTC").to_string(),
-            Language::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        }
+    /// An expiry in a table cell: ISO 8601 on the school's clocks, with their
+    /// offset (`2027-03-30T14:00:00+02:00`), which no program misreads.
+    pub fn expiry(&self, at: DateTime<Utc>, zone: TimeZone) -> String {
+        zone.local(at).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
     }
 
-    /// An expiry on a card, as a sentence.
-    pub fn valid_until(&self, at: DateTime<Utc>) -> String {
+    /// An expiry on a card, as a sentence, on the school's clocks.
+    pub fn valid_until(&self, at: DateTime<Utc>, zone: TimeZone) -> String {
+        let local = zone.local(at);
         match self.language {
-            Language::Fr => at.format("Valable jusqu’au %d/%m/%Y à %H:%M (UTC)").to_string(),
-            Language::En => at.format("Valid until %Y-%m-%d %H:%M (UTC)").to_string(),
+            Language::Fr => format!(
+                "{} ({})",
+                local.format("Valable jusqu’au %d/%m/%Y à %H:%M"),
+                zone.name()
+            ),
+            Language::En => format!("{} ({})", local.format("Valid until %Y-%m-%d %H:%M"), zone.name()),
         }
     }
 

@@ -132,6 +132,8 @@ pub struct Document<'a> {
     /// Printed on every line and card, and encoded in the cards' QR code.
     pub login_url: &'a str,
     pub language: Language,
+    /// The school's time zone: every date of the file is shown in it.
+    pub zone: crate::domain::TimeZone,
     pub content: Content,
     /// PDF only.
     pub per_page: PerPage,
@@ -253,6 +255,7 @@ mod tests {
             school_name: "Collège",
             login_url: "https://ent.example",
             language: Language::Fr,
+            zone: crate::domain::TimeZone::default(),
             content: Content::Credentials,
             per_page: PerPage::One,
             rows: std::slice::from_ref(&row),

@@ -28,6 +28,7 @@ pub(super) fn render(doc: &Document, cards: &Cards) -> anyhow::Result<Vec<u8>> {
         labels,
         school_name: doc.school_name,
         login_url: doc.login_url,
+        zone: doc.zone,
         cards,
     };
     let mut fonts = Fonts::new()?;

@@ -392,6 +392,7 @@ impl Sesame {
         let language = job.request.language.unwrap_or_default();
         let (content, per_page) = (job.request.content, job.request.per_page);
         let (school_name, login_url) = (school.name.clone(), school.settings.login_url.clone());
+        let zone = school.settings.time_zone;
         let children = match format {
             export::Format::Pdf => self.children_of(&job.school, rows).await?,
             _ => HashMap::new(),
@@ -405,6 +406,7 @@ impl Sesame {
                 school_name: &school_name,
                 login_url: &login_url,
                 language,
+                zone,
                 content,
                 per_page,
                 rows: &rows,

@@ -38,6 +38,7 @@ pub(super) struct Shared<'a> {
     pub labels: &'static Labels,
     pub school_name: &'a str,
     pub login_url: &'a str,
+    pub zone: crate::domain::TimeZone,
     pub cards: &'a Cards<'a>,
 }
 
@@ -257,7 +258,11 @@ pub(super) fn fill(
     };
     pen.fit(Weight::Regular, slots.class, &class);
     if let (Some((_, expires_at)), Some(line)) = (secret, slots.expiry) {
-        pen.fit(Weight::Regular, line, &labels.valid_until(*expires_at));
+        pen.fit(
+            Weight::Regular,
+            line,
+            &labels.valid_until(*expires_at, shared.zone),
+        );
     }
     Ok(())
 }
