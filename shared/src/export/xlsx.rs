@@ -3,7 +3,8 @@
 
 use super::Document;
 use super::columns::Table;
-use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, XlsxError};
+use chrono::{Datelike, Timelike};
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
 
 /// Column widths, in characters, stay between these.
 const MIN_WIDTH: usize = 8;
@@ -27,11 +28,20 @@ fn build(doc: &Document) -> Result<Vec<u8>, XlsxError> {
     for (col, title) in (0u16..).zip(table.headers) {
         sheet.write_string_with_format(0, col, *title, &header)?;
     }
+    // Expiries are real date cells, on the school's clocks.
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let mut cells = Vec::with_capacity(table.headers.len());
     for (row_number, row) in (1u32..).zip(doc.rows) {
         table.cells(row, &mut cells);
+        let expiry = table.expiry(row);
         for ((col, cell), width) in (0u16..).zip(&cells).zip(&mut widths) {
-            if !cell.is_empty() {
+            if let Some((_, at)) = expiry.filter(|(c, _)| usize::from(col) == *c) {
+                let when =
+                    ExcelDateTime::from_ymd(at.year() as u16, at.month() as u8, at.day() as u8)?
+                        .and_hms(at.hour() as u16, at.minute() as u8, 0)?;
+                sheet.write_datetime_with_format(row_number, col, &when, &date)?;
+                *width = (*width).max(16);
+            } else if !cell.is_empty() {
                 sheet.write_string(row_number, col, cell.as_ref())?;
                 *width = (*width).max(cell.chars().count());
             }
