@@ -28,13 +28,20 @@ async fn token_of(browser: &mut Browser) -> String {
     csrf(&page)
 }
 
-/// The first distribution's id on the console's list.
-async fn newest_distribution(browser: &mut Browser) -> String {
+/// The id of a distribution on the console's list that handed `login` a secret
+/// (the test clock stands still, so several may share their date).
+async fn distribution_of(browser: &mut Browser, login: &str) -> String {
     let (status, list, _) = browser.get("/console/distributions").await;
     assert_eq!(status, 200, "{list}");
     let prefix = "href=\"/console/distributions/";
-    let at = list.find(prefix).expect(&list) + prefix.len();
-    list[at..].split('"').next().unwrap().to_owned()
+    for (at, _) in list.match_indices(prefix) {
+        let id = list[at + prefix.len()..].split('"').next().unwrap().to_owned();
+        let (_, page, _) = browser.get(&format!("/console/distributions/{id}")).await;
+        if page.contains(login) {
+            return id;
+        }
+    }
+    panic!("no distribution handed {login} a secret: {list}");
 }
 
 fn multipart(csrf: &str, file: &str) -> (String, Vec<u8>) {
@@ -57,7 +64,7 @@ async fn every_state_changing_form_refuses_a_missing_or_foreign_token_and_change
     let mut admin = staff(&f, "ADM").await;
     let mut other = staff(&f, "SEC").await;
     let foreign = token_of(&mut other).await;
-    let distribution = newest_distribution(&mut admin).await;
+    let distribution = distribution_of(&mut admin, f.login_of("SA1")).await;
     let (sa1, roster) = (
         f.id("SA1").to_owned(),
         base64::engine::general_purpose::STANDARD
@@ -390,7 +397,7 @@ async fn a_distribution_recalled_from_its_page_stops_its_open_passwords() {
     assert_eq!(status, 200, "{shown}");
     let passwords = secrets(&shown);
     assert_eq!(passwords.len(), 2, "{shown}");
-    let id = newest_distribution(&mut admin).await;
+    let id = distribution_of(&mut admin, f.login_of("SA2")).await;
     let page_path = format!("/console/distributions/{id}");
     let (_, page, _) = admin.get(&page_path).await;
     assert!(page.contains("<dd id=\"open\">2</dd>"), "{page}");

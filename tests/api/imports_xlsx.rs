@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A cell of a test workbook.
-enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Text(&'a str),
     Number(f64),
     Date(u16, u8, u8),
@@ -20,7 +20,7 @@ enum Cell<'a> {
 
 /// A workbook whose first sheet holds `rows` (the header first); a second sheet
 /// holds a decoy, so that "the first sheet" is what is read.
-fn workbook(rows: &[Vec<Cell<'_>>]) -> Vec<u8> {
+pub(crate) fn workbook(rows: &[Vec<Cell<'_>>]) -> Vec<u8> {
     let mut book = Workbook::new();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let sheet = book.add_worksheet();
@@ -44,13 +44,13 @@ fn workbook(rows: &[Vec<Cell<'_>>]) -> Vec<u8> {
 }
 
 /// The rows of a CSV text, every cell a string.
-fn text_rows(csv: &str) -> Vec<Vec<Cell<'_>>> {
+pub(crate) fn text_rows(csv: &str) -> Vec<Vec<Cell<'_>>> {
     csv.lines()
         .map(|line| line.split(',').map(Cell::Text).collect())
         .collect()
 }
 
-async fn import_xlsx(app: &TestApp, school: &str, bytes: Vec<u8>, dry_run: bool) -> Reply {
+pub(crate) async fn import_xlsx(app: &TestApp, school: &str, bytes: Vec<u8>, dry_run: bool) -> Reply {
     let token = app.token(school, "admin", "fixture", &[]);
     let request = app
         .client

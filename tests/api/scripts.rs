@@ -4,6 +4,7 @@
 //! name and login.
 
 use super::exports::{download, export, finished};
+use super::imports_xlsx::{import_xlsx, text_rows, workbook};
 use serde_json::json;
 use sesame_tests::Fixture;
 use unicode_normalization::UnicodeNormalization;
@@ -31,13 +32,15 @@ fn pdf_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).nfkc().collect()
 }
 
-/// A class `INT` of the eight pupils, imported from CSV; answers their logins.
+/// A class `INT` of the eight pupils, imported from an XLSX roster; answers
+/// their logins.
 pub(crate) async fn international_class(f: &Fixture) -> Vec<String> {
     let mut csv = String::from("external_id,profile,first_name,last_name,classes\n");
     for (i, (first, last)) in NAMES.iter().enumerate() {
         csv.push_str(&format!("INT{i},student,{first},{last},INT\n"));
     }
-    let report = f.app.import("riverside", &csv).await;
+    let roster = workbook(&text_rows(csv.trim_end()));
+    let report = import_xlsx(&f.app, "riverside", roster, false).await;
     assert_eq!(report.body["created"], 8, "{:?}", report.body);
     let list = f.app.get("/v1/accounts?class=INT", &f.admin()).await;
     list.body["items"]
