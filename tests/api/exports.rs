@@ -2,7 +2,7 @@
 //! through signed links that expire, deleted on request and by the sweep.
 
 use serde_json::{Value, json};
-use sesame_tests::{Fixture, Reply};
+use sesame_tests::{Fixture, Reply, pdf_text};
 use std::time::Duration;
 
 pub(crate) async fn export(f: &Fixture, token: &str, body: Value) -> Reply {
@@ -370,18 +370,6 @@ async fn files_of(f: &Fixture, ext: &str) -> (String, String) {
     }
     let pdf = texts.pop().unwrap();
     (texts.pop().unwrap(), pdf)
-}
-
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cards.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[tokio::test]

@@ -21,15 +21,7 @@ pub(crate) const NAMES: [(&str, &str); 8] = [
 ];
 
 fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cards.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) runs");
-    String::from_utf8_lossy(&out.stdout).nfkc().collect()
+    sesame_tests::pdf_text(bytes).nfkc().collect()
 }
 
 /// A class `INT` of the eight pupils, imported from an XLSX roster; answers

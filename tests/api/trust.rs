@@ -4,7 +4,7 @@
 
 use crate::exports::{download, export, finished};
 use serde_json::{Value, json};
-use sesame_tests::{Fixture, Reply, handouts::token_of};
+use sesame_tests::{Fixture, Reply, handouts::token_of, pdf_text};
 
 const CHOSEN: &str = "tortue-violette-nuage";
 
@@ -336,18 +336,6 @@ async fn a_teachers_identifiers_export_holds_no_birth_date_in_any_format() {
             assert!(!text.contains(date), "{format} shows a birth date: {text}");
         }
     }
-}
-
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The shared strings and cells of an XLSX file, as text.

@@ -423,3 +423,16 @@ impl Fixture {
         item["temporary_password"].as_str().unwrap().to_owned()
     }
 }
+
+/// The text of a PDF file as `pdftotext` (poppler-utils) gives it back.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("file.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

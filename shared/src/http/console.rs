@@ -317,6 +317,18 @@ impl Staff {
     }
 }
 
+/// A table that scrolls sideways on a phone (by keyboard too), under its header row.
+pub(super) fn scroll_table(lang: Language, headers: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) {
+            table {
+                thead { tr { @for header in headers { th scope="col" { (header) } } } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
 /// The text of `lang` among two.
 pub(super) fn tr(lang: Language, fr: &'static str, en: &'static str) -> &'static str {
     match lang {

@@ -6,7 +6,7 @@
 //! operations, so every rule of §2 holds here too.
 
 use super::AppState;
-use super::console::{Staff, alert, page, tr};
+use super::console::{Staff, alert, page, scroll_table, tr};
 use super::routes::accounts::ListParams;
 use crate::domain::{Access, Account, AccountId, Activation, Error, Language, Profile, Source};
 use crate::export::{Content, Format, PerPage};
@@ -646,13 +646,7 @@ async fn per_account<T>(
         .unwrap_or_default();
     let body = html! {
         div.card {
-            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                thead { tr {
-                    th scope="col" { (words(lang).name) }
-                    th scope="col" { (words(lang).login) }
-                    th scope="col" { (tr(lang, "Résultat", "Result")) }
-                } }
-                tbody {
+            (scroll_table(lang, &[words(lang).name, words(lang).login, tr(lang, "Résultat", "Result")], html! {
                     @for r in results {
                         @let account = accounts.iter().find(|a| a.id == r.account_id).filter(|a| staff.caller.can_see(a));
                         tr {
@@ -666,8 +660,7 @@ async fn per_account<T>(
                             }
                         }
                     }
-                }
-            } }
+                }))
             p { a href="/console/accounts" { (words(lang).back) } }
         }
     };
@@ -867,15 +860,7 @@ async fn account_page(
                 h2 { (tr(lang, "Secrets remis", "Secrets handed out")) }
                 @if ledger.outstanding.is_none() { p.muted { (tr(lang, "Aucun secret en cours.", "No outstanding secret.")) } }
                 @if !ledger.history.is_empty() {
-                    div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                        thead { tr {
-                            th scope="col" { (tr(lang, "Genre", "Kind")) }
-                            th scope="col" { (tr(lang, "Remis le", "Issued")) }
-                            th scope="col" { (tr(lang, "Jusqu'au", "Until")) }
-                            th scope="col" { (tr(lang, "État", "State")) }
-                            th scope="col" { (tr(lang, "Distribution", "Distribution")) }
-                        } }
-                        tbody {
+                    (scroll_table(lang, &[tr(lang, "Genre", "Kind"), tr(lang, "Remis le", "Issued"), tr(lang, "Jusqu'au", "Until"), tr(lang, "État", "State"), tr(lang, "Distribution", "Distribution")], html! {
                             @for entry in &ledger.history {
                                 tr {
                                     td { (secret_kind(lang, entry.note.kind)) }
@@ -885,8 +870,7 @@ async fn account_page(
                                     td { @if let Some(d) = &entry.note.distribution { a href={ "/console/distributions/" (d) } { code { (d) } } } }
                                 }
                             }
-                        }
-                    } }
+                        }))
                 }
                 @if ledger.locks.is_empty() {
                     p.muted { (tr(lang, "Aucun blocage.", "Not locked.")) }

@@ -5,7 +5,7 @@
 //! action calls the API's operations.
 
 use super::AppState;
-use super::console::{Staff, alert, page, tr};
+use super::console::{Staff, alert, page, scroll_table, tr};
 use super::console_accounts::{problem, state_code, state_word};
 use crate::domain::{
     Activation, ClassName, DistributionKind, Error, ExportStatus, Language, Profile, RunStatus, Scope,
@@ -190,14 +190,7 @@ fn report_markup(lang: Language, report: &ImportReport) -> Markup {
             dt { (tr(lang, "Erreurs", "Errors")) } dd #errors { (report.errors.len()) }
         }
         @if !report.errors.is_empty() {
-            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                thead { tr {
-                    th scope="col" { (tr(lang, "Ligne", "Row")) }
-                    th scope="col" { (tr(lang, "Colonne", "Column")) }
-                    th scope="col" { (tr(lang, "Problème", "Problem")) }
-                } }
-                tbody { @for e in &report.errors { tr { td { (e.row) } td { code { (e.field) } } td { (e.message) } } } }
-            } }
+            (scroll_table(lang, &[tr(lang, "Ligne", "Row"), tr(lang, "Colonne", "Column"), tr(lang, "Problème", "Problem")], html! { @for e in &report.errors { tr { td { (e.row) } td { code { (e.field) } } td { (e.message) } } } }))
         }
     }
 }
@@ -363,13 +356,7 @@ async fn follow_ups(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
     let body = html! {
         div.card {
             p.muted { (tr(lang, "Vert : activés ; bleu : un secret remis attend ; gris : le reste.", "Green: activated; blue: a secret handed out is waiting; grey: the rest.")) }
-            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                thead { tr {
-                    th scope="col" { (tr(lang, "Classe", "Class")) }
-                    th scope="col" { (tr(lang, "Élèves", "Students")) }
-                    th scope="col" { (tr(lang, "Responsables", "Parents")) }
-                } }
-                tbody {
+            (scroll_table(lang, &[tr(lang, "Classe", "Class"), tr(lang, "Élèves", "Students"), tr(lang, "Responsables", "Parents")], html! {
                     @for f in &rows {
                         tr {
                             th scope="row" { a href={ "/console/follow-up/" (path_segment(&f.class)) } { (f.class) } }
@@ -377,8 +364,7 @@ async fn follow_ups(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
                             td { (bar(lang, tr(lang, "Responsables", "Parents"), &f.parents)) }
                         }
                     }
-                }
-            } }
+                }))
         }
     };
     page(
@@ -455,14 +441,7 @@ async fn follow_up(
                     input type="hidden" name="csrf" value=(staff.session.csrf);
                     button #send-pending type="submit" { (tr(lang, "Envoyer l'activation à tous ceux qui attendent", "Send the activation to everyone still pending")) }
                 }
-                div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                    thead { tr {
-                        th scope="col" { (tr(lang, "Nom", "Name")) }
-                        th scope="col" { (tr(lang, "Profil", "Profile")) }
-                        th scope="col" { (tr(lang, "Courriel", "Email")) }
-                        th scope="col" { (tr(lang, "Dernier secret", "Last secret")) }
-                    } }
-                    tbody {
+                (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Profil", "Profile"), tr(lang, "Courriel", "Email"), tr(lang, "Dernier secret", "Last secret")], html! {
                         @for c in &f.to_chase {
                             tr {
                                 td { a href={ "/console/accounts/" (c.account_id) } { (c.last_name) " " (c.first_name) } }
@@ -474,8 +453,7 @@ async fn follow_up(
                                 } }
                             }
                         }
-                    }
-                } }
+                    }))
             }
         }
     };
@@ -570,15 +548,7 @@ async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderM
         div.card {
             @if items.is_empty() { p.muted { (tr(lang, "Aucune distribution.", "No distribution.")) } }
             @else {
-                div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                    thead { tr {
-                        th scope="col" { (tr(lang, "Date", "Date")) }
-                        th scope="col" { (tr(lang, "Genre", "Kind")) }
-                        th scope="col" { (tr(lang, "Classes", "Classes")) }
-                        th scope="col" { (tr(lang, "Comptes", "Accounts")) }
-                        th scope="col" { (tr(lang, "État", "Status")) }
-                    } }
-                    tbody {
+                (scroll_table(lang, &[tr(lang, "Date", "Date"), tr(lang, "Genre", "Kind"), tr(lang, "Classes", "Classes"), tr(lang, "Comptes", "Accounts"), tr(lang, "État", "Status")], html! {
                         @for d in &items {
                             tr {
                                 td { a href={ "/console/distributions/" (d.id) } { (staff.when(d.created_at)) } }
@@ -588,8 +558,7 @@ async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderM
                                 td { (run_word(lang, d.status)) }
                             }
                         }
-                    }
-                } }
+                    }))
             }
             @if let Some(next) = next {
                 p.pager { a href={ "/console/distributions?cursor=" (query_value(&next)) } { (tr(lang, "Page suivante", "Next page")) } }
@@ -644,14 +613,7 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
             }
         }
         div.card {
-            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                thead { tr {
-                    th scope="col" { (tr(lang, "Nom", "Name")) }
-                    th scope="col" { (tr(lang, "Identifiant", "Login")) }
-                    th scope="col" { (tr(lang, "État du secret", "Secret's state")) }
-                    th scope="col" { (tr(lang, "Jusqu'au", "Until")) }
-                } }
-                tbody {
+            (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Identifiant", "Login"), tr(lang, "État du secret", "Secret's state"), tr(lang, "Jusqu'au", "Until")], html! {
                     @for a in &view.accounts {
                         tr {
                             td { a href={ "/console/accounts/" (a.account_id) } { (a.last_name) " " (a.first_name) } }
@@ -660,8 +622,7 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
                             td { @if let Some(at) = a.expires_at { (staff.when(at)) } }
                         }
                     }
-                }
-            } }
+                }))
             @if !d.results.is_empty() {
                 h2 { (tr(lang, "Résultats de l'envoi", "Sending results")) }
                 ul { @for r in &d.results { li { code { (r.account_id) } " : " (r.status) @if let Some(m) = &r.mail { " (" (m) ")" } } } }
@@ -758,16 +719,7 @@ async fn audit(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
                 }
                 div { button type="submit" { (tr(lang, "Filtrer", "Filter")) } }
             }
-            div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
-                thead { tr {
-                    th scope="col" { (tr(lang, "Date", "Date")) }
-                    th scope="col" { (tr(lang, "Auteur", "Actor")) }
-                    th scope="col" { (tr(lang, "Action", "Action")) }
-                    th scope="col" { (tr(lang, "Comptes", "Accounts")) }
-                    th scope="col" { (tr(lang, "Résultat", "Outcome")) }
-                    th scope="col" { (tr(lang, "Détail", "Detail")) }
-                } }
-                tbody {
+            (scroll_table(lang, &[tr(lang, "Date", "Date"), tr(lang, "Auteur", "Actor"), tr(lang, "Action", "Action"), tr(lang, "Comptes", "Accounts"), tr(lang, "Résultat", "Outcome"), tr(lang, "Détail", "Detail")], html! {
                     @for e in &list.items {
                         tr {
                             td { (staff.when(e.at)) }
@@ -778,8 +730,7 @@ async fn audit(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
                             td { @if let Some(d) = &e.detail { (d) } }
                         }
                     }
-                }
-            } }
+                }))
             @if let Some(next) = next { p.pager { a href=(next) { (tr(lang, "Page suivante", "Next page")) } } }
         }
     };
