@@ -854,3 +854,52 @@ mod ses {
         assert!(sent_to(&address).await.is_empty());
     }
 }
+
+#[tokio::test]
+async fn mail_and_pages_keep_names_in_every_script() {
+    let f = Fixture::new().await;
+    let roster = "external_id,profile,first_name,last_name,classes,email\n\
+                  AR1,student,محمد,العلي,5A,mohamed@example.org\n\
+                  ZH1,student,伟,王,5A,wei@example.org\n";
+    let report = f.app.import("riverside", roster).await;
+    assert_eq!(report.body["errors"], json!([]), "{:?}", report.body);
+    let list = f
+        .app
+        .get("/v1/accounts?class=5A&email=present&limit=500", &f.admin())
+        .await;
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["email"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("mohamed") || e.starts_with("wei"))
+        })
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{:?}", list.body);
+    let sent = f
+        .app
+        .post(
+            "/v1/accounts/send-activation",
+            Some(&f.admin()),
+            json!({"account_ids": ids}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    let arabic = mails_to(&f.app, "mohamed@example.org");
+    assert!(arabic[0].text.contains("محمد العلي"), "{}", arabic[0].text);
+    let chinese = mails_to(&f.app, "wei@example.org");
+    assert!(chinese[0].text.contains("伟 王"), "{}", chinese[0].text);
+    // The activation page the mail links to shows the login as typed.
+    let link = link_in(&arabic[0].text, &format!("{}/activate?", f.app.base));
+    let page = f
+        .app
+        .client
+        .get(link.split('#').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
