@@ -17,5 +17,6 @@ mod secrets;
 mod scripts;
 mod selfservice;
 mod settings_audit;
+mod spreadsheets;
 mod system;
 mod trust;

@@ -1,5 +1,7 @@
 //! XLSX tables: one sheet, a bold frozen header row, columns sized to their
-//! content, and every cell written as text (never a formula, never a number).
+//! content, expiries as date cells and every other cell written as text (never
+//! a formula, never a number): a class `6e-1`, a login `0042` or a name `=1+1`
+//! opens as written, in Calc as in Excel, which a CSV cannot promise (see `csv`).
 
 use super::Document;
 use super::columns::Table;
@@ -36,9 +38,8 @@ fn build(doc: &Document) -> Result<Vec<u8>, XlsxError> {
         let expiry = table.expiry(row);
         for ((col, cell), width) in (0u16..).zip(&cells).zip(&mut widths) {
             if let Some((_, at)) = expiry.filter(|(c, _)| usize::from(col) == *c) {
-                let when =
-                    ExcelDateTime::from_ymd(at.year() as u16, at.month() as u8, at.day() as u8)?
-                        .and_hms(at.hour() as u16, at.minute() as u8, 0)?;
+                let when = ExcelDateTime::from_ymd(at.year() as u16, at.month() as u8, at.day() as u8)?
+                    .and_hms(at.hour() as u16, at.minute() as u8, 0)?;
                 sheet.write_datetime_with_format(row_number, col, &when, &date)?;
                 *width = (*width).max(16);
             } else if !cell.is_empty() {
