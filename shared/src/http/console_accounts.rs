@@ -350,6 +350,39 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     label for="q" { (w.search) }
                     input #q name="q" value=(q);
                 }
+                div {
+                    label for="level" { (tr(lang, "Niveau", "Level")) }
+                    input #level name="level" value=(chosen("level"));
+                }
+                div {
+                    label for="group" { (tr(lang, "Groupe", "Group")) }
+                    input #group name="group" value=(chosen("group"));
+                }
+                div {
+                    label for="local_admin" { (tr(lang, "Administration", "Administration")) }
+                    select #local_admin name="local_admin" {
+                        option value="" { (w.all) }
+                        (option("admin", &chosen("local_admin"), tr(lang, "Administrateur", "Administrator")))
+                        (option("secondary", &chosen("local_admin"), tr(lang, "Administrateur secondaire", "Secondary administrator")))
+                        (option("none", &chosen("local_admin"), tr(lang, "Aucune", "None")))
+                    }
+                }
+                div {
+                    label for="created_from" { (tr(lang, "Créé à partir du", "Created from")) }
+                    input #created_from name="created_from" type="date" value=(chosen("created_from"));
+                }
+                div {
+                    label for="created_to" { (tr(lang, "Créé jusqu'au", "Created until")) }
+                    input #created_to name="created_to" type="date" value=(chosen("created_to"));
+                }
+                div {
+                    label for="pre_deletion" { (tr(lang, "Avant suppression", "Before deletion")) }
+                    select #pre_deletion name="pre_deletion" {
+                        option value="" { (w.all) }
+                        (option("true", &chosen("pre_deletion"), tr(lang, "Oui", "Yes")))
+                        (option("false", &chosen("pre_deletion"), tr(lang, "Non", "No")))
+                    }
+                }
                 div { button #filter type="submit" { (w.filter) } }
             }
         }
