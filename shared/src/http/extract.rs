@@ -19,37 +19,125 @@ pub struct ApiJson<T> {
 }
 
 /// Decodes JSON the way every endpoint does: malformed → 400, wrong shape → 422
-/// naming the field.
+/// naming the field. Numbers are read as JSON Schema reads them (the description
+/// is one): `540.0` is the integer 540.
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Code::ValidationFailed,
-                    "the request is invalid",
-                )
-                .with_errors(vec![FieldError::new(field, strip_position(&inner.to_string()))])
-            }
-            _ => Problem::new(
-                StatusCode::BAD_REQUEST,
-                Code::MalformedJson,
-                "the body is not valid JSON",
-            ),
-        }
-    })?;
-    deserializer.end().map_err(|_| {
+    let malformed = || {
         Problem::new(
             StatusCode::BAD_REQUEST,
             Code::MalformedJson,
             "the body is not valid JSON",
         )
-    })?;
-    Ok(value)
+    };
+    let invalid = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                Ok(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Code::ValidationFailed,
+                    "the request is invalid",
+                )
+                .with_errors(vec![FieldError::new(field, strip_position(&inner.to_string()))]))
+            }
+            _ => Err(()),
+        }
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, Json>(&mut deserializer)
+        .map_err(|e| invalid(e).unwrap_or_else(|()| malformed()))?;
+    deserializer.end().map_err(|_| malformed())?;
+    serde_path_to_error::deserialize(value.0).map_err(|e| invalid(e).unwrap_or_else(|()| malformed()))
+}
+
+/// A JSON value as JSON Schema reads it: a number with no fraction is the integer
+/// it equals, whichever way it is written (`540.0`, `5.4e2`); and, as a struct
+/// would, an object may not name a field twice.
+struct Json(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor).map(Json)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // 2^64: the first float beyond `u64`.
+        const U64_END: f64 = 18_446_744_073_709_551_616.0;
+        if v.fract() == 0.0 && (-(2f64.powi(63))..U64_END).contains(&v) {
+            return Ok(if v < 0.0 {
+                (v as i64).into()
+            } else {
+                (v as u64).into()
+            });
+        }
+        serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| E::custom("a number must be finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Json(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Json(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            object.insert(key, value);
+        }
+        Ok(object.into())
+    }
 }
 
 fn strip_position(message: &str) -> String {
@@ -178,5 +266,60 @@ impl FromRequestParts<AppState> for Authenticated {
             return Err(unauthenticated());
         }
         Ok(Authenticated(caller))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_json;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Days {
+        days: u32,
+        #[serde(default)]
+        names: Vec<String>,
+    }
+
+    #[test]
+    fn a_number_with_no_fraction_is_the_integer_it_equals() {
+        for body in [r#"{"days": 540}"#, r#"{"days": 540.0}"#, r#"{"days": 5.4e2}"#] {
+            let days: Days = decode_json(body.as_bytes()).unwrap();
+            assert_eq!(days.days, 540, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_fraction_names_the_field_in_a_422() {
+        let problem = decode_json::<Days>(br#"{"days": 1.5}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "days");
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_as_before() {
+        let problem = decode_json::<Days>(br#"{"days": 1, "days": 2}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert!(
+            problem.errors[0].message.contains("duplicate field"),
+            "{:?}",
+            problem.errors
+        );
+    }
+
+    #[test]
+    fn a_nested_error_keeps_its_path_and_bad_json_is_a_400() {
+        let problem = decode_json::<Days>(br#"{"days": 1, "names": ["a", 2]}"#).unwrap_err();
+        assert_eq!(
+            (problem.status, problem.errors[0].field.as_str()),
+            (422, "names[1]")
+        );
+        assert_eq!(decode_json::<Days>(br#"{"days": 1"#).unwrap_err().status, 400);
+        assert_eq!(decode_json::<Days>(br#"{"days": 1} x"#).unwrap_err().status, 400);
+        assert_eq!(
+            decode_json::<Days>(br#"{"days": 1e999}"#).unwrap_err().status,
+            400
+        );
     }
 }
