@@ -89,15 +89,36 @@ pub enum ItemStatus {
     Error,
 }
 
-/// One account's result in a bulk answer; `T` adds what succeeded.
+/// One account's result in a bulk answer: `ok` with what `T` adds, or `error`
+/// with why.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BulkItem<T: ToSchema> {
-    pub account_id: String,
-    pub status: ItemStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ItemError>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub data: Option<T>,
+#[serde(untagged)]
+pub enum BulkItem<T: ToSchema> {
+    Ok {
+        account_id: String,
+        status: Succeeded,
+        #[serde(flatten)]
+        data: T,
+    },
+    Error {
+        account_id: String,
+        status: Failed,
+        error: ItemError,
+    },
+}
+
+/// The `status` of an account that succeeded.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Succeeded {
+    Ok,
+}
+
+/// The `status` of an account that failed.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Failed {
+    Error,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -110,17 +131,15 @@ impl<T: ToSchema> BulkResults<T> {
         let results = results
             .into_iter()
             .map(|r| match r.result {
-                Ok(value) => BulkItem {
+                Ok(value) => BulkItem::Ok {
                     account_id: r.account_id.into(),
-                    status: ItemStatus::Ok,
-                    error: None,
-                    data: Some(ok(value)),
+                    status: Succeeded::Ok,
+                    data: ok(value),
                 },
-                Err(e) => BulkItem {
+                Err(e) => BulkItem::Error {
                     account_id: r.account_id.into(),
-                    status: ItemStatus::Error,
-                    error: Some(item_error(&e)),
-                    data: None,
+                    status: Failed::Error,
+                    error: item_error(&e),
                 },
             })
             .collect();
