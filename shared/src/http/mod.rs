@@ -137,10 +137,15 @@ fn merged(groups: &[Group]) -> OpenApiRouter<AppState> {
         })
 }
 
-/// The OpenAPI 3.1 description of the whole API, generated from the handlers.
+/// The OpenAPI 3.1 description of the whole API, generated from the handlers and
+/// completed with the problems common to every route of a kind.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| merged(&Group::ALL).split_for_parts().1)
+    DOC.get_or_init(|| {
+        let mut doc = merged(&Group::ALL).split_for_parts().1;
+        routes::common::complete(&mut doc);
+        doc
+    })
 }
 
 /// Self-service checks that may wait for the hashing pool at once; one more is

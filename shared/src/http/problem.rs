@@ -7,15 +7,21 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// An error response body.
+/// An error response body (RFC 9457).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
+    /// `urn:sesame:problem:` and the `code`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^urn:sesame:problem:[a-z_]+$")]
     pub kind: String,
+    /// The status's reason phrase.
     pub title: String,
+    /// The response's status.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: String,
     pub code: Code,
+    /// On validation failures: each field at fault, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     #[serde(skip)]
@@ -110,3 +116,19 @@ impl IntoResponse for Error {
 }
 
 pub type ApiResult<T> = Result<T, Problem>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_code_schema_lists_every_stable_code() {
+        let schema = serde_json::to_value(<super::Code as utoipa::PartialSchema>::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let codes: Vec<&str> = super::Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, codes);
+    }
+}

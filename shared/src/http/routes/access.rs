@@ -5,7 +5,7 @@ use crate::http::AppState;
 use crate::http::dto::BulkResults;
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
-use crate::http::problem::{ApiResult, Problem};
+use crate::http::problem::ApiResult;
 use crate::ops::distinct_ids;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -30,7 +30,8 @@ pub fn deactivate_routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountIds {
-    /// At most 500 accounts.
+    /// 1 to 500 accounts.
+    #[schema(schema_with = super::schema::bulk_ids)]
     pub account_ids: Vec<String>,
 }
 
@@ -73,7 +74,7 @@ async fn set_access(
 #[utoipa::path(post, path = "/v1/accounts/activate", tag = "access", security(("bearer" = [])),
     request_body = AccountIds,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = BulkResults<AccessState>), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok`, or its `error`", body = BulkResults<AccessState>)))]
 async fn activate(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -88,7 +89,7 @@ async fn activate(
 #[utoipa::path(post, path = "/v1/accounts/deactivate", tag = "access", security(("bearer" = [])),
     request_body = AccountIds,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = BulkResults<AccessState>), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok`, or its `error`", body = BulkResults<AccessState>)))]
 async fn deactivate(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -5,6 +5,7 @@ use crate::http::AppState;
 use crate::http::dto::AccountView;
 use crate::http::extract::{ApiQuery, Authenticated};
 use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::schema;
 use crate::ops::accounts::{DEFAULT_LIMIT, MAX_LIMIT, Selection};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -35,7 +36,7 @@ pub struct ClassList {
 
 /// Classes with their level and number of students (teachers: theirs).
 #[utoipa::path(get, path = "/v1/classes", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = ClassList), (status = 401, body = Problem)))]
+    responses((status = 200, body = ClassList)))]
 async fn list_classes(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -52,36 +53,56 @@ async fn list_classes(
     Ok(Json(ClassList { items }))
 }
 
-/// The account list's filters. Lists (`profile`, `class`) are comma-separated.
+/// The account list's filters, in the query string or as the `filter` of a mailing
+/// or an export (there as strings: see [`schema::ListFilter`]). Lists (`profile`, `class`)
+/// are comma-separated; spaces around values are ignored.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `student`, `parent`, `teacher`, `staff`, `guest`; several comma-separated.
+    /// Profiles (`student`, `parent`, `teacher`, `staff`, `guest`),
+    /// comma-separated; empty items are ignored.
+    #[param(explode = false, schema_with = schema::profile_list)]
     pub profile: Option<String>,
-    /// One or more class names, comma-separated.
+    /// Class names, comma-separated; empty items are ignored.
+    #[param(explode = false, schema_with = schema::class_list)]
     pub class: Option<String>,
+    /// At most 100 characters.
+    #[param(schema_with = schema::label_text)]
     pub level: Option<String>,
+    /// At most 100 characters.
+    #[param(schema_with = schema::label_text)]
     pub group: Option<String>,
-    /// `enabled` or `disabled`.
+    #[param(value_type = Option<Access>)]
     pub access: Option<String>,
-    /// `pending` or `activated`.
+    #[param(value_type = Option<Activation>)]
     pub activation: Option<String>,
-    /// `present` or `absent`.
+    /// Whether the account has an e-mail address.
+    #[param(schema_with = schema::email_presence)]
     pub email: Option<String>,
-    /// `none`, `secondary` or `admin`.
+    #[param(value_type = Option<LocalAdmin>)]
     pub local_admin: Option<String>,
-    /// RFC 3339 instant or `YYYY-MM-DD`.
+    /// Created at or after: an RFC 3339 instant, or a day (from its start, UTC).
+    #[param(schema_with = schema::instant_or_day)]
     pub created_from: Option<String>,
+    /// Created at or before: an RFC 3339 instant, or a day (to its end, UTC).
+    #[param(schema_with = schema::instant_or_day)]
     pub created_to: Option<String>,
+    /// Disabled within this many days.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 3650)]
     pub disabled_within_days: Option<String>,
+    /// Disabled for longer than the school's retention period.
+    #[param(value_type = Option<bool>)]
     pub pre_deletion: Option<String>,
-    /// Part of a name or login; case and accents do not matter.
+    /// Part of a name or login (at most 100 characters); case and accents do not
+    /// matter.
+    #[param(schema_with = schema::label_text)]
     pub q: Option<String>,
-    /// `name` (default), `profile` or `class`.
+    #[param(value_type = Option<Sort>)]
     pub sort: Option<String>,
+    /// The `next_cursor` of the page before, with the same `sort`.
     pub cursor: Option<String>,
-    /// 1 to 500, default 100.
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
 }
 
@@ -249,7 +270,9 @@ pub struct AccountListView {
 
 /// Accounts of the caller's school that the caller may see, filtered and sorted.
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", params(ListParams), security(("bearer" = [])),
-    responses((status = 200, body = AccountListView), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = AccountListView),
+        (status = 400, description = "`cursor` is not one this list gave with this `sort` (`invalid_cursor`).", body = Problem),
+        (status = 422, description = "A filter's value is not one the list takes (`validation_failed`, naming it in `errors`).", body = Problem)))]
 async fn list_accounts(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -276,7 +299,8 @@ async fn list_accounts(
 /// One account.
 #[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id")),
-    responses((status = 200, body = AccountView), (status = 404, body = Problem)))]
+    responses((status = 200, body = AccountView),
+        (status = 404, description = "No such account that the caller may see (`not_found`).", body = Problem)))]
 async fn get_account(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -4,6 +4,7 @@ use crate::domain::{AccountId, AuditEvent, Error, FieldError};
 use crate::http::AppState;
 use crate::http::extract::{ApiQuery, Authenticated};
 use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::schema;
 use crate::ports::AuditQuery;
 use axum::Json;
 use axum::extract::State;
@@ -21,15 +22,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// Naming this account.
+    #[param(schema_with = schema::account_id)]
     pub account_id: Option<String>,
+    /// Made by this caller (`sub`, or `self:<account id>`).
     pub actor: Option<String>,
     /// e.g. `password.reset`.
     pub action: Option<String>,
-    /// RFC 3339.
+    /// At or after.
+    #[param(schema_with = schema::instant)]
     pub from: Option<String>,
+    /// At or before.
+    #[param(schema_with = schema::instant)]
     pub to: Option<String>,
+    /// The `next_cursor` of the page before.
     pub cursor: Option<String>,
-    /// 1 to 500, default 100.
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
 }
 
@@ -63,7 +71,10 @@ pub(super) fn limit(raw: Option<&str>, errors: &mut Vec<FieldError>) -> usize {
 
 /// The school's audit events, newest first (administrators).
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams), security(("bearer" = [])),
-    responses((status = 200, body = AuditList), (status = 403, body = Problem)))]
+    responses((status = 200, body = AuditList),
+        (status = 400, description = "`cursor` is not one this list gave (`invalid_cursor`).", body = Problem),
+        (status = 403, description = "Administrators only (`forbidden`).", body = Problem),
+        (status = 422, description = "A parameter's value is not one the list takes (`validation_failed`, naming it in `errors`).", body = Problem)))]
 async fn list_audit(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -11,6 +11,7 @@ use crate::http::AppState;
 use crate::http::dto::BulkResults;
 use crate::http::extract::{ApiJson, ApiQuery, Authenticated, RequestId};
 use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::schema;
 use crate::ops::distinct_ids;
 use crate::ops::distributions::{FollowUp, Handed, Ledger};
 use crate::ports::DistributionQuery;
@@ -37,16 +38,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct DistributionParams {
     /// Covering an account of this class.
+    #[param(schema_with = schema::class)]
     pub class: Option<String>,
     /// Made by this caller (`sub`).
     pub actor: Option<String>,
-    /// `export`, `send_activation`, `temporary_password`, `birth_date_password` or `reset_link`.
+    #[param(value_type = Option<DistributionKind>)]
     pub kind: Option<String>,
-    /// RFC 3339.
+    /// Made at or after.
+    #[param(schema_with = schema::instant)]
     pub from: Option<String>,
+    /// Made at or before.
+    #[param(schema_with = schema::instant)]
     pub to: Option<String>,
+    /// The `next_cursor` of the page before.
     pub cursor: Option<String>,
-    /// 1 to 500, default 100.
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
 }
 
@@ -98,7 +104,9 @@ pub struct DistributionDetail {
 /// Every hand-out of secrets, newest first (a teacher: those they made).
 #[utoipa::path(get, path = "/v1/distributions", tag = "distributions", params(DistributionParams),
     security(("bearer" = [])),
-    responses((status = 200, body = DistributionList), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = DistributionList),
+        (status = 400, description = "`cursor` is not one this list gave (`invalid_cursor`).", body = Problem),
+        (status = 422, description = "A parameter's value is not one the list takes (`validation_failed`, naming it in `errors`).", body = Problem)))]
 async fn list_distributions(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -149,7 +157,8 @@ async fn list_distributions(
 /// still open, used, expired, replaced or revoked.
 #[utoipa::path(get, path = "/v1/distributions/{id}", tag = "distributions",
     params(("id" = String, Path, description = "The distribution")), security(("bearer" = [])),
-    responses((status = 200, body = DistributionDetail), (status = 404, body = Problem)))]
+    responses((status = 200, body = DistributionDetail),
+        (status = 404, description = "No such distribution that the caller may see (`not_found`).", body = Problem)))]
 async fn get_distribution(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -174,7 +183,8 @@ pub struct Recalled {
 /// it again changes nothing.
 #[utoipa::path(post, path = "/v1/distributions/{id}/revoke", tag = "distributions",
     params(("id" = String, Path, description = "The distribution")), security(("bearer" = [])),
-    responses((status = 200, body = BulkResults<Recalled>), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok` with the state of its secret, or its `error`", body = BulkResults<Recalled>),
+        (status = 404, description = "No such distribution that the caller may see (`not_found`).", body = Problem)))]
 async fn revoke_distribution(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -194,7 +204,8 @@ async fn revoke_distribution(
 /// chase (a teacher: their classes).
 #[utoipa::path(get, path = "/v1/classes/{name}/follow-up", tag = "distributions",
     params(("name" = String, Path, description = "The class")), security(("bearer" = [])),
-    responses((status = 200, body = FollowUp), (status = 404, body = Problem)))]
+    responses((status = 200, body = FollowUp),
+        (status = 404, description = "Not a class the caller may follow (`not_found`).", body = Problem)))]
 async fn follow_up(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -208,7 +219,9 @@ async fn follow_up(
 /// how each ended, and its locks. Never a secret.
 #[utoipa::path(get, path = "/v1/accounts/{id}/credentials", tag = "distributions",
     params(("id" = String, Path, description = "The account")), security(("bearer" = [])),
-    responses((status = 200, body = Ledger), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Ledger),
+        (status = 403, description = "The caller sees the account but may not reset it (`forbidden`).", body = Problem),
+        (status = 404, description = "No such account that the caller may see (`not_found`).", body = Problem)))]
 async fn ledger(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -225,7 +238,7 @@ pub struct Unlocked {}
 /// the reset column allows; audited.
 #[utoipa::path(post, path = "/v1/accounts/unlock", tag = "distributions", request_body = AccountIds,
     security(("bearer" = [])),
-    responses((status = 200, body = BulkResults<Unlocked>), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok`, or its `error`", body = BulkResults<Unlocked>)))]
 async fn unlock(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -1,6 +1,8 @@
 //! Credential exports: queue one, follow its progress, download it, delete it.
 
 use super::accounts::ListParams;
+use super::schema;
+use super::schema::ListFilter;
 use crate::domain::{Error, ExportRequest, ExportStatus, Language, Scope, Sort};
 use crate::export::{Content, Format, PerPage};
 use crate::http::AppState;
@@ -28,20 +30,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportBody {
-    /// The accounts to export (at most 10,000); or give `filter`.
+    /// The accounts to export (1 to 10,000); or give `filter`.
+    #[schema(schema_with = schema::export_ids)]
     pub account_ids: Option<Vec<String>>,
-    /// The list's filters (`class`, `profile`, `activation`, `email`, …, as strings).
-    #[schema(value_type = Option<Object>)]
+    /// The accounts the list's filters select; or give `account_ids`.
+    #[schema(value_type = Option<ListFilter>)]
     pub filter: Option<ListParams>,
     pub content: Content,
     pub format: Format,
     /// Cards per page of a PDF: 1, 2 or 8 (default 1).
-    #[schema(value_type = Option<u8>)]
     pub per_page: Option<PerPage>,
     pub sort: Option<Sort>,
     /// Default: the school's language.
     pub language: Option<Language>,
 }
+
+schema::ids_or_filter_body!(ExportRequestBody for ExportBody);
 
 #[derive(Serialize, ToSchema)]
 pub struct ExportState {
@@ -86,9 +90,11 @@ impl From<ExportView> for ExportState {
 }
 
 /// Queues an export; answers 202 at once with its id. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/v1/exports", tag = "exports", security(("bearer" = [])), request_body = ExportBody,
+#[utoipa::path(post, path = "/v1/exports", tag = "exports", security(("bearer" = [])),
+    request_body = ExportRequestBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 202, body = ExportState), (status = 422, body = Problem)))]
+    responses((status = 202, body = ExportState),
+        (status = 422, description = "Not exactly one of `account_ids` and `filter`, or a filter's value is not one the list takes (`validation_failed`).", body = Problem)))]
 async fn create_export(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -132,7 +138,8 @@ async fn create_export(
 /// An export's progress; when done, a download link valid 15 minutes.
 #[utoipa::path(get, path = "/v1/exports/{id}", tag = "exports", security(("bearer" = [])),
     params(("id" = String, Path, description = "Export id")),
-    responses((status = 200, body = ExportState), (status = 404, body = Problem)))]
+    responses((status = 200, body = ExportState),
+        (status = 404, description = "No such export made by the caller (`not_found`).", body = Problem)))]
 async fn get_export(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -144,7 +151,8 @@ async fn get_export(
 /// Deletes the export's file now; its links stop working.
 #[utoipa::path(delete, path = "/v1/exports/{id}", tag = "exports", security(("bearer" = [])),
     params(("id" = String, Path, description = "Export id")),
-    responses((status = 200, body = ExportState), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The export, its status `deleted`", body = ExportState),
+        (status = 404, description = "No such export made by the caller (`not_found`).", body = Problem)))]
 async fn delete_export(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -10,6 +10,7 @@ use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::routes::access::MAX_BULK_IDS;
 use crate::http::routes::distributions::DistributionSummary;
+use crate::http::routes::schema::ListFilter;
 use crate::ops::distinct_ids;
 use crate::ops::mail::{MailOutcome, MailReport};
 use crate::ops::mail_runs::MAX_SYNC_MAIL;
@@ -28,17 +29,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendActivationRequest {
-    /// At most 500 accounts; more than 50 run in the background. Or give `filter`.
+    /// 1 to 500 accounts; more than 50 run in the background. Or give `filter`.
+    #[schema(schema_with = super::schema::mail_ids)]
     pub account_ids: Option<Vec<String>>,
-    /// The list's filters (`class`, `profile`, `activation`, …, as strings): every
-    /// account they select that you may mail, in the background.
-    #[schema(value_type = Option<Object>)]
+    /// Every account the list's filters select that you may mail, in the
+    /// background. Or give `account_ids`.
+    #[schema(value_type = Option<ListFilter>)]
     pub filter: Option<crate::http::routes::accounts::ListParams>,
     /// Also mail you (your own account's address) a copy of each mail, link or code
     /// included, to help the person if needed. Default false.
     #[serde(default)]
     pub copy_to_me: bool,
 }
+
+super::schema::ids_or_filter_body!(SendActivationBody for SendActivationRequest);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -129,10 +133,11 @@ impl From<MailReport> for MailResults {
 /// distribution's id, whose progress and per-account results are at
 /// `GET /v1/distributions/{id}`.
 #[utoipa::path(post, path = "/v1/accounts/send-activation", tag = "mail", security(("bearer" = [])),
-    request_body = SendActivationRequest,
+    request_body = SendActivationBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = MailResults), (status = 202, body = DistributionSummary),
-        (status = 422, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok` when its mail went, or its `error`", body = MailResults),
+        (status = 202, description = "Queued: follow it at `GET /v1/distributions/{id}`", body = DistributionSummary),
+        (status = 422, description = "Not exactly one of `account_ids` and `filter`, or a filter's value is not one the list takes (`validation_failed`).", body = Problem)))]
 async fn send_activation(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

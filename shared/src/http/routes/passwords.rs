@@ -29,7 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
-    /// At most 100 accounts; for more, use an export.
+    /// 1 to 100 accounts; for more, use an export.
+    #[schema(schema_with = super::schema::reset_ids)]
     pub account_ids: Vec<String>,
     pub method: ResetMethod,
     /// `email_link` only: also mail you (your own account's address) a copy of each
@@ -47,6 +48,30 @@ pub enum ResetResponse {
     Mailed(MailResults),
 }
 
+/// [`ResetResponse`] as described: either shape, `anyOf` rather than utoipa's
+/// `oneOf`, since when every account failed the two answers are alike.
+struct ResetResponseSchema;
+
+impl utoipa::PartialSchema for ResetResponseSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut value = serde_json::to_value(ResetResponse::schema()).unwrap_or_default();
+        if let Some(shapes) = value.as_object_mut().and_then(|o| o.remove("oneOf")) {
+            value["anyOf"] = shapes;
+        }
+        super::schema::from_json(value)
+    }
+}
+
+impl ToSchema for ResetResponseSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        ResetResponse::name()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        ResetResponse::schemas(schemas);
+    }
+}
+
 /// What a successful reset hands out, once.
 #[derive(Serialize, ToSchema)]
 pub struct ResetIssued {
@@ -61,7 +86,8 @@ pub struct ResetIssued {
 #[utoipa::path(post, path = "/v1/accounts/reset-password", tag = "passwords", security(("bearer" = [])),
     request_body = ResetRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe for 24 h")),
-    responses((status = 200, body = ResetResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Per account: `ok` with what was handed out, or its `error`", body = ResetResponseSchema),
+        (status = 409, description = "`birth_date` while the school's birth-date mode is off (`birth_date_mode_disabled`).", body = Problem)))]
 async fn reset_passwords(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -118,7 +144,11 @@ fn yes() -> bool {
 /// Sets a password chosen by an administrator, checked against the school's policy.
 #[utoipa::path(put, path = "/v1/accounts/{id}/password", tag = "passwords", security(("bearer" = [])),
     request_body = SetPasswordRequest, params(("id" = String, Path, description = "Account id")),
-    responses((status = 200, body = AccountView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = AccountView),
+        (status = 403, description = "The caller sees the account but may not set its password (`forbidden`).", body = Problem),
+        (status = 404, description = "No such account that the caller may see (`not_found`).", body = Problem),
+        (status = 409, description = "The account is managed by a directory (`federated_account`), or changed meanwhile (`conflict`).", body = Problem),
+        (status = 422, description = "`confirmation` differs from `password` (`validation_failed`), or the password does not meet the school's policy (`password_policy`, each broken rule in `errors`).", body = Problem)))]
 async fn set_password(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

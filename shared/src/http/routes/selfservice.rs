@@ -47,7 +47,11 @@ pub struct LoginResponse {
 /// Checks a login and password. Any failure answers 401; a correct password on a
 /// disabled account 403; too many failures 429 with `Retry-After`.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "self-service", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "The login or password is incorrect, whichever it is (`invalid_credentials`).", body = Problem),
+        (status = 403, description = "The password is right but the account's access is disabled (`access_disabled`).", body = Problem),
+        (status = 429, description = "Too many failed attempts on this login (`too_many_attempts`).", body = Problem),
+        (status = 503, description = "The server is checking too many passwords at once (`busy`).", body = Problem)))]
 async fn login(State(state): State<AppState>, body: ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     let LoginRequest { login, password } = body.value;
     let outcome = state.sesame.login(&login, password).await?;
@@ -66,7 +70,12 @@ pub struct ChangePasswordRequest {
 
 /// Replaces the current (possibly temporary) password with one the user chooses.
 #[utoipa::path(post, path = "/v1/auth/change-password", tag = "self-service", request_body = ChangePasswordRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "The login or current password is incorrect (`invalid_credentials`).", body = Problem),
+        (status = 403, description = "The password is right but the account's access is disabled (`access_disabled`).", body = Problem),
+        (status = 422, description = "The new password does not meet the school's policy, or is the current one (`password_policy`, each broken rule in `errors`).", body = Problem),
+        (status = 429, description = "Too many failed attempts on this login (`too_many_attempts`).", body = Problem),
+        (status = 503, description = "The server is checking too many passwords at once, or the account kept changing meanwhile (`busy`).", body = Problem)))]
 async fn change_password(
     State(state): State<AppState>,
     request_id: RequestId,
@@ -100,8 +109,12 @@ pub struct ActivateRequest {
 /// towards the lock (429 with `Retry-After` after 10 in 15 minutes); an expired code
 /// 400 `activation_code_expired`.
 #[utoipa::path(post, path = "/v1/auth/activate", tag = "self-service", request_body = ActivateRequest,
-    responses((status = 200, body = LoginResponse), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 400, description = "The login or code is wrong, or the account is already claimed (`invalid_activation_code`); the code has expired (`activation_code_expired`).", body = Problem),
+        (status = 403, description = "The code is right but the account's access is disabled (`access_disabled`).", body = Problem),
+        (status = 422, description = "The new password does not meet the school's policy (`password_policy`, each broken rule in `errors`).", body = Problem),
+        (status = 429, description = "Too many failed attempts on this login (`too_many_attempts`).", body = Problem),
+        (status = 503, description = "The server is checking too many codes at once, or the account kept changing meanwhile (`busy`).", body = Problem)))]
 async fn activate(
     State(state): State<AppState>,
     request_id: RequestId,
@@ -133,8 +146,12 @@ pub struct ResetWithLinkRequest {
 /// used, replaced or revoked link answers 400 `invalid_link` (counted towards the
 /// lock of that account's reset path), an expired one 400 `link_expired`.
 #[utoipa::path(post, path = "/v1/auth/reset", tag = "self-service", request_body = ResetWithLinkRequest,
-    responses((status = 200, body = LoginResponse), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 400, description = "The link is unknown, used, replaced or revoked (`invalid_link`), or has expired (`link_expired`).", body = Problem),
+        (status = 403, description = "The account's access is disabled (`access_disabled`).", body = Problem),
+        (status = 422, description = "The new password does not meet the school's policy (`password_policy`, each broken rule in `errors`).", body = Problem),
+        (status = 429, description = "Too many failed attempts with links of this account (`too_many_attempts`).", body = Problem),
+        (status = 503, description = "The server is checking too many passwords at once, or the account kept changing meanwhile (`busy`).", body = Problem)))]
 async fn reset(
     State(state): State<AppState>,
     request_id: RequestId,
