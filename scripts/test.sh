@@ -64,6 +64,10 @@ trap 'rm -f "$log"; moto_stop; smtp_sink_stop' EXIT
 status=0
 cargo test --workspace --all-features --locked --lib --bins --tests 2>&1 | tee "$log" || status=$?
 
+echo "== schema-driven fuzzing: schemathesis against the demo, as the description says"
+# Installs a pinned schemathesis when missing; reuses the binary the tests built.
+bash scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
+
 echo "== the black-box HTTP tests again, on the DynamoDB store (moto)"
 SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api 2>&1 \
     | tee -a "$log" || status=$?
