@@ -39,6 +39,7 @@ pub struct ImportParams {
     request_body(description = "The roster: CSV, or an XLSX workbook whose first sheet is read",
         content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 200, body = ImportReport),
+        (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
         (status = 413, description = "The body is larger than 10 MiB", body = Problem),
         (status = 415, description = "Neither CSV nor XLSX", body = Problem),
         (status = 422, description = "The file cannot be read as a roster (field `file`), or would inflate beyond the bounds", body = Problem)))]
