@@ -5,6 +5,7 @@
 //! SPEC §2 on every road.
 
 use super::console_pages::{Browser, csrf, staff};
+use super::imports_xlsx::upload;
 use base64::Engine;
 use serde_json::json;
 use sesame_tests::Fixture;
@@ -42,19 +43,6 @@ async fn distribution_of(browser: &mut Browser, login: &str) -> String {
         }
     }
     panic!("no distribution handed {login} a secret: {list}");
-}
-
-fn multipart(csrf: &str, file: &str) -> (String, Vec<u8>) {
-    let boundary = "----sesame-test-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"roster.csv\"\r\n\
-         Content-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
-    );
-    (
-        format!("multipart/form-data; boundary={boundary}"),
-        body.into_bytes(),
-    )
 }
 
 #[tokio::test]
@@ -102,7 +90,12 @@ async fn every_state_changing_form_refuses_a_missing_or_foreign_token_and_change
         let (status, _, _, _) = admin.post(path, &foreign_fields).await;
         assert_eq!(status, 403, "{path} with another session's token");
     }
-    let (content_type, body) = multipart(&foreign, "external_id,profile,first_name,last_name\n");
+    let (content_type, body) = upload(
+        &foreign,
+        "roster.csv",
+        "text/csv",
+        b"external_id,profile,first_name,last_name\n",
+    );
     assert_eq!(
         admin
             .post_raw("/console/imports/preview", &content_type, body)
@@ -321,7 +314,7 @@ async fn an_import_is_previewed_then_applied() {
     let (status, page, _) = admin.get("/console/imports").await;
     assert_eq!(status, 200);
     let roster = "external_id,profile,first_name,last_name,classes\nNEW1,student,Nina,Neuve,5A\nBAD,student,,Sansprénom,5A\n";
-    let (content_type, body) = multipart(&csrf(&page), roster);
+    let (content_type, body) = upload(&csrf(&page), "roster.csv", "text/csv", roster.as_bytes());
     let (status, preview) = admin
         .post_raw("/console/imports/preview", &content_type, body)
         .await;

@@ -360,7 +360,7 @@ async fn the_import_route_describes_both_formats_and_its_refusals() {
 }
 
 /// A multipart upload of `file` named `name`, as the console's form sends it.
-fn upload(csrf: &str, name: &str, content_type: &str, file: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn upload(csrf: &str, name: &str, content_type: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----sesame-test-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\

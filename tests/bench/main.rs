@@ -400,6 +400,11 @@ async fn burst(report: &mut String) {
 /// Seeds a school through the import, without listing it back.
 async fn school_with_import_only(app: &TestApp, id: &str, rows: &[RosterRow]) {
     app.create_school(id, "Académie du banc d'essai").await;
+    import_into(app, id, rows).await;
+}
+
+/// Imports `rows` into the school `id`, 20,000 at a time, as its admin.
+async fn import_into(app: &TestApp, id: &str, rows: &[RosterRow]) {
     let caller = Caller {
         sub: "bench".into(),
         school: SchoolId::parse(id).unwrap(),
@@ -413,7 +418,7 @@ async fn school_with_import_only(app: &TestApp, id: &str, rows: &[RosterRow]) {
             .import_roster(&caller, None, chunk, false)
             .await
             .unwrap();
-        assert!(report.errors.is_empty());
+        assert!(report.errors.is_empty(), "{:?}", report.errors.first());
     }
 }
 
@@ -430,7 +435,7 @@ async fn console(app: &TestApp, report: &mut String) {
         password: Some(password.into()),
         ..RosterRow::default()
     };
-    school_with_import_only_more(app, "big", &[admin]).await;
+    import_into(app, "big", &[admin]).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -524,23 +529,6 @@ async fn console(app: &TestApp, report: &mut String) {
     )
     .unwrap();
     writeln!(report, "\nThe console's stylesheet and script, as served, uncompressed: {assets} bytes ({:.1} KiB) together. Target: under 30 KiB.", assets as f64 / 1024.0).unwrap();
-}
-
-/// Imports `rows` into the existing school `id`.
-async fn school_with_import_only_more(app: &TestApp, id: &str, rows: &[RosterRow]) {
-    let caller = Caller {
-        sub: "bench".into(),
-        school: SchoolId::parse(id).unwrap(),
-        role: Role::Admin,
-        classes: vec![],
-    };
-    let report = app
-        .state
-        .sesame
-        .import_roster(&caller, None, rows, false)
-        .await
-        .unwrap();
-    assert!(report.errors.is_empty(), "{:?}", report.errors.first());
 }
 
 /// The section `name` of the current `out` (between its markers, included), if any.

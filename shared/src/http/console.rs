@@ -189,8 +189,8 @@ pub(super) struct Staff {
     pub session: Session,
     pub account: Account,
     pub caller: crate::domain::Caller,
-    /// The school's time zone, which every date on the pages is shown in.
-    pub zone: crate::domain::TimeZone,
+    /// The school's settings, read once a request (its time zone shows every date).
+    pub settings: crate::domain::Settings,
 }
 
 impl Staff {
@@ -202,18 +202,18 @@ impl Staff {
         };
         match (account.as_caller(), account.credentials.must_change_password) {
             (Some(caller), false) => {
-                let zone = state
+                let settings = state
                     .sesame
                     .school(&caller.school)
                     .await
-                    .map(|s| s.settings.time_zone)
+                    .map(|s| s.settings)
                     .unwrap_or_default();
                 Ok(Self {
                     lang,
                     session,
                     account,
                     caller,
-                    zone,
+                    settings,
                 })
             }
             _ => Err(Redirect::to("/me").into_response()),
@@ -222,7 +222,7 @@ impl Staff {
 
     /// `at` on the school's clocks, with the zone's abbreviation.
     pub(super) fn when(&self, at: chrono::DateTime<chrono::Utc>) -> String {
-        let local = self.zone.local(at);
+        let local = self.settings.time_zone.local(at);
         match self.lang {
             Language::Fr => local.format("%d/%m/%Y %H:%M %Z").to_string(),
             Language::En => local.format("%Y-%m-%d %H:%M %Z").to_string(),

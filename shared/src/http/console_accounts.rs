@@ -278,11 +278,7 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
         .await
         .map(|l| l.items)
         .unwrap_or_default();
-    let birth_date_mode = state
-        .sesame
-        .school(&caller.school)
-        .await
-        .is_ok_and(|s| s.settings.birth_date_mode);
+    let birth_date_mode = staff.settings.birth_date_mode;
     let next = list.next_cursor.as_ref().map(|c| {
         let mut query = kept.clone();
         query.retain(|(k, _)| k != "cursor");
