@@ -28,8 +28,8 @@ pub enum MailBy {
     Outbox,
     /// The SMTP server of `SESAME_SMTP_URL`.
     Smtp,
-    /// Amazon SES (v2 `SendEmail`) from the standard AWS environment
-    /// (`AWS_ENDPOINT_URL` included); needs a build with `--features aws`.
+    /// Amazon SES (v2 `SendEmail`; v1 `SendRawEmail` with `SESAME_SES_API=v1`) from the
+    /// standard AWS environment (`AWS_ENDPOINT_URL` included); needs a build with `--features aws`.
     Ses,
 }
 
@@ -331,7 +331,7 @@ pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
 #[cfg(feature = "aws")]
 async fn ses_mailer() -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(Arc::new(sesame::adapters::ses::SesMailer::from_config(&config)))
+    Ok(sesame::adapters::ses::mailer_from_env(&config)?)
 }
 
 #[cfg(not(feature = "aws"))]

@@ -57,7 +57,7 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
         mailer: if needs.mail {
-            mailer(&sdk)
+            mailer(&sdk)?
         } else {
             Arc::new(NoMail)
         },
@@ -71,14 +71,15 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
     Ok(App::build(config.app_config(), adapters)?)
 }
 
+/// SES, v2 unless `SESAME_SES_API=v1`; a wrong value fails the cold start.
 #[cfg(feature = "aws-mail")]
-fn mailer(sdk: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
-    Arc::new(crate::adapters::ses::SesMailer::from_config(sdk))
+fn mailer(sdk: &aws_config::SdkConfig) -> Result<Arc<dyn Mailer>, Error> {
+    Ok(crate::adapters::ses::mailer_from_env(sdk)?)
 }
 
 #[cfg(not(feature = "aws-mail"))]
-fn mailer(_: &aws_config::SdkConfig) -> Arc<dyn Mailer> {
-    Arc::new(NoMail)
+fn mailer(_: &aws_config::SdkConfig) -> Result<Arc<dyn Mailer>, Error> {
+    Ok(Arc::new(NoMail))
 }
 
 #[cfg(feature = "aws-files")]

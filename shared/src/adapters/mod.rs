@@ -6,12 +6,16 @@ pub mod disk;
 pub mod dynamodb;
 #[cfg(feature = "edge")]
 pub mod local_jobs;
+#[cfg(any(feature = "smtp", feature = "aws-mail"))]
+pub mod mime;
 #[cfg(feature = "edge")]
 pub mod outbox;
 #[cfg(feature = "aws-files")]
 pub mod s3;
 #[cfg(feature = "aws-mail")]
 pub mod ses;
+#[cfg(feature = "aws-mail")]
+pub mod ses_v1;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "sqlite")]
