@@ -7,7 +7,9 @@
 #
 # The table, the school and its roster are made by the edge binary (`sesame aws
 # bootstrap`, `sesame school --backend aws`, `POST /v1/imports` on `sesame serve
-# --backend aws`): imports are not a Lambda's job. Results print like cargo test's
+# --backend aws`), which keeps this run's builds to three functions (the imports
+# function and its uploads are tested in tests/stream on the same emulator).
+# Results print like cargo test's
 # (`test … ok`, `test result: …`) so that test.sh's summary counts them. Everything
 # it starts is stopped on exit; every wait is bounded.
 set -euo pipefail

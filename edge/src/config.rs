@@ -181,6 +181,12 @@ impl Paths {
                 tracing::error!(distribution = run.id, error = %e, "an interrupted send-activation could not resume");
             }
         }
+        // Imports it interrupted run again, or end, as far as they had come.
+        for job in store.unfinished_imports().await? {
+            if let Err(e) = app.sesame().jobs.enqueue(&job.school, &job.id).await {
+                tracing::error!(import = job.id, error = %e, "an interrupted import could not resume");
+            }
+        }
         Ok(app)
     }
 

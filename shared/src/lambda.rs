@@ -99,14 +99,14 @@ fn files(_: &aws_config::SdkConfig, _: &CloudConfig) -> Result<Arc<dyn FileStore
 pub async fn run(groups: &[Group]) -> Result<(), Error> {
     let needs = Needs {
         mail: groups.iter().any(|g| g.sends_mail()),
-        files: groups.contains(&Group::Exports),
+        files: groups.contains(&Group::Exports) || groups.contains(&Group::Imports),
     };
     let app = app(needs).await?;
     lambda_http::run(with_gateway_claims(app.router(groups))).await
 }
 
-/// The work a DynamoDB Streams record announces: a new export job, or a new
-/// distribution (only a queued send-activation has work in it).
+/// The work a DynamoDB Streams record announces: a new export or import job, or
+/// a new distribution (only a queued send-activation has work in it).
 pub fn job_of(record: &EventRecord) -> Option<StreamJob> {
     if record.event_name != "INSERT" {
         return None;
@@ -123,13 +123,14 @@ pub async fn handle_stream(sesame: &crate::ops::Sesame, event: &Event) -> crate:
         match job {
             StreamJob::Export(school, id) => sesame.run_export(&school, &id).await?,
             StreamJob::Distribution(school, id) => sesame.run_distribution(&school, &id).await?,
+            StreamJob::Import(school, id) => sesame.run_import(&school, &id).await?,
         }
     }
     Ok(())
 }
 
-/// Builds the exports, and runs the background send-activations, that the
-/// table's stream announces.
+/// Builds the exports, and runs the background send-activations and imports,
+/// that the table's stream announces.
 pub async fn run_export_worker() -> Result<(), Error> {
     let app = app(Needs {
         mail: true,
@@ -189,7 +190,11 @@ mod tests {
             {"eventID": "4", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
              "awsRegion": "eu-west-3",
              "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "DIST#dst_1"}},
-                          "SequenceNumber": "4", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}}
+                          "SequenceNumber": "4", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
+            {"eventID": "5", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+             "awsRegion": "eu-west-3",
+             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "IMPORT#imp_1"}},
+                          "SequenceNumber": "5", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}}
         ]}))
         .unwrap();
         let demo = crate::domain::SchoolId::parse("demo").unwrap();
@@ -198,7 +203,8 @@ mod tests {
             jobs,
             [
                 StreamJob::Export(demo.clone(), "exp_1".to_owned()),
-                StreamJob::Distribution(demo, "dst_1".to_owned())
+                StreamJob::Distribution(demo.clone(), "dst_1".to_owned()),
+                StreamJob::Import(demo, "imp_1".to_owned())
             ]
         );
     }

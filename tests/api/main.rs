@@ -8,6 +8,7 @@ mod console_work;
 mod distributions;
 mod exports;
 mod gateway;
+mod imports_upload;
 mod imports_xlsx;
 mod listing;
 mod mail;

@@ -2,6 +2,7 @@
 //! move, a school fixture imported over HTTP, and the logs of the run.
 
 pub mod handouts;
+pub mod uploads;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};

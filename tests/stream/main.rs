@@ -1,6 +1,7 @@
 //! The cloud's stream worker fed what DynamoDB Streams really delivers: records
 //! read from moto's stream of the table (GetRecords), wrapped in the Lambda event
-//! shape, build a queued export and run a background send-activation.
+//! shape, build a queued export, run a background send-activation, and import a
+//! roster uploaded to S3 through a presigned link.
 
 use serde_json::{Value, json};
 use sesame::adapters::disk::DiskFiles;
@@ -67,6 +68,18 @@ async fn stream_records(table: &str) -> Vec<Value> {
     records
 }
 
+/// A new table `name` with its stream, as the SAM template makes it.
+async fn streamed_table(name: &str) -> DynamoStore {
+    let store = DynamoStore::connect(name).await.expect("the emulator answers");
+    store.create_table().await.expect("the table");
+    call(
+        "DynamoDB_20120810.UpdateTable",
+        json!({"TableName": name, "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}),
+    )
+    .await;
+    store
+}
+
 #[tokio::test]
 async fn the_worker_runs_what_the_tables_stream_announces() {
     let nanos = std::time::SystemTime::now()
@@ -74,13 +87,7 @@ async fn the_worker_runs_what_the_tables_stream_announces() {
         .unwrap()
         .as_nanos();
     let table = format!("sesame-stream-{nanos:x}");
-    let store = DynamoStore::connect(&table).await.expect("the emulator answers");
-    store.create_table().await.expect("the table");
-    call(
-        "DynamoDB_20120810.UpdateTable",
-        json!({"TableName": table, "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}),
-    )
-    .await;
+    let store = streamed_table(&table).await;
 
     let dir = tempfile::tempdir().unwrap();
     let base = "http://127.0.0.1:9";
@@ -171,4 +178,114 @@ async fn the_worker_runs_what_the_tables_stream_announces() {
     assert_eq!(sent.status, RunStatus::Done);
     assert_eq!(sent.results.len(), 3);
     assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 3);
+}
+
+/// A new bucket on moto (its REST API; it checks no signature).
+async fn bucket(name: &str) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL names moto (scripts/moto.sh)");
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-3".to_owned());
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{name}"))
+        .header(
+            "Authorization",
+            format!("AWS4-HMAC-SHA256 Credential=test/20261130/{region}/s3/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(format!(
+            "<CreateBucketConfiguration><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+        ))
+        .send()
+        .await
+        .expect("moto answers");
+    assert!(
+        response.status().is_success(),
+        "CreateBucket: {}",
+        response.status()
+    );
+}
+
+/// SPEC §4 (imports): a roster too large for a Lambda request is put on S3 behind
+/// a presigned link, and the stream worker imports it, with the counts the edge
+/// gives for the same file.
+#[tokio::test]
+async fn a_roster_uploaded_to_s3_is_imported_by_the_stream_worker_as_on_the_edge() {
+    use sesame::http::Group;
+    use sesame_tests::uploads::{finished, job, roster, start, upload};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let table = format!("sesame-imports-{nanos:x}");
+    let store = streamed_table(&table).await;
+    bucket(&table).await;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let key = sesame::token::TokenKey::new(b"stream-key-stream-key-stream-key");
+    let dir = tempfile::tempdir().unwrap();
+    let adapters = Adapters {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        mailer: Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()),
+        files: Files::Linked(Arc::new(sesame::adapters::s3::S3Files::new(&sdk, &table))),
+        jobs: Jobs::Elsewhere(Arc::new(StoredJobs)),
+    };
+    let config = AppConfig {
+        data_key: b"a-data-key-a-data-key-a-data-key".to_vec(),
+        token_key: Some(key.clone()),
+        public_url: base.clone(),
+        sender: None,
+        console: false,
+    };
+    let cloud = App::build(config, adapters).unwrap();
+    let school = School::new(
+        SchoolId::parse("nuage").unwrap(),
+        "Collège du Nuage",
+        Settings::default(),
+    );
+    cloud.sesame().create_school(&school).await.unwrap();
+    // The imports function's routes, as its Lambda serves them.
+    let router = cloud.router(&[Group::Imports]);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let now = chrono::Utc::now();
+    let claims = sesame::token::Claims::issued(
+        "secretariat",
+        "nuage",
+        "admin",
+        vec![],
+        now,
+        chrono::Duration::hours(1),
+    );
+    let token = key.sign(&claims);
+    let client = reqwest::Client::new();
+    let csv = roster(120);
+
+    let cloud_upload = upload(&client, &base, &token, csv.clone().into_bytes()).await;
+    let (status, queued) = start(&client, &base, &token, &cloud_upload, false).await;
+    assert_eq!(status, 202, "{queued:?}");
+    let id = queued["id"].as_str().unwrap();
+    assert_eq!(job(&client, &base, &token, id).await["status"], "queued");
+    let records = stream_records(&table).await;
+    let event: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_value(json!({ "Records": records })).expect("the Lambda event shape");
+    sesame::lambda::handle_stream(cloud.sesame(), &event)
+        .await
+        .unwrap();
+    let in_the_cloud = finished(&client, &base, &token, id).await;
+
+    let edge = sesame_tests::TestApp::spawn().await;
+    edge.create_school("bord", "Collège du Bord").await;
+    let admin = edge.token("bord", "admin", "secretariat", &[]);
+    let upload_id = upload(&edge.client, &edge.base, &admin, csv.into_bytes()).await;
+    let (_, queued) = start(&edge.client, &edge.base, &admin, &upload_id, false).await;
+    let on_the_edge = finished(&edge.client, &edge.base, &admin, queued["id"].as_str().unwrap()).await;
+
+    assert_eq!(in_the_cloud["status"], "done", "{in_the_cloud:?}");
+    assert_eq!(in_the_cloud["report"], on_the_edge["report"]);
+    assert_eq!(
+        (in_the_cloud["total"].as_u64(), in_the_cloud["processed"].as_u64()),
+        (Some(240), Some(240))
+    );
+    // The upload is deleted once imported.
+    let (status, _) = start(&client, &base, &token, &cloud_upload, false).await;
+    assert_eq!(status, 409);
 }

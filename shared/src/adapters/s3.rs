@@ -1,6 +1,7 @@
 //! The cloud's file store: S3, every object encrypted at rest (SSE-S3), downloaded
-//! through presigned GET links; the sweep lists `exports/` and deletes what the
-//! keys say is older than the cutoff (a lifecycle rule is only a backstop).
+//! through presigned GET links, rosters uploaded through presigned PUT links; the
+//! sweep lists `exports/` and `uploads/` and deletes what the keys say is older
+//! than the cutoff (a lifecycle rule is only a backstop).
 
 use crate::ports::FileStore;
 use crate::ports::files::created_at_of;
@@ -71,6 +72,61 @@ impl FileStore for S3Files {
         Ok(presigned.uri().to_owned())
     }
 
+    async fn upload_link(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let valid_for = (expires_at - now)
+            .to_std()
+            .context("the link would already be expired")?;
+        // Signed headers would have to be sent exactly: the bucket's default
+        // encryption covers the object instead of an SSE header.
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(PresigningConfig::expires_in(valid_for)?)
+            .await
+            .context("presigning S3 PutObject")?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e).context("S3 HeadObject")),
+        }
+    }
+
+    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(object) => {
+                let bytes = object.body.collect().await.context("reading an S3 object")?;
+                Ok(Some(bytes.to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e).context("S3 GetObject")),
+        }
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.client
             .delete_object()
@@ -85,20 +141,22 @@ impl FileStore for S3Files {
     async fn sweep(&self, cutoff: DateTime<Utc>) -> anyhow::Result<usize> {
         let cutoff = cutoff.timestamp();
         let mut old = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix("exports/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.context("S3 ListObjectsV2")?;
-            for object in page.contents() {
-                if let Some(key) = object.key()
-                    && created_at_of(key).is_some_and(|created| created < cutoff)
-                {
-                    old.push(ObjectIdentifier::builder().key(key).build()?);
+        for prefix in ["exports/", "uploads/"] {
+            let mut pages = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.context("S3 ListObjectsV2")?;
+                for object in page.contents() {
+                    if let Some(key) = object.key()
+                        && created_at_of(key).is_some_and(|created| created < cutoff)
+                    {
+                        old.push(ObjectIdentifier::builder().key(key).build()?);
+                    }
                 }
             }
         }

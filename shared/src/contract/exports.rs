@@ -1,7 +1,9 @@
 //! Contract: export jobs, guarded by their version, visible to their school only.
 
 use super::{day, school_id};
-use crate::domain::{Caller, ExportJob, ExportRequest, ExportStatus, Language, Role, Scope, Sort};
+use crate::domain::{
+    Caller, ExportJob, ExportRequest, ExportStatus, ImportJob, Language, Role, RunStatus, Scope, Sort,
+};
 use crate::export::{Content, Format, PerPage};
 use crate::ports::{Store, StoreError};
 
@@ -107,4 +109,79 @@ pub async fn an_export_job_is_updated_only_at_the_version_read(store: &dyn Store
         (stored.status, stored.processed, stored.version),
         (ExportStatus::Running, 10, 2)
     );
+}
+
+fn import_job(school: &str, id: &str) -> ImportJob {
+    ImportJob {
+        id: id.to_owned(),
+        school: school_id(school),
+        requested_by: Caller {
+            sub: "admin".into(),
+            school: school_id(school),
+            role: Role::Admin,
+            classes: vec![],
+        },
+        request_id: None,
+        upload_key: format!("uploads/{school}/1-0"),
+        dry_run: false,
+        status: RunStatus::Queued,
+        processed: 0,
+        total: 0,
+        report: None,
+        error: None,
+        writing: false,
+        created_at: day(0),
+        finished_at: None,
+        version: 0,
+    }
+}
+
+pub async fn an_import_job_is_created_once_updated_at_its_version_and_kept_in_its_school(store: &dyn Store) {
+    store
+        .put_import(&import_job("north", "imp_1"))
+        .await
+        .expect("put_import");
+    let again = store.put_import(&import_job("north", "imp_1")).await;
+    let read = store
+        .get_import(&school_id("north"), "imp_1")
+        .await
+        .expect("get")
+        .expect("exists");
+    let running = ImportJob {
+        status: RunStatus::Running,
+        writing: true,
+        processed: 500,
+        ..read.clone()
+    };
+    store.put_import(&running).await.expect("first update");
+    let stale = store
+        .put_import(&ImportJob {
+            status: RunStatus::Failed,
+            ..read.clone()
+        })
+        .await;
+
+    assert!(matches!(again, Err(StoreError::Conflict)), "got {again:?}");
+    assert!(matches!(stale, Err(StoreError::Conflict)), "got {stale:?}");
+    assert_eq!(
+        read,
+        ImportJob {
+            version: 1,
+            ..import_job("north", "imp_1")
+        }
+    );
+    let stored = store
+        .get_import(&school_id("north"), "imp_1")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        stored,
+        ImportJob {
+            version: 2,
+            ..running
+        }
+    );
+    let elsewhere = store.get_import(&school_id("south"), "imp_1").await.expect("get");
+    assert_eq!(elsewhere, None);
 }

@@ -76,6 +76,7 @@ macro_rules! store_contract_tests {
             creates_an_export_job_at_version_one,
             an_export_job_is_invisible_to_other_schools,
             an_export_job_is_updated_only_at_the_version_read,
+            an_import_job_is_created_once_updated_at_its_version_and_kept_in_its_school,
             creating_an_existing_school_is_a_conflict,
             a_school_update_needs_the_stored_version,
             classes_are_upserted_by_name_and_listed_per_school,

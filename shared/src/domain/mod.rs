@@ -8,6 +8,7 @@ pub mod distribution;
 pub mod error;
 pub mod export_job;
 pub mod ids;
+pub mod import_job;
 pub mod school;
 pub mod secret;
 pub mod session;
@@ -20,6 +21,7 @@ pub use distribution::{Distribution, DistributionKind, MailRun, RunResult, RunSt
 pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
+pub use import_job::ImportJob;
 pub use school::{Class, Language, School, Settings, TimeZone};
 pub use secret::{Closed, Closing, Credentials, Secret, SecretKind, SecretNote, SecretState};
 pub use session::{Ended, Seat, Session};

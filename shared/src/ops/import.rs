@@ -20,15 +20,36 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 const CREATE_BATCH: usize = 500;
 
+/// What an import tells whoever follows it: that it starts writing (and how many
+/// accounts), then each batch written.
+#[async_trait::async_trait]
+pub(crate) trait Progress: Send + Sync {
+    async fn writing(&self, total: usize) -> Result<()>;
+    async fn written(&self, count: usize) -> Result<()>;
+}
+
+/// An import nobody follows (one answered in its request).
+struct Unobserved;
+
+#[async_trait::async_trait]
+impl Progress for Unobserved {
+    async fn writing(&self, _: usize) -> Result<()> {
+        Ok(())
+    }
+    async fn written(&self, _: usize) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// A problem with one row (numbered as in the file, the header being row 1).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: usize,
     pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub created: usize,
@@ -516,15 +537,23 @@ impl Sesame {
     /// 7. The classes, the new accounts, then the updates; a password the file set
     ///    ends the one stored copy of the secret it replaced. Answers how many updates
     ///    lost a race with another write.
-    async fn write_changes(&self, import: &Import<'_>, changes: &Changes) -> Result<usize> {
+    async fn write_changes(
+        &self,
+        import: &Import<'_>,
+        changes: &Changes,
+        progress: &dyn Progress,
+    ) -> Result<usize> {
         let written: Vec<&Account> = changes.creates.iter().chain(&changes.updates).collect();
+        progress.writing(written.len()).await?;
         self.schools
             .put_classes(&import.school.id, &classes_of(&written))
             .await?;
         for batch in changes.creates.chunks(CREATE_BATCH) {
             self.accounts.create_accounts(batch).await?;
+            progress.written(batch.len()).await?;
         }
         let outcomes = self.accounts.update_accounts(&changes.updates).await?;
+        progress.written(changes.updates.len()).await?;
         let replays = changes
             .updates
             .iter()
@@ -554,6 +583,19 @@ impl Sesame {
         rows: &[RosterRow],
         dry_run: bool,
     ) -> Result<ImportReport> {
+        self.import_observed(caller, request_id, rows, dry_run, &Unobserved)
+            .await
+    }
+
+    /// [`import_roster`](Self::import_roster), telling `progress` how the writing goes.
+    pub(crate) async fn import_observed(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        rows: &[RosterRow],
+        dry_run: bool,
+        progress: &dyn Progress,
+    ) -> Result<ImportReport> {
         Self::may_import(caller)?;
         let school = self.school(&caller.school).await?;
         let now = self.now();
@@ -571,7 +613,7 @@ impl Sesame {
             return Ok(import.report);
         }
 
-        let lost = self.write_changes(&import, &changes).await?;
+        let lost = self.write_changes(&import, &changes, progress).await?;
         if lost > 0 {
             import.report.updated -= lost;
             import.error(

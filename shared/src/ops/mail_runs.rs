@@ -176,10 +176,12 @@ impl Sesame {
         .await
     }
 
-    /// The edge's in-process jobs: an export, or a send-activation run.
+    /// The edge's in-process jobs: an export, a send-activation run, an import.
     pub async fn run_job(&self, school: &SchoolId, id: &str) -> Result<()> {
         if id.starts_with("dst_") {
             self.run_distribution(school, id).await
+        } else if id.starts_with("imp_") {
+            self.run_import(school, id).await
         } else {
             self.run_export(school, id).await
         }

@@ -10,6 +10,7 @@ pub mod console;
 pub mod distributions;
 pub mod export;
 pub mod import;
+pub mod import_runs;
 pub mod mail;
 pub mod mail_runs;
 pub mod replay;

@@ -1,10 +1,15 @@
 //! The file port: where credential files are kept, behind links that expire.
 //! S3 with presigned URLs in the cloud; the data folder with HMAC-signed links on
 //! the edge. Keys carry their creation time (`exports/<school>/<unix>-<id>.<ext>`),
-//! so a sweep can delete what is older than a day whatever the store.
+//! so a sweep can delete what is older than a day whatever the store. Rosters too
+//! large for one request are uploaded the same way, behind a link that accepts a
+//! `PUT` (`uploads/<school>/<unix>-<id>`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+/// The largest file an upload link accepts (a roster of several hundred thousand rows).
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The creation time (unix seconds) a key carries: `…/<unix seconds>-<rest>`.
 pub fn created_at_of(key: &str) -> Option<i64> {
@@ -23,6 +28,18 @@ pub trait FileStore: Send + Sync {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<String>;
+    /// A link that accepts a `PUT` of the file to keep at `key` until `expires_at`
+    /// (an upload too large for one API request).
+    async fn upload_link(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+    /// The size of the file at `key`; `None` when there is none.
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>>;
+    /// The bytes of the file at `key`; `None` when there is none.
+    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>>;
     /// Deletes `key`; deleting a missing key is not an error.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
     /// Deletes every file created before `cutoff`; answers how many.
@@ -39,6 +56,15 @@ impl FileStore for NoFiles {
         anyhow::bail!("this deployment is not configured to store files")
     }
     async fn link(&self, _: &str, _: &str, _: DateTime<Utc>, _: DateTime<Utc>) -> anyhow::Result<String> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn upload_link(&self, _: &str, _: DateTime<Utc>, _: DateTime<Utc>) -> anyhow::Result<String> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn size(&self, _: &str) -> anyhow::Result<Option<u64>> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn get(&self, _: &str) -> anyhow::Result<Option<Vec<u8>>> {
         anyhow::bail!("this deployment is not configured to store files")
     }
     async fn delete(&self, _: &str) -> anyhow::Result<()> {

@@ -223,13 +223,16 @@ pub trait GuardStore: Send + Sync {
     async fn release_idempotency(&self, key: &str) -> StoreResult<()>;
 }
 
-/// Export jobs.
+/// Background jobs: exports, and imports of uploaded rosters.
 #[async_trait]
 pub trait ExportStore: Send + Sync {
     /// Creates the job when `job.version == 0`, otherwise writes it if the stored
     /// version is `job.version`; the stored version becomes one more.
     async fn put_export(&self, job: &ExportJob) -> StoreResult<()>;
     async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>>;
+    /// Like [`put_export`](Self::put_export), for an import job.
+    async fn put_import(&self, job: &crate::domain::ImportJob) -> StoreResult<()>;
+    async fn get_import(&self, school: &SchoolId, id: &str) -> StoreResult<Option<crate::domain::ImportJob>>;
 }
 
 /// The audit log.

@@ -1,9 +1,11 @@
-//! `GET /files/{*key}`: serves a file of the disk store when its link verifies.
+//! `GET /files/{*key}`: serves a file of the disk store when its link verifies;
+//! `PUT /files/uploads/…`: keeps an uploaded roster when its upload link verifies.
 
 use super::DiskFiles;
 use crate::domain::Code;
 use crate::http::problem::Problem;
-use crate::ports::Clock;
+use crate::ports::files::MAX_UPLOAD_BYTES;
+use crate::ports::{Clock, FileStore};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -19,6 +21,12 @@ struct LinkParams {
     signature: String,
 }
 
+#[derive(Deserialize)]
+struct UploadParams {
+    expires: i64,
+    signature: String,
+}
+
 #[derive(Clone)]
 struct Downloads {
     files: Arc<DiskFiles>,
@@ -28,8 +36,59 @@ struct Downloads {
 /// The routes that serve signed links of `files`.
 pub fn download_router(files: Arc<DiskFiles>, clock: Arc<dyn Clock>) -> Router {
     Router::new()
-        .route("/files/{*key}", axum::routing::get(download))
+        .route("/files/{*key}", axum::routing::get(download).put(upload))
         .with_state(Downloads { files, clock })
+}
+
+fn refused() -> Response {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        Code::InvalidLink,
+        "this link is invalid or has expired",
+    )
+    .into_response()
+}
+
+fn internal(e: &anyhow::Error, doing: &str) -> Response {
+    tracing::error!(error = format!("{e:#}"), "{doing}");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Internal,
+        "internal error",
+    )
+    .into_response()
+}
+
+/// Keeps the body (at most [`MAX_UPLOAD_BYTES`]) at `key`, whole or not at all.
+async fn upload(
+    State(downloads): State<Downloads>,
+    Path(key): Path<String>,
+    params: Result<Query<UploadParams>, QueryRejection>,
+    body: axum::body::Body,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return refused();
+    };
+    let now = downloads.clock.now();
+    if !downloads
+        .files
+        .verify_upload(&key, params.expires, &params.signature, now)
+    {
+        return refused();
+    }
+    let limit = usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX);
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+            format!("an upload is at most {} MiB", MAX_UPLOAD_BYTES >> 20),
+        )
+        .into_response();
+    };
+    match downloads.files.put(&key, bytes.to_vec(), "").await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => internal(&e, "keeping an upload"),
+    }
 }
 
 fn content_type(filename: &str) -> &'static str {
@@ -46,14 +105,6 @@ async fn download(
     Path(key): Path<String>,
     params: Result<Query<LinkParams>, QueryRejection>,
 ) -> Response {
-    let refused = || {
-        Problem::new(
-            StatusCode::FORBIDDEN,
-            Code::InvalidLink,
-            "this link is invalid or has expired",
-        )
-        .into_response()
-    };
     let Ok(Query(params)) = params else {
         return refused();
     };
@@ -87,14 +138,6 @@ async fn download(
         Ok(None) => {
             Problem::new(StatusCode::GONE, Code::FileDeleted, "this file has been deleted").into_response()
         }
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "reading a file");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Code::Internal,
-                "internal error",
-            )
-            .into_response()
-        }
+        Err(e) => internal(&e, "reading a file"),
     }
 }

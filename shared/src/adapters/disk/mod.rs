@@ -1,7 +1,8 @@
 //! The edge's file store: files in `<data-dir>/files/`, readable by their owner
 //! only, downloaded through links signed with HMAC-SHA256 that say until when they
 //! are valid. `sesame` serves and verifies them (`download_router`): a tampered or
-//! expired link answers 403.
+//! expired link answers 403. Upload links (`PUT`, keys under `uploads/`) are
+//! signed the same way, for another purpose, so neither kind stands for the other.
 
 mod download;
 
@@ -48,6 +49,10 @@ impl DiskFiles {
         crate::credentials::hex(&mac.finalize().into_bytes())
     }
 
+    fn upload_signature(&self, key: &str, expires: i64) -> String {
+        self.signature(&format!("upload\n{key}"), "", expires)
+    }
+
     /// Whether a link's parts are authentic and still valid at `now`.
     pub fn verify(
         &self,
@@ -57,10 +62,12 @@ impl DiskFiles {
         signature: &str,
         now: DateTime<Utc>,
     ) -> bool {
-        use subtle::ConstantTimeEq;
-        let expected = self.signature(key, filename, expires);
-        let authentic: bool = expected.as_bytes().ct_eq(signature.as_bytes()).into();
-        authentic && now.timestamp() < expires
+        valid(&self.signature(key, filename, expires), signature, expires, now)
+    }
+
+    /// Whether an upload link's parts are authentic and still valid at `now`.
+    pub fn verify_upload(&self, key: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
+        key.starts_with("uploads/") && valid(&self.upload_signature(key, expires), signature, expires, now)
     }
 
     pub async fn read(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
@@ -74,6 +81,7 @@ impl DiskFiles {
 
 #[async_trait]
 impl FileStore for DiskFiles {
+    /// Written whole or not at all: into a `.part` file, synced, then renamed.
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> anyhow::Result<()> {
         use std::io::Write;
         let path = self.path(key)?;
@@ -81,11 +89,16 @@ impl FileStore for DiskFiles {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
+            let mut part = path.clone().into_os_string();
+            part.push(".part");
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            options.open(&path)?.write_all(&bytes)?;
+            let mut file = options.open(&part)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&part, &path)?;
             Ok(())
         })
         .await?
@@ -106,6 +119,34 @@ impl FileStore for DiskFiles {
             "{}/files/{key}?filename={filename_q}&expires={expires}&signature={signature}",
             self.base_url
         ))
+    }
+
+    async fn upload_link(
+        &self,
+        key: &str,
+        _now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        anyhow::ensure!(key.starts_with("uploads/"), "uploads are kept under uploads/");
+        self.path(key)?;
+        let expires = expires_at.timestamp();
+        let signature = self.upload_signature(key, expires);
+        Ok(format!(
+            "{}/files/{key}?expires={expires}&signature={signature}",
+            self.base_url
+        ))
+    }
+
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        self.read(key).await
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
@@ -142,6 +183,13 @@ impl FileStore for DiskFiles {
         })
         .await?
     }
+}
+
+/// Whether `signature` is `expected` (in constant time) and `expires` is still ahead.
+fn valid(expected: &str, signature: &str, expires: i64, now: DateTime<Utc>) -> bool {
+    use subtle::ConstantTimeEq;
+    let authentic: bool = expected.as_bytes().ct_eq(signature.as_bytes()).into();
+    authentic && now.timestamp() < expires
 }
 
 fn form_urlencode(value: &str) -> String {

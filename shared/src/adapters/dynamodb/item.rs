@@ -34,6 +34,7 @@ pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
 
 const SCHOOL_PREFIX: &str = "SCHOOL#";
 const EXPORT_PREFIX: &str = "EXPORT#";
+const IMPORT_PREFIX: &str = "IMPORT#";
 /// The sort-key prefix of a school's distributions in its partition.
 pub(super) const DISTRIBUTION_PREFIX: &str = "DIST#";
 
@@ -48,6 +49,8 @@ pub enum StreamJob {
     Export(SchoolId, String),
     /// A distribution (a background send-activation runs; any other is left).
     Distribution(SchoolId, String),
+    /// A queued import of an uploaded roster.
+    Import(SchoolId, String),
 }
 
 /// The job whose item has these keys, if it is one.
@@ -55,6 +58,9 @@ pub fn job_of(pk: &str, sk: &str) -> Option<StreamJob> {
     let school = SchoolId::parse(pk.strip_prefix(SCHOOL_PREFIX)?).ok()?;
     if let Some(id) = sk.strip_prefix(EXPORT_PREFIX) {
         return Some(StreamJob::Export(school, id.to_owned()));
+    }
+    if let Some(id) = sk.strip_prefix(IMPORT_PREFIX) {
+        return Some(StreamJob::Import(school, id.to_owned()));
     }
     let id = sk.strip_prefix(DISTRIBUTION_PREFIX)?;
     Some(StreamJob::Distribution(school, id.to_owned()))
@@ -78,6 +84,11 @@ pub(super) fn class_key(school: &SchoolId, class: &ClassName) -> Item {
 /// An export job, in its school's partition.
 pub(super) fn export_key(school: &SchoolId, id: &str) -> Item {
     key(school_pk(school), format!("{EXPORT_PREFIX}{id}"))
+}
+
+/// An import job, in its school's partition.
+pub(super) fn import_key(school: &SchoolId, id: &str) -> Item {
+    key(school_pk(school), format!("{IMPORT_PREFIX}{id}"))
 }
 
 pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {

@@ -3,7 +3,7 @@
 use super::{
     DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools, sessions,
 };
-use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, Login, School, SchoolId};
+use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, ImportJob, Login, School, SchoolId};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
     ExportStore, GuardStore, IdempotencyRecord, SchoolStore, StoreResult, StoredResponse, Throttle,
@@ -143,6 +143,14 @@ impl ExportStore for DynamoStore {
 
     async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
         exports::get_export(self, school, id).await
+    }
+
+    async fn put_import(&self, job: &ImportJob) -> StoreResult<()> {
+        exports::put_import(self, job).await
+    }
+
+    async fn get_import(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ImportJob>> {
+        exports::get_import(self, school, id).await
     }
 }
 

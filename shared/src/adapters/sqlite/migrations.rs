@@ -5,7 +5,20 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Append only: a migration, once released, never changes.
-const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS, DISTRIBUTIONS, SESSIONS];
+const MIGRATIONS: &[&str] = &[INITIAL, EXPORTS, SECRETS, DISTRIBUTIONS, SESSIONS, IMPORTS];
+
+/// Imports of uploaded rosters run in the background: their progress and report
+/// (never a secret); the sweep deletes them after `expires_at`.
+const IMPORTS: &str = "
+CREATE TABLE imports (
+    school     TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    PRIMARY KEY (school, id)
+) WITHOUT ROWID;
+";
 
 /// Console sessions by the hash of their cookie; the sweep deletes them once ended.
 const SESSIONS: &str = "

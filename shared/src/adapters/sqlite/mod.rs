@@ -73,6 +73,11 @@ impl SqliteStore {
         self.read(|c| exports::unfinished(c)).await
     }
 
+    /// Imports of uploaded rosters left queued or running.
+    pub async fn unfinished_imports(&self) -> StoreResult<Vec<crate::domain::ImportJob>> {
+        self.read(|c| exports::unfinished_imports(c)).await
+    }
+
     /// Send-activations a crash or a restart interrupted, to run again.
     pub async fn unfinished_distributions(&self) -> StoreResult<Vec<crate::domain::Distribution>> {
         self.read(|c| distributions::unfinished(c)).await

@@ -118,7 +118,14 @@ pub(super) fn sweep_expired(connection: &mut Connection, now: DateTime<Utc>) -> 
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::backend)?;
     let mut deleted = 0;
-    for table in ["throttles", "idempotency", "secrets", "distributions", "sessions"] {
+    for table in [
+        "throttles",
+        "idempotency",
+        "secrets",
+        "distributions",
+        "sessions",
+        "imports",
+    ] {
         deleted += tx
             .execute(
                 &format!("DELETE FROM {table} WHERE expires_at < ?1"),

@@ -3,7 +3,8 @@
 
 use super::{SqliteStore, accounts, audit, distributions, exports, listing, other, sessions};
 use crate::domain::{
-    Account, AccountId, AuditEvent, Class, Distribution, ExportJob, Login, School, SchoolId, Session,
+    Account, AccountId, AuditEvent, Class, Distribution, ExportJob, ImportJob, Login, School, SchoolId,
+    Session,
 };
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
@@ -168,6 +169,16 @@ impl ExportStore for SqliteStore {
     async fn get_export(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ExportJob>> {
         let (school, id) = (school.clone(), id.to_owned());
         self.read(move |c| exports::get_export(c, &school, &id)).await
+    }
+
+    async fn put_import(&self, job: &ImportJob) -> StoreResult<()> {
+        let job = job.clone();
+        self.write(move |c| exports::put_import(c, &job)).await
+    }
+
+    async fn get_import(&self, school: &SchoolId, id: &str) -> StoreResult<Option<ImportJob>> {
+        let (school, id) = (school.clone(), id.to_owned());
+        self.read(move |c| exports::get_import(c, &school, &id)).await
     }
 }
 

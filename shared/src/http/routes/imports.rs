@@ -1,16 +1,20 @@
-//! Roster imports (CSV or XLSX).
+//! Roster imports (CSV or XLSX): in the request, or uploaded behind a link and
+//! imported in the background (rosters larger than a Lambda request carries).
 
 use crate::domain::Code;
+use crate::domain::{ImportJob, RunStatus};
 use crate::http::AppState;
-use crate::http::extract::{ApiQuery, Authenticated, RequestId, read_body};
+use crate::http::extract::{ApiJson, ApiQuery, Authenticated, RequestId, read_body};
 use crate::http::problem::{ApiResult, Problem};
 use crate::ops::import::ImportReport;
+use crate::ops::import_runs::Upload;
 use crate::ops::roster::{RosterKind, read_roster};
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,7 +22,111 @@ use utoipa_axum::routes;
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import))
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(create_upload))
+        .routes(routes!(start_import))
+        .routes(routes!(get_import))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    /// The id `POST /v1/imports/uploads` answered, once the file is uploaded.
+    #[schema(pattern = r"^[0-9]{1,12}-[0-9a-f]{32}$")]
+    pub upload_id: String,
+    /// Report what would change without changing anything (the upload is kept
+    /// for the real run).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// An import run in the background.
+#[derive(Serialize, ToSchema)]
+pub struct ImportState {
+    pub id: String,
+    pub status: RunStatus,
+    pub dry_run: bool,
+    /// Accounts written so far; `total` once done.
+    pub processed: u64,
+    /// The roster's rows, once read.
+    pub total: u64,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When done: what the import created, updated and refused, as `POST /v1/imports` answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ImportReport>,
+    /// When failed: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<ImportJob> for ImportState {
+    fn from(job: ImportJob) -> Self {
+        Self {
+            id: job.id,
+            status: job.status,
+            dry_run: job.dry_run,
+            processed: job.processed,
+            total: job.total,
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+            report: job.report,
+            error: job.error,
+        }
+    }
+}
+
+/// A link to upload a roster too large for `POST /v1/imports` (at most 64 MiB,
+/// CSV or XLSX), valid 15 minutes: `PUT` the file there, then start the import
+/// with `POST /v1/imports/jobs`.
+#[utoipa::path(post, path = "/v1/imports/uploads", tag = "imports", security(("bearer" = [])),
+    responses((status = 201, body = Upload),
+        (status = 403, description = "Administrators only (`forbidden`)", body = Problem)))]
+async fn create_upload(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<(StatusCode, Json<Upload>)> {
+    let upload = state.sesame.create_upload(&caller).await?;
+    Ok((StatusCode::CREATED, Json(upload)))
+}
+
+/// Imports an uploaded roster in the background; answers 202 at once with the
+/// job, whose progress and report `GET /v1/imports/jobs/{id}` gives. An upload is
+/// imported once (a dry run may come first) and is deleted after its import.
+#[utoipa::path(post, path = "/v1/imports/jobs", tag = "imports", security(("bearer" = [])),
+    request_body = StartImport,
+    responses((status = 202, body = ImportState),
+        (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
+        (status = 409, description = "Nothing was uploaded with this id (yet), or it is already imported or being imported (`conflict`)", body = Problem),
+        (status = 422, description = "The uploaded file is larger than 64 MiB, or the body is not as described (`validation_failed`, naming the field)", body = Problem)))]
+async fn start_import(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    body: ApiJson<StartImport>,
+) -> ApiResult<(StatusCode, Json<ImportState>)> {
+    let StartImport { upload_id, dry_run } = body.value;
+    let job = state
+        .sesame
+        .start_import(&caller, request_id.as_deref(), &upload_id, dry_run)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job.into())))
+}
+
+/// An import's progress; when done, its report.
+#[utoipa::path(get, path = "/v1/imports/jobs/{id}", tag = "imports", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Import id")),
+    responses((status = 200, body = ImportState),
+        (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
+        (status = 404, description = "No such import in the caller's school (`not_found`)", body = Problem)))]
+async fn get_import(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ImportState>> {
+    Ok(Json(state.sesame.get_import(&caller, &id).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -1,0 +1,46 @@
+//! A roster import run in the background: the file was uploaded behind a link
+//! that expires (a roster larger than one request carries), then read and
+//! imported by a worker, which records its progress and, at the end, its report.
+
+use super::caller::Caller;
+use super::distribution::RunStatus;
+use super::ids::SchoolId;
+use crate::ops::import::ImportReport;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportJob {
+    pub id: String,
+    pub school: SchoolId,
+    pub requested_by: Caller,
+    pub request_id: Option<String>,
+    /// Where the uploaded roster is kept until the run ends (then it is deleted).
+    pub upload_key: String,
+    pub dry_run: bool,
+    pub status: RunStatus,
+    /// Accounts written so far; `total` once done. `total` is the roster's rows,
+    /// once read.
+    pub processed: u64,
+    pub total: u64,
+    pub report: Option<ImportReport>,
+    /// Why it failed, in words fit for the client (never an internal cause).
+    pub error: Option<String>,
+    /// Set once the run starts writing: a run interrupted after that point is not
+    /// run again but reported, so that nothing is created twice.
+    pub writing: bool,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub version: u64,
+}
+
+impl ImportJob {
+    /// A new job's id (`imp_` and 32 hexadecimal digits).
+    pub fn new_id() -> String {
+        format!("imp_{}", uuid::Uuid::new_v4().simple())
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, RunStatus::Done | RunStatus::Failed)
+    }
+}

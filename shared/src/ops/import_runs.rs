@@ -1,0 +1,330 @@
+//! Imports of rosters too large for one request (a Lambda request carries 6 MB):
+//! the administrator asks for an upload link, puts the file there, then starts
+//! the import, which the edge's task or the cloud's stream worker runs, recording
+//! its progress and its report. The uploaded file is deleted once the run ends.
+//!
+//! An upload is imported at most once (the job's id comes from the upload's); a
+//! dry run may read it first. A run interrupted before it writes is run again; one
+//! interrupted while writing is reported as such, never run twice.
+
+use super::Sesame;
+use super::bulk::optimistic;
+use super::import::Progress;
+use super::roster::{RosterKind, read_roster};
+use crate::domain::{Caller, Code, Error, ImportJob, Result, RunStatus, SchoolId};
+use crate::ports::StoreError;
+use crate::ports::files::MAX_UPLOAD_BYTES;
+use chrono::{DateTime, Duration, Utc};
+
+/// How long an upload link accepts the file.
+pub const UPLOAD_VALIDITY: Duration = Duration::minutes(15);
+
+/// Where to put a roster, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Upload {
+    /// Give it to `POST /v1/imports/jobs` once the file is uploaded.
+    #[schema(pattern = r"^[0-9]{1,12}-[0-9a-f]{32}$")]
+    pub upload_id: String,
+    /// Send the roster (CSV or XLSX, at most 64 MiB) here with `PUT`.
+    pub url: String,
+    pub method: UploadMethod,
+    pub max_bytes: u64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub enum UploadMethod {
+    #[serde(rename = "PUT")]
+    Put,
+}
+
+/// The file store's key of upload `id` of `school`, when `id` is one that
+/// [`Sesame::create_upload`] makes (`<unix seconds>-<32 hex digits>`).
+fn upload_key(school: &SchoolId, id: &str) -> Option<String> {
+    let (time, random) = id.split_once('-')?;
+    let well_formed = (1..=12).contains(&time.len())
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && random.len() == 32
+        && random.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    well_formed.then(|| format!("uploads/{school}/{id}"))
+}
+
+/// Follows a run's writing in its job record.
+struct JobProgress<'a> {
+    sesame: &'a Sesame,
+    school: &'a SchoolId,
+    id: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Progress for JobProgress<'_> {
+    async fn writing(&self, _: usize) -> Result<()> {
+        self.sesame
+            .update_import(self.school, self.id, |job| job.writing = true)
+            .await
+            .map(drop)
+    }
+
+    async fn written(&self, count: usize) -> Result<()> {
+        self.sesame
+            .update_import(self.school, self.id, |job| job.processed += count as u64)
+            .await
+            .map(drop)
+    }
+}
+
+impl Sesame {
+    /// A link to upload a roster to (administrators only).
+    pub async fn create_upload(&self, caller: &Caller) -> Result<Upload> {
+        Self::may_import(caller)?;
+        let now = self.now();
+        let upload_id = format!("{}-{}", now.timestamp(), uuid::Uuid::new_v4().simple());
+        let key = upload_key(&caller.school, &upload_id)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("an upload id that upload_key refuses")))?;
+        let expires_at = now + UPLOAD_VALIDITY;
+        let url = self
+            .files
+            .upload_link(&key, now, expires_at)
+            .await
+            .map_err(Error::Internal)?;
+        Ok(Upload {
+            upload_id,
+            url,
+            method: UploadMethod::Put,
+            max_bytes: MAX_UPLOAD_BYTES,
+            expires_at,
+        })
+    }
+
+    /// Queues the import of upload `upload_id` (administrators only).
+    pub async fn start_import(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        upload_id: &str,
+        dry_run: bool,
+    ) -> Result<ImportJob> {
+        Self::may_import(caller)?;
+        let key = upload_key(&caller.school, upload_id)
+            .ok_or_else(|| Error::invalid("upload_id", "is not an id that POST /v1/imports/uploads gave"))?;
+        match self.files.size(&key).await.map_err(Error::Internal)? {
+            None => {
+                return Err(Error::conflict(
+                    Code::Conflict,
+                    "nothing was uploaded with this upload_id (yet), or it was already imported, or it is older than a day",
+                ));
+            }
+            Some(size) if size > MAX_UPLOAD_BYTES => {
+                return Err(Error::invalid(
+                    "upload_id",
+                    format!("the uploaded file is larger than {} MiB", MAX_UPLOAD_BYTES >> 20),
+                ));
+            }
+            Some(_) => {}
+        }
+        let random = upload_id.split_once('-').map_or(upload_id, |(_, r)| r);
+        // A real run's id is the upload's: a second start of it is refused.
+        let id = if dry_run {
+            ImportJob::new_id()
+        } else {
+            format!("imp_{random}")
+        };
+        let job = ImportJob {
+            id,
+            school: caller.school.clone(),
+            requested_by: caller.clone(),
+            request_id: request_id.map(str::to_owned),
+            upload_key: key,
+            dry_run,
+            status: RunStatus::Queued,
+            processed: 0,
+            total: 0,
+            report: None,
+            error: None,
+            writing: false,
+            created_at: self.now(),
+            finished_at: None,
+            version: 0,
+        };
+        match self.exports.put_import(&job).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(Error::conflict(
+                    Code::Conflict,
+                    format!("this upload is already being imported: follow {}", job.id),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.jobs
+            .enqueue(&job.school, &job.id)
+            .await
+            .map_err(Error::Internal)?;
+        Ok(ImportJob { version: 1, ..job })
+    }
+
+    /// An import job of the caller's school (administrators only).
+    pub async fn get_import(&self, caller: &Caller, id: &str) -> Result<ImportJob> {
+        Self::may_import(caller)?;
+        self.exports
+            .get_import(&caller.school, id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Runs queued import `id`, or ends one a crash interrupted; anything else is left.
+    pub async fn run_import(&self, school: &SchoolId, id: &str) -> Result<()> {
+        let job = self
+            .exports
+            .get_import(school, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        match (job.status, job.writing) {
+            (RunStatus::Queued, _) | (RunStatus::Running, false) => {}
+            (RunStatus::Running, true) => {
+                let message = format!(
+                    "the import was interrupted while writing ({} of {} accounts written); \
+                     import the roster again: rows with an external_id are matched, not created twice",
+                    job.processed, job.total
+                );
+                return self.end_import(&job, Err(message)).await;
+            }
+            (RunStatus::Done | RunStatus::Failed, _) => return Ok(()),
+        }
+        // Claimed by one worker: a second delivery of the same job loses the race.
+        let claimed = ImportJob {
+            status: RunStatus::Running,
+            ..job.clone()
+        };
+        match self.exports.put_import(&claimed).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = match self.import_upload(&job).await {
+            Ok(report) => Ok(report),
+            Err(Error::Internal(source)) => {
+                tracing::error!(import = id, error = format!("{source:#}"), "an import failed");
+                let written = self
+                    .exports
+                    .get_import(school, id)
+                    .await?
+                    .map_or(0, |j| j.processed);
+                Err(format!(
+                    "the import stopped on an internal error ({written} accounts written); \
+                     upload the roster again: rows with an external_id are matched, not created twice"
+                ))
+            }
+            Err(e) => Err(refusal(&e)),
+        };
+        self.end_import(&job, outcome).await
+    }
+
+    /// Reads the uploaded roster and imports it.
+    async fn import_upload(&self, job: &ImportJob) -> Result<crate::ops::import::ImportReport> {
+        let bytes = self
+            .files
+            .get(&job.upload_key)
+            .await
+            .map_err(Error::Internal)?
+            .ok_or_else(|| {
+                Error::invalid("upload_id", "the uploaded file is gone (uploads are kept a day)")
+            })?;
+        if bytes.len() as u64 > MAX_UPLOAD_BYTES {
+            return Err(Error::invalid(
+                "upload_id",
+                format!("the uploaded file is larger than {} MiB", MAX_UPLOAD_BYTES >> 20),
+            ));
+        }
+        let kind = RosterKind::sniff(&bytes);
+        let rows = read_roster(bytes, kind).await?;
+        let total = rows.len() as u64;
+        self.update_import(&job.school, &job.id, |j| j.total = total)
+            .await?;
+        let progress = JobProgress {
+            sesame: self,
+            school: &job.school,
+            id: &job.id,
+        };
+        self.import_observed(
+            &job.requested_by,
+            job.request_id.as_deref(),
+            &rows,
+            job.dry_run,
+            &progress,
+        )
+        .await
+    }
+
+    /// Records how the run ended and, unless it was a dry run that succeeded (the
+    /// real run may follow), deletes the upload.
+    async fn end_import(
+        &self,
+        job: &ImportJob,
+        outcome: std::result::Result<crate::ops::import::ImportReport, String>,
+    ) -> Result<()> {
+        let now = self.now();
+        let keep_upload = job.dry_run && outcome.is_ok();
+        self.update_import(&job.school, &job.id, |j| {
+            j.finished_at = Some(now);
+            match &outcome {
+                Ok(report) => {
+                    j.status = RunStatus::Done;
+                    j.processed = j.total;
+                    j.report = Some(report.clone());
+                }
+                Err(message) => {
+                    j.status = RunStatus::Failed;
+                    j.error = Some(message.clone());
+                }
+            }
+        })
+        .await?;
+        if !keep_upload && let Err(e) = self.files.delete(&job.upload_key).await {
+            tracing::warn!(
+                import = job.id,
+                error = format!("{e:#}"),
+                "an upload could not be deleted; the sweep will"
+            );
+        }
+        Ok(())
+    }
+
+    /// Changes the job's record, read afresh.
+    async fn update_import(
+        &self,
+        school: &SchoolId,
+        id: &str,
+        change: impl Fn(&mut ImportJob),
+    ) -> Result<ImportJob> {
+        optimistic(|| async {
+            let mut job = self
+                .exports
+                .get_import(school, id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            change(&mut job);
+            match self.exports.put_import(&job).await {
+                Ok(()) => Ok(Some(ImportJob {
+                    version: job.version + 1,
+                    ..job
+                })),
+                Err(StoreError::Conflict) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}
+
+/// Why a run was refused, in the words the API would have answered.
+fn refusal(error: &Error) -> String {
+    match error {
+        Error::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.detail(),
+    }
+}
