@@ -96,10 +96,11 @@ string_newtype!(
 );
 
 string_newtype!(
-    /// An e-mail address, checked for shape only (one `@`, a dotted domain, no spaces).
+    /// An e-mail address, checked for shape only (one `@`, a dotted domain, no spaces),
+    /// of at most 254 characters (as a JSON Schema `maxLength` counts them).
     Email,
     |raw| {
-        let ok = raw.len() <= 254
+        let ok = raw.chars().count() <= 254
             && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(raw.split_once('@'), Some((local, domain))
                 if !local.is_empty() && domain.contains('.') && !domain.contains('@')

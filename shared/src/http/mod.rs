@@ -111,7 +111,7 @@ impl Group {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Sésame", description = "Login accounts of a school: list, reset, activate, distribute."),
+    info(title = "Sésame", description = "Login accounts of a school: list, reset, activate, distribute. Query values are read without the spaces around them (`?sort=%20name%20` is `name`)."),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -67,9 +67,12 @@ impl SettingsPatch {
             ));
         }
         if let Some(url) = &self.login_url
-            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500)
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.chars().count() > 500)
         {
-            errors.push(FieldError::new("login_url", "must be an http(s) URL"));
+            errors.push(FieldError::new(
+                "login_url",
+                "must be an http(s) URL of at most 500 characters",
+            ));
         }
         let time_zone = match self
             .time_zone

@@ -224,9 +224,11 @@ async fn success(
 pub struct ResetForm {
     /// `fr` or `en`.
     pub lang: Option<String>,
-    #[schema(value_type = String, format = Password)]
+    /// Required: a form without it comes back (422) asking for it.
+    #[schema(value_type = String, format = Password, required = true, min_length = 1)]
     pub new_password: Option<SecretString>,
-    #[schema(value_type = String, format = Password)]
+    /// The same password again (else the form comes back, 422).
+    #[schema(value_type = String, format = Password, required = true, min_length = 1)]
     pub confirmation: Option<SecretString>,
 }
 
@@ -238,6 +240,7 @@ pub struct ResetForm {
         ("lang" = Option<String>, Query, description = "`fr` or `en`; else `Accept-Language`, else French")),
     responses((status = 200, description = "The form", content_type = "text/html", body = String),
         (status = 400, description = "The link does not work", content_type = "text/html", body = String),
+        (status = 403, description = "The account's access is disabled", content_type = "text/html", body = String),
         (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
 async fn reset_page(
     State(state): State<AppState>,
@@ -264,7 +267,8 @@ async fn reset_page(
     request_body(content = ResetForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Saved", content_type = "text/html", body = String),
         (status = 400, description = "The link does not work", content_type = "text/html", body = String),
-        (status = 422, description = "The form again, with what to fix", content_type = "text/html", body = String),
+        (status = 403, description = "The account's access is disabled", content_type = "text/html", body = String),
+        (status = 422, description = "The form again, with what to fix (a missing field, two passwords that differ, the school's policy)", content_type = "text/html", body = String),
         (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
 async fn reset_submit(
     State(state): State<AppState>,
@@ -322,12 +326,15 @@ async fn reset_submit(
 pub struct ActivateForm {
     /// `fr` or `en`.
     pub lang: Option<String>,
+    /// Read without the spaces around it; required (a form without it comes back, 422).
+    #[schema(value_type = String, required = true, pattern = r"\S")]
     pub login: Option<String>,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, required = true, min_length = 1)]
     pub activation_code: Option<SecretString>,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, required = true, min_length = 1)]
     pub new_password: Option<SecretString>,
-    #[schema(value_type = String, format = Password)]
+    /// The same password again (else the form comes back, 422).
+    #[schema(value_type = String, format = Password, required = true, min_length = 1)]
     pub confirmation: Option<SecretString>,
 }
 
@@ -350,7 +357,7 @@ async fn activate_page(uri: Uri, headers: HeaderMap) -> Response {
     responses((status = 200, description = "Activated", content_type = "text/html", body = String),
         (status = 400, description = "The form again (wrong code), or the code has expired", content_type = "text/html", body = String),
         (status = 403, description = "Access disabled", content_type = "text/html", body = String),
-        (status = 422, description = "The form again, with what to fix", content_type = "text/html", body = String),
+        (status = 422, description = "The form again, with what to fix (a missing field, two passwords that differ, the school's policy)", content_type = "text/html", body = String),
         (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
 async fn activate_submit(
     State(state): State<AppState>,

@@ -79,7 +79,7 @@ fn bounds() -> [(&'static str, Value); 8] {
         (
             "login_url",
             json!({
-                "description": "An http(s) URL of at most 500 bytes.",
+                "description": "An http(s) URL of at most 500 characters.",
                 "maxLength": 500,
                 "pattern": "^https?://",
             }),
@@ -87,7 +87,7 @@ fn bounds() -> [(&'static str, Value); 8] {
         (
             "sender",
             json!({
-                "description": "An e-mail address (one `@`, a dotted domain, no spaces; at most 254 bytes), or `null` to clear it.",
+                "description": "An e-mail address (one `@`, a dotted domain, no spaces; at most 254 characters), or `null` to clear it.",
                 "maxLength": 254,
                 "pattern": schema::trimmed(&format!(
                     r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@{d}[^@{s}]*\.[^@{s}]*{d}",
