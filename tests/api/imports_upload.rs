@@ -245,3 +245,27 @@ async fn an_interrupted_import_runs_again_unless_it_was_writing() {
     );
     assert_eq!(count(&app, &admin).await, 10);
 }
+
+#[tokio::test]
+async fn an_upload_beyond_64_mib_is_refused_and_an_empty_one_fails_its_job() {
+    let app = TestApp::spawn().await;
+    let admin = school(&app, "envois").await;
+    let link = app.post("/v1/imports/uploads", Some(&admin), json!(null)).await;
+    let url = link.body["url"].as_str().unwrap();
+    let too_large = vec![b'a'; 64 * 1024 * 1024 + 1];
+
+    let put = app.client.put(url).body(too_large).send().await.unwrap();
+    assert_eq!(put.status().as_u16(), 413);
+    let upload_id = link.body["upload_id"].as_str().unwrap();
+    let (status, _) = start(&app.client, &app.base, &admin, upload_id, false).await;
+    assert_eq!(status, 409, "nothing was kept");
+
+    let empty = upload(&app.client, &app.base, &admin, Vec::new()).await;
+    let (_, queued) = start(&app.client, &app.base, &admin, &empty, false).await;
+    let failed = finished(&app.client, &app.base, &admin, queued["id"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["error"].as_str().unwrap().starts_with("file"),
+        "{failed:?}"
+    );
+}

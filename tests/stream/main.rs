@@ -264,6 +264,8 @@ async fn a_roster_uploaded_to_s3_is_imported_by_the_stream_worker_as_on_the_edge
     assert_eq!(status, 202, "{queued:?}");
     let id = queued["id"].as_str().unwrap();
     assert_eq!(job(&client, &base, &token, id).await["status"], "queued");
+    let empty = upload(&client, &base, &token, Vec::new()).await;
+    let (_, empty) = start(&client, &base, &token, &empty, false).await;
     let records = stream_records(&table).await;
     let event: aws_lambda_events::event::dynamodb::Event =
         serde_json::from_value(json!({ "Records": records })).expect("the Lambda event shape");
@@ -271,6 +273,12 @@ async fn a_roster_uploaded_to_s3_is_imported_by_the_stream_worker_as_on_the_edge
         .await
         .unwrap();
     let in_the_cloud = finished(&client, &base, &token, id).await;
+    let nothing = finished(&client, &base, &token, empty["id"].as_str().unwrap()).await;
+    assert_eq!(nothing["status"], "failed");
+    assert!(
+        nothing["error"].as_str().unwrap().starts_with("file"),
+        "{nothing:?}"
+    );
 
     let edge = sesame_tests::TestApp::spawn().await;
     edge.create_school("bord", "Collège du Bord").await;

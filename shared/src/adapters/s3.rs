@@ -109,12 +109,13 @@ impl FileStore for S3Files {
         }
     }
 
-    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    async fn get(&self, key: &str, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
         match self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .range(format!("bytes=0-{limit}"))
             .send()
             .await
         {
@@ -123,6 +124,8 @@ impl FileStore for S3Files {
                 Ok(Some(bytes.to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            // A range of an empty object is not satisfiable: the object is empty.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => Ok(Some(Vec::new())),
             Err(e) => Err(anyhow::Error::new(e).context("S3 GetObject")),
         }
     }

@@ -224,7 +224,7 @@ impl Sesame {
     async fn import_upload(&self, job: &ImportJob) -> Result<crate::ops::import::ImportReport> {
         let bytes = self
             .files
-            .get(&job.upload_key)
+            .get(&job.upload_key, MAX_UPLOAD_BYTES)
             .await
             .map_err(Error::Internal)?
             .ok_or_else(|| {

@@ -38,8 +38,9 @@ pub trait FileStore: Send + Sync {
     ) -> anyhow::Result<String>;
     /// The size of the file at `key`; `None` when there is none.
     async fn size(&self, key: &str) -> anyhow::Result<Option<u64>>;
-    /// The bytes of the file at `key`; `None` when there is none.
-    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>>;
+    /// The bytes of the file at `key`, at most `limit + 1` of them (so that a file
+    /// larger than `limit` shows it without being read whole); `None` when there is none.
+    async fn get(&self, key: &str, limit: u64) -> anyhow::Result<Option<Vec<u8>>>;
     /// Deletes `key`; deleting a missing key is not an error.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
     /// Deletes every file created before `cutoff`; answers how many.
@@ -64,7 +65,7 @@ impl FileStore for NoFiles {
     async fn size(&self, _: &str) -> anyhow::Result<Option<u64>> {
         anyhow::bail!("this deployment is not configured to store files")
     }
-    async fn get(&self, _: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    async fn get(&self, _: &str, _: u64) -> anyhow::Result<Option<Vec<u8>>> {
         anyhow::bail!("this deployment is not configured to store files")
     }
     async fn delete(&self, _: &str) -> anyhow::Result<()> {

@@ -145,8 +145,16 @@ impl FileStore for DiskFiles {
         }
     }
 
-    async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        self.read(key).await
+    async fn get(&self, key: &str, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        use tokio::io::AsyncReadExt;
+        let file = match tokio::fs::File::open(self.path(key)?).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut bytes).await?;
+        Ok(Some(bytes))
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
