@@ -69,6 +69,7 @@ impl App {
             files,
             jobs,
         } = adapters;
+        #[cfg_attr(not(feature = "edge"), allow(clippy::infallible_destructuring_match))]
         let (files, extra): (Arc<dyn FileStore>, Option<Router>) = match files {
             Files::Linked(files) => (files, None),
             #[cfg(feature = "edge")]
@@ -79,6 +80,7 @@ impl App {
         };
         #[cfg(feature = "edge")]
         let mut worker = None;
+        #[cfg_attr(not(feature = "edge"), allow(clippy::infallible_destructuring_match))]
         let jobs: Arc<dyn JobQueue> = match jobs {
             Jobs::Elsewhere(queue) => queue,
             #[cfg(feature = "edge")]

@@ -191,14 +191,17 @@ async fn a_start_that_names_no_upload_is_refused_naming_the_field() {
     let never = json!({"upload_id": "1700000000-00000000000000000000000000000000"});
     let refused = app.post("/v1/imports/jobs", Some(&admin), never).await;
     assert_eq!((refused.status, refused.code()), (409, "conflict"));
-    let unknown = app.get("/v1/imports/jobs/imp_nothing", &admin).await;
-    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    for id in ["imp_nothing".to_owned(), format!("imp_{}", "a".repeat(2000))] {
+        let unknown = app.get(&format!("/v1/imports/jobs/{id}"), &admin).await;
+        assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    }
 }
 
 /// A crash leaves a job queued or running; the edge's next start (or the stream's
-/// retry) runs it again, unless it was already writing: then it says so.
+/// retry) runs it again, unless it was already writing (then it says so, and the
+/// audit log too) or was already cut short twice.
 #[tokio::test]
-async fn an_interrupted_import_runs_again_unless_it_was_writing() {
+async fn an_interrupted_import_runs_again_unless_it_was_writing_or_cut_short_twice() {
     let app = TestApp::spawn().await;
     let admin = school(&app, "envois").await;
     let sesame = &app.state.sesame;
@@ -210,7 +213,7 @@ async fn an_interrupted_import_runs_again_unless_it_was_writing() {
         classes: vec![],
     };
     let mut interrupted = Vec::new();
-    for writing in [false, true] {
+    for (writing, attempts) in [(false, 1), (true, 1), (false, 2)] {
         let upload_id = upload(&app.client, &app.base, &admin, roster(5).into_bytes()).await;
         let stuck = ImportJob {
             id: ImportJob::new_id(),
@@ -225,6 +228,7 @@ async fn an_interrupted_import_runs_again_unless_it_was_writing() {
             report: None,
             error: None,
             writing,
+            attempts,
             created_at: sesame.now(),
             finished_at: None,
             version: 0,
@@ -243,7 +247,20 @@ async fn an_interrupted_import_runs_again_unless_it_was_writing() {
             .unwrap()
             .contains("interrupted while writing")
     );
+    assert_eq!(interrupted[2]["status"], "failed");
+    assert!(
+        interrupted[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cut short 2 times")
+    );
     assert_eq!(count(&app, &admin).await, 10);
+    let audit = app.get("/v1/audit", &admin).await;
+    assert!(
+        audit.body.to_string().contains("interrupted after 0 of 10 rows"),
+        "{:?}",
+        audit.body
+    );
 }
 
 #[tokio::test]

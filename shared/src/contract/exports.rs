@@ -130,6 +130,7 @@ fn import_job(school: &str, id: &str) -> ImportJob {
         report: None,
         error: None,
         writing: false,
+        attempts: 0,
         created_at: day(0),
         finished_at: None,
         version: 0,

@@ -29,6 +29,10 @@ pub struct ImportJob {
     /// Set once the run starts writing: a run interrupted after that point is not
     /// run again but reported, so that nothing is created twice.
     pub writing: bool,
+    /// Runs begun: a job whose runs keep being cut short (a worker's time limit)
+    /// fails after a few instead of staying `running`.
+    #[serde(default)]
+    pub attempts: u32,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub version: u64,
@@ -40,7 +44,9 @@ impl ImportJob {
         format!("imp_{}", uuid::Uuid::new_v4().simple())
     }
 
-    pub fn is_finished(&self) -> bool {
-        matches!(self.status, RunStatus::Done | RunStatus::Failed)
+    /// Whether `id` has the shape of a job id (anything else names no job).
+    pub fn is_id(id: &str) -> bool {
+        id.strip_prefix("imp_")
+            .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
     }
 }

@@ -12,12 +12,19 @@ use super::bulk::optimistic;
 use super::import::Progress;
 use super::roster::{RosterKind, read_roster};
 use crate::domain::{Caller, Code, Error, ImportJob, Result, RunStatus, SchoolId};
+use crate::ops::import::ImportReport;
 use crate::ports::StoreError;
 use crate::ports::files::MAX_UPLOAD_BYTES;
 use chrono::{DateTime, Duration, Utc};
 
 /// How long an upload link accepts the file.
 pub const UPLOAD_VALIDITY: Duration = Duration::minutes(15);
+/// Runs begun of one job at most: the cloud's stream delivers a record three
+/// times (`MaximumRetryAttempts: 2`), the third delivery ends a job cut short twice.
+const MAX_ATTEMPTS: u32 = 2;
+/// Row errors a job's record keeps (a DynamoDB item holds 400 KB); the count of
+/// the others follows them.
+const KEPT_ERRORS: usize = 1000;
 
 /// Where to put a roster, and until when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -65,11 +72,16 @@ impl Progress for JobProgress<'_> {
             .map(drop)
     }
 
+    /// Progress only: a failed write of it does not stop the import.
     async fn written(&self, count: usize) -> Result<()> {
-        self.sesame
+        let saved = self
+            .sesame
             .update_import(self.school, self.id, |job| job.processed += count as u64)
-            .await
-            .map(drop)
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(import = self.id, error = %e, "an import's progress could not be saved");
+        }
+        Ok(())
     }
 }
 
@@ -142,6 +154,7 @@ impl Sesame {
             report: None,
             error: None,
             writing: false,
+            attempts: 0,
             created_at: self.now(),
             finished_at: None,
             version: 0,
@@ -166,6 +179,9 @@ impl Sesame {
     /// An import job of the caller's school (administrators only).
     pub async fn get_import(&self, caller: &Caller, id: &str) -> Result<ImportJob> {
         Self::may_import(caller)?;
+        if !ImportJob::is_id(id) {
+            return Err(Error::NotFound);
+        }
         self.exports
             .get_import(&caller.school, id)
             .await?
@@ -191,9 +207,17 @@ impl Sesame {
             }
             (RunStatus::Done | RunStatus::Failed, _) => return Ok(()),
         }
+        if job.attempts >= MAX_ATTEMPTS {
+            let message = format!(
+                "the import was cut short {MAX_ATTEMPTS} times before it wrote anything; \
+                 import the roster in smaller parts"
+            );
+            return self.end_import(&job, Err(message)).await;
+        }
         // Claimed by one worker: a second delivery of the same job loses the race.
         let claimed = ImportJob {
             status: RunStatus::Running,
+            attempts: job.attempts + 1,
             ..job.clone()
         };
         match self.exports.put_import(&claimed).await {
@@ -221,7 +245,7 @@ impl Sesame {
     }
 
     /// Reads the uploaded roster and imports it.
-    async fn import_upload(&self, job: &ImportJob) -> Result<crate::ops::import::ImportReport> {
+    async fn import_upload(&self, job: &ImportJob) -> Result<ImportReport> {
         let bytes = self
             .files
             .get(&job.upload_key, MAX_UPLOAD_BYTES)
@@ -261,26 +285,44 @@ impl Sesame {
     async fn end_import(
         &self,
         job: &ImportJob,
-        outcome: std::result::Result<crate::ops::import::ImportReport, String>,
+        outcome: std::result::Result<ImportReport, String>,
     ) -> Result<()> {
         let now = self.now();
-        let keep_upload = job.dry_run && outcome.is_ok();
-        self.update_import(&job.school, &job.id, |j| {
-            j.finished_at = Some(now);
-            match &outcome {
-                Ok(report) => {
-                    j.status = RunStatus::Done;
-                    j.processed = j.total;
-                    j.report = Some(report.clone());
+        let outcome = outcome.map(kept);
+        let ended = self
+            .update_import(&job.school, &job.id, |j| {
+                j.finished_at = Some(now);
+                match &outcome {
+                    Ok(report) => {
+                        j.status = RunStatus::Done;
+                        j.processed = j.total;
+                        j.report = Some(report.clone());
+                    }
+                    Err(message) => {
+                        j.status = RunStatus::Failed;
+                        j.error = Some(message.clone());
+                    }
                 }
-                Err(message) => {
-                    j.status = RunStatus::Failed;
-                    j.error = Some(message.clone());
-                }
-            }
-        })
-        .await?;
-        if !keep_upload && let Err(e) = self.files.delete(&job.upload_key).await {
+            })
+            .await?;
+        // A run that stopped while writing wrote some accounts: the audit says so.
+        if ended.writing && outcome.is_err() {
+            let actor = super::Actor::caller(&job.requested_by, job.request_id.as_deref());
+            let detail = format!("interrupted after {} of {} rows", ended.processed, ended.total);
+            self.audit(
+                actor,
+                &job.school,
+                "roster.import",
+                Vec::new(),
+                crate::domain::Outcome::Error,
+                Some(detail),
+            )
+            .await?;
+        }
+        // A dry run's upload stays for the real run (the sweep deletes it after a day).
+        if !job.dry_run
+            && let Err(e) = self.files.delete(&job.upload_key).await
+        {
             tracing::warn!(
                 import = job.id,
                 error = format!("{e:#}"),
@@ -317,6 +359,20 @@ impl Sesame {
     }
 }
 
+/// The report as a job's record keeps it: the first row errors, then how many more.
+fn kept(mut report: ImportReport) -> ImportReport {
+    if report.errors.len() > KEPT_ERRORS {
+        let more = report.errors.len() - KEPT_ERRORS;
+        report.errors.truncate(KEPT_ERRORS);
+        report.errors.push(crate::ops::import::RowError {
+            row: 0,
+            field: "file".to_owned(),
+            message: format!("and {more} more rows with errors"),
+        });
+    }
+    report
+}
+
 /// Why a run was refused, in the words the API would have answered.
 fn refusal(error: &Error) -> String {
     match error {
@@ -326,5 +382,46 @@ fn refusal(error: &Error) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         other => other.detail(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::import::RowError;
+
+    #[test]
+    fn a_jobs_record_keeps_the_first_thousand_row_errors_and_counts_the_others() {
+        let error = |row| RowError {
+            row,
+            field: "last_name".to_owned(),
+            message: "must be 1 to 100 characters".to_owned(),
+        };
+        let report = ImportReport {
+            errors: (2..2502).map(error).collect(),
+            ..ImportReport::default()
+        };
+
+        let kept = kept(report);
+
+        assert_eq!(kept.errors.len(), KEPT_ERRORS + 1);
+        assert_eq!(kept.errors[KEPT_ERRORS - 1].row, KEPT_ERRORS + 1);
+        assert_eq!(kept.errors[KEPT_ERRORS].message, "and 1500 more rows with errors");
+    }
+
+    #[test]
+    fn only_ids_that_create_upload_makes_name_a_file() {
+        let school = SchoolId::parse("north").unwrap();
+        let id = "1700000000-0123456789abcdef0123456789abcdef";
+        assert_eq!(upload_key(&school, id), Some(format!("uploads/north/{id}")));
+        for bad in [
+            "../1-0123456789abcdef0123456789abcdef",
+            "1700000000-0123456789ABCDEF0123456789abcdef",
+            "1700000000-0123456789abcdef",
+            "-0123456789abcdef0123456789abcdef",
+            "1700000000-0123456789abcdef0123456789abcdef/x",
+        ] {
+            assert_eq!(upload_key(&school, bad), None, "{bad}");
+        }
     }
 }

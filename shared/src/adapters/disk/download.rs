@@ -31,13 +31,22 @@ struct UploadParams {
 struct Downloads {
     files: Arc<DiskFiles>,
     clock: Arc<dyn Clock>,
+    /// Uploads held in memory at once (each up to `MAX_UPLOAD_BYTES`).
+    uploads: Arc<tokio::sync::Semaphore>,
 }
+
+/// Uploads received at once; more wait their turn.
+const UPLOADS_AT_ONCE: usize = 2;
 
 /// The routes that serve signed links of `files`.
 pub fn download_router(files: Arc<DiskFiles>, clock: Arc<dyn Clock>) -> Router {
     Router::new()
         .route("/files/{*key}", axum::routing::get(download).put(upload))
-        .with_state(Downloads { files, clock })
+        .with_state(Downloads {
+            files,
+            clock,
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
+        })
 }
 
 fn refused() -> Response {
@@ -76,6 +85,12 @@ async fn upload(
     {
         return refused();
     }
+    let Ok(_turn) = downloads.uploads.acquire().await else {
+        return internal(
+            &anyhow::anyhow!("the uploads' semaphore is closed"),
+            "keeping an upload",
+        );
+    };
     let limit = usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX);
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return Problem::new(
@@ -85,7 +100,7 @@ async fn upload(
         )
         .into_response();
     };
-    match downloads.files.put(&key, bytes.to_vec(), "").await {
+    match downloads.files.put(&key, Vec::from(bytes), "").await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => internal(&e, "keeping an upload"),
     }

@@ -42,15 +42,17 @@ impl DiskFiles {
         Ok(self.root.join(relative))
     }
 
-    fn signature(&self, key: &str, filename: &str, expires: i64) -> String {
+    /// The signature of a link for `purpose` (`download` or `upload`): neither kind
+    /// of link can stand for the other.
+    fn signature(&self, purpose: &str, key: &str, filename: &str, expires: i64) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(format!("{key}\n{filename}\n{expires}").as_bytes());
+        mac.update(format!("{purpose}\n{key}\n{filename}\n{expires}").as_bytes());
         crate::credentials::hex(&mac.finalize().into_bytes())
     }
 
     fn upload_signature(&self, key: &str, expires: i64) -> String {
-        self.signature(&format!("upload\n{key}"), "", expires)
+        self.signature("upload", key, "", expires)
     }
 
     /// Whether a link's parts are authentic and still valid at `now`.
@@ -62,7 +64,13 @@ impl DiskFiles {
         signature: &str,
         now: DateTime<Utc>,
     ) -> bool {
-        valid(&self.signature(key, filename, expires), signature, expires, now)
+        key.starts_with("exports/")
+            && valid(
+                &self.signature("download", key, filename, expires),
+                signature,
+                expires,
+                now,
+            )
     }
 
     /// Whether an upload link's parts are authentic and still valid at `now`.
@@ -89,8 +97,9 @@ impl FileStore for DiskFiles {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
+            // A name of its own: two writes of one key never share a file.
             let mut part = path.clone().into_os_string();
-            part.push(".part");
+            part.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create(true).truncate(true);
             #[cfg(unix)]
@@ -113,7 +122,7 @@ impl FileStore for DiskFiles {
     ) -> anyhow::Result<String> {
         self.path(key)?;
         let expires = expires_at.timestamp();
-        let signature = self.signature(key, filename, expires);
+        let signature = self.signature("download", key, filename, expires);
         let filename_q: String = form_urlencode(filename);
         Ok(format!(
             "{}/files/{key}?filename={filename_q}&expires={expires}&signature={signature}",
