@@ -7,11 +7,12 @@ use crate::domain::Email;
 use crate::ports::{MailError, Message};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
-fn mailbox(address: &Email) -> Result<Mailbox, MailError> {
+/// The address as a MIME mailbox.
+pub(super) fn mailbox(address: &Email) -> Result<Mailbox, MailError> {
     address
         .as_str()
         .parse()
-        .map_err(|e| MailError::Rejected(format!("the address is not one MIME accepts: {e}")))
+        .map_err(|e| MailError::Rejected(format!("the address is not one a mail header accepts: {e}")))
 }
 
 /// The message, ready to be sent as it is.

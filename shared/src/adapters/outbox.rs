@@ -36,8 +36,8 @@ fn eml(message: &Message) -> Result<Vec<u8>, MailError> {
         Body::new(text)
     };
     let email = lettre::Message::builder()
-        .from(super::smtp::mailbox(&message.from)?)
-        .to(super::smtp::mailbox(&message.to)?)
+        .from(super::mime::mailbox(&message.from)?)
+        .to(super::mime::mailbox(&message.to)?)
         .subject(message.subject.as_str())
         .message_id(Some(id))
         .header(ContentType::TEXT_PLAIN)

@@ -6,11 +6,9 @@
 //! that cannot be reached or spoken to `Backend`. Messages are multipart: plain text
 //! and HTML, UTF-8.
 
-use crate::domain::Email;
 use crate::ports::{MailError, Mailer, Message};
 use anyhow::Context;
 use async_trait::async_trait;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
@@ -32,36 +30,10 @@ impl SmtpMailer {
     }
 }
 
-pub(super) fn mailbox(address: &Email) -> Result<Mailbox, MailError> {
-    address
-        .as_str()
-        .parse()
-        .map_err(|e| MailError::Rejected(format!("the address is not one SMTP accepts: {e}")))
-}
-
-/// The message as SMTP carries it, with a Message-ID at the sender's domain.
-fn email(message: &Message) -> Result<lettre::Message, MailError> {
-    let domain = message.from.as_str().rsplit('@').next().unwrap_or("localhost");
-    let id = format!("<{}@{domain}>", uuid::Uuid::new_v4().simple());
-    let builder = lettre::Message::builder()
-        .from(mailbox(&message.from)?)
-        .to(mailbox(&message.to)?)
-        .subject(message.subject.as_str())
-        .message_id(Some(id));
-    let built = match &message.html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            message.text.clone(),
-            html.clone(),
-        )),
-        None => builder.singlepart(SinglePart::plain(message.text.clone())),
-    };
-    built.map_err(|e| MailError::Backend(anyhow::Error::new(e).context("building the message")))
-}
-
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message) -> Result<(), MailError> {
-        let email = email(message)?;
+        let email = super::mime::message(message)?;
         match self.transport.send(email).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => {
@@ -100,20 +72,5 @@ mod tests {
         ] {
             assert!(SmtpMailer::new(url).is_ok(), "{url}");
         }
-    }
-
-    #[test]
-    fn messages_are_multipart_utf8_with_a_message_id_at_the_senders_domain() {
-        let message = Message {
-            to: Email::parse("zoe@example.org").unwrap(),
-            from: Email::parse("ecole@rive-gauche.example").unwrap(),
-            subject: "Collège : activez votre compte".into(),
-            text: "Bonjour Zoé".into(),
-            html: Some("<p>Bonjour Zoé</p>".into()),
-        };
-        let raw = String::from_utf8(email(&message).unwrap().formatted()).unwrap();
-        assert!(raw.contains("multipart/alternative"), "{raw}");
-        assert!(raw.contains("@rive-gauche.example>"), "{raw}");
-        assert!(!raw.contains("Subject: Collège"), "the subject is encoded: {raw}");
     }
 }

@@ -39,26 +39,62 @@ pub(super) fn put_export(connection: &Connection, job: &ExportJob) -> StoreResul
         version: job.version.saturating_add(1),
         ..job.clone()
     };
-    let (school, id, new_version, body) = (
-        stored.school.as_str(),
-        stored.id.as_str(),
-        version(stored.version)?,
-        to_json(&stored)?,
-    );
-    let changed = if job.version == 0 {
+    let row = Row {
+        table: "exports",
+        school: &stored.school,
+        id: &stored.id,
+        read_version: job.version,
+        body: to_json(&stored)?,
+        expires_at: None,
+    };
+    put_row(connection, row)
+}
+
+/// A job's row as written: its body at the version after `read_version`.
+struct Row<'a> {
+    table: &'static str,
+    school: &'a SchoolId,
+    id: &'a str,
+    read_version: u64,
+    body: String,
+    /// When the sweep deletes it, for tables that have the column.
+    expires_at: Option<i64>,
+}
+
+/// Inserts the row when `read_version` is 0, else replaces it at that version.
+fn put_row(connection: &Connection, row: Row<'_>) -> StoreResult<()> {
+    let Row {
+        table,
+        school,
+        id,
+        read_version,
+        body,
+        expires_at,
+    } = row;
+    let new_version = version(read_version.saturating_add(1))?;
+    let changed = if read_version == 0 {
+        let (column, value) = match expires_at {
+            Some(_) => (", expires_at", ", ?5"),
+            None => ("", ""),
+        };
         connection
-            .prepare_cached(
-                "INSERT INTO exports (school, id, version, body) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (school, id) DO NOTHING",
-            )
-            .and_then(|mut insert| insert.execute(params![school, id, new_version, body]))
+            .prepare_cached(&format!(
+                "INSERT INTO {table} (school, id, version, body{column}) VALUES (?1, ?2, ?3, ?4{value}) \
+                 ON CONFLICT (school, id) DO NOTHING"
+            ))
+            .and_then(|mut insert| match expires_at {
+                Some(at) => insert.execute(params![school.as_str(), id, new_version, body, at]),
+                None => insert.execute(params![school.as_str(), id, new_version, body]),
+            })
     } else {
-        let read_version = version(job.version)?;
+        let read_version = version(read_version)?;
         connection
-            .prepare_cached(
-                "UPDATE exports SET version = ?3, body = ?4 WHERE school = ?1 AND id = ?2 AND version = ?5",
-            )
-            .and_then(|mut update| update.execute(params![school, id, new_version, body, read_version]))
+            .prepare_cached(&format!(
+                "UPDATE {table} SET version = ?3, body = ?4 WHERE school = ?1 AND id = ?2 AND version = ?5"
+            ))
+            .and_then(|mut update| {
+                update.execute(params![school.as_str(), id, new_version, body, read_version])
+            })
     };
     written(changed)
 }
@@ -101,29 +137,15 @@ pub(super) fn put_import(connection: &Connection, job: &ImportJob) -> StoreResul
         version: job.version.saturating_add(1),
         ..job.clone()
     };
-    let (school, id, new_version, body) = (
-        stored.school.as_str(),
-        stored.id.as_str(),
-        version(stored.version)?,
-        to_json(&stored)?,
-    );
-    let changed = if job.version == 0 {
-        let expires_at = nanos(stored.created_at + KEEP_IMPORTS);
-        connection
-            .prepare_cached(
-                "INSERT INTO imports (school, id, expires_at, version, body) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (school, id) DO NOTHING",
-            )
-            .and_then(|mut insert| insert.execute(params![school, id, expires_at, new_version, body]))
-    } else {
-        let read_version = version(job.version)?;
-        connection
-            .prepare_cached(
-                "UPDATE imports SET version = ?3, body = ?4 WHERE school = ?1 AND id = ?2 AND version = ?5",
-            )
-            .and_then(|mut update| update.execute(params![school, id, new_version, body, read_version]))
+    let row = Row {
+        table: "imports",
+        school: &stored.school,
+        id: &stored.id,
+        read_version: job.version,
+        body: to_json(&stored)?,
+        expires_at: Some(nanos(stored.created_at + KEEP_IMPORTS)),
     };
-    written(changed)
+    put_row(connection, row)
 }
 
 /// Imports still queued or running: after a restart, the edge resumes or ends them.
