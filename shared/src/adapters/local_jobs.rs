@@ -1,6 +1,7 @@
-//! The edge's job queue: queued exports go through a channel to a background task,
-//! which builds them one at a time and sweeps old credential files, counters and
-//! idempotency records every ten minutes.
+//! The edge's job queue: queued exports and send-activations go through a channel
+//! to a background task, which runs them one at a time (imports each in a task of
+//! their own) and sweeps old credential files, counters and idempotency records
+//! every ten minutes.
 
 use crate::domain::SchoolId;
 use crate::ops::Sesame;
@@ -35,6 +36,12 @@ impl JobQueue for LocalJobs {
     }
 }
 
+async fn run(sesame: &Sesame, school: &SchoolId, id: &str) {
+    if let Err(e) = sesame.run_job(school, id).await {
+        tracing::error!(job = id, error = %e, "a background job could not run");
+    }
+}
+
 impl LocalWorker {
     /// Runs the worker until every sender is gone.
     pub fn spawn(mut self, sesame: Sesame) -> tokio::task::JoinHandle<()> {
@@ -43,11 +50,12 @@ impl LocalWorker {
             loop {
                 tokio::select! {
                     job = self.receiver.recv() => match job {
-                        Some((school, id)) => {
-                            if let Err(e) = sesame.run_job(&school, &id).await {
-                                tracing::error!(job = id, error = %e, "a background job could not run");
-                            }
+                        // An import may take minutes: it runs beside the queue.
+                        Some((school, id)) if id.starts_with("imp_") => {
+                            let sesame = sesame.clone();
+                            tokio::spawn(async move { run(&sesame, &school, &id).await });
                         }
+                        Some((school, id)) => run(&sesame, &school, &id).await,
                         None => break,
                     },
                     _ = sweep.tick() => {
