@@ -280,8 +280,8 @@ impl Sesame {
         .await
     }
 
-    /// Records how the run ended and, unless it was a dry run that succeeded (the
-    /// real run may follow), deletes the upload.
+    /// Records how the run ended and, unless it was a dry run (the real run may
+    /// follow), deletes the upload.
     async fn end_import(
         &self,
         job: &ImportJob,
