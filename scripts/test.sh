@@ -50,6 +50,12 @@ python3 scripts/licenses.py
 echo "== lints"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+echo "== the edge builds on its own features, as the README's commands build it"
+# The workspace's other steps unify features across every crate, which can hide a
+# feature the edge alone forgets to ask for.
+cargo check -p sesame-edge --locked
+cargo check -p sesame-edge --features aws --locked
+
 echo "== AWS emulator (moto) for the DynamoDB tests"
 # Installs moto when missing, starts it and exports AWS_ENDPOINT_URL; fails loudly.
 source scripts/moto.sh
