@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use rand::RngCore;
 use sesame::adapters::disk::DiskFiles;
 use sesame::adapters::outbox::Outbox;
+use sesame::adapters::ses_api::SesApi;
 use sesame::adapters::smtp::SmtpMailer;
 use sesame::adapters::sqlite::SqliteStore;
 use sesame::app::{Adapters, App, AppConfig, Files, Jobs};
@@ -28,7 +29,7 @@ pub enum MailBy {
     Outbox,
     /// The SMTP server of `SESAME_SMTP_URL`.
     Smtp,
-    /// Amazon SES (v2 `SendEmail`; v1 `SendRawEmail` with `SESAME_SES_API=v1`) from the
+    /// Amazon SES (v2 `SendEmail`; v1 `SendRawEmail` with `--ses-api v1`) from the
     /// standard AWS environment (`AWS_ENDPOINT_URL` included); needs a build with `--features aws`.
     Ses,
 }
@@ -65,6 +66,10 @@ pub struct Paths {
     /// (STARTTLS) or `smtps://user:password@host`.
     #[arg(long, env = "SESAME_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// With --mail ses: `v1` sends by SES v1 `SendRawEmail` (LocalStack's community
+    /// edition has no SES v2); `v2` (the default) by SES v2.
+    #[arg(long, env = "SESAME_SES_API", value_parser = ses_api, default_value = "v2")]
+    pub ses_api: SesApi,
     /// The sender of mail for schools whose settings name none (required with SMTP
     /// unless every school sets its own).
     #[arg(long, env = "SESAME_SENDER")]
@@ -256,7 +261,7 @@ impl Paths {
     async fn mailer(&self, dir: &Path) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
         match self.mail_by() {
             MailBy::Outbox => return Ok(Arc::new(Outbox::new(dir.join("outbox"))?)),
-            MailBy::Ses => return ses_mailer().await,
+            MailBy::Ses => return ses_mailer(self.ses_api).await,
             MailBy::Smtp => {}
         }
         let url = self
@@ -335,13 +340,13 @@ pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
 }
 
 #[cfg(feature = "aws")]
-async fn ses_mailer() -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+async fn ses_mailer(api: SesApi) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(sesame::adapters::ses::mailer_from_env(&config)?)
+    Ok(sesame::adapters::ses::mailer(&config, api))
 }
 
 #[cfg(not(feature = "aws"))]
-async fn ses_mailer() -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
+async fn ses_mailer(_: SesApi) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
     anyhow::bail!("--mail ses needs a sesame built with `--features aws`")
 }
 
@@ -360,4 +365,9 @@ pub fn init_logging() {
     } else {
         builder.init();
     }
+}
+
+/// `--ses-api` / `SESAME_SES_API`: `v1` or `v2` (empty means v2).
+fn ses_api(raw: &str) -> Result<SesApi, sesame::adapters::ses_api::UnknownSesApi> {
+    SesApi::parse(Some(raw))
 }

@@ -2,6 +2,7 @@
 //! environment. Missing required values fail fast with a clear message; nothing
 //! has a silent default, and secrets are never printed.
 
+use crate::adapters::ses_api::{SES_API_VAR, SesApi};
 use anyhow::{Context, bail};
 
 pub struct CloudConfig {
@@ -20,6 +21,9 @@ pub struct CloudConfig {
     pub sender: Option<crate::domain::Email>,
     /// `SESAME_BUCKET`: the bucket of credential files (the export functions).
     pub bucket: Option<String>,
+    /// `SESAME_SES_API`: `v1` mails by SES v1 `SendRawEmail` (emulators without
+    /// SES v2); unset, empty or `v2`: SES v2.
+    pub ses_api: SesApi,
 }
 
 impl std::fmt::Debug for CloudConfig {
@@ -28,6 +32,7 @@ impl std::fmt::Debug for CloudConfig {
             .field("table", &self.table)
             .field("sender", &self.sender)
             .field("bucket", &self.bucket)
+            .field("ses_api", &self.ses_api)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
@@ -91,6 +96,11 @@ impl CloudConfig {
             bucket: std::env::var("SESAME_BUCKET")
                 .ok()
                 .filter(|b| !b.trim().is_empty()),
+            ses_api: SesApi::parse(
+                std::env::var_os(SES_API_VAR)
+                    .map(|raw| raw.to_string_lossy().into_owned())
+                    .as_deref(),
+            )?,
         })
     }
 

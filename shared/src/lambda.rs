@@ -57,7 +57,7 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
         mailer: if needs.mail {
-            mailer(&sdk)?
+            mailer(&sdk, config.ses_api)?
         } else {
             Arc::new(NoMail)
         },
@@ -71,14 +71,17 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
     Ok(App::build(config.app_config(), adapters)?)
 }
 
-/// SES, v2 unless `SESAME_SES_API=v1`; a wrong value fails the cold start.
+/// SES, v2 unless the configuration says v1 (a wrong value failed the cold start).
 #[cfg(feature = "aws-mail")]
-fn mailer(sdk: &aws_config::SdkConfig) -> Result<Arc<dyn Mailer>, Error> {
-    Ok(crate::adapters::ses::mailer_from_env(sdk)?)
+fn mailer(
+    sdk: &aws_config::SdkConfig,
+    api: crate::adapters::ses_api::SesApi,
+) -> Result<Arc<dyn Mailer>, Error> {
+    Ok(crate::adapters::ses::mailer(sdk, api))
 }
 
 #[cfg(not(feature = "aws-mail"))]
-fn mailer(_: &aws_config::SdkConfig) -> Result<Arc<dyn Mailer>, Error> {
+fn mailer(_: &aws_config::SdkConfig, _: crate::adapters::ses_api::SesApi) -> Result<Arc<dyn Mailer>, Error> {
     Ok(Arc::new(NoMail))
 }
 

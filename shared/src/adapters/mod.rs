@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod s3;
 #[cfg(feature = "aws-mail")]
 pub mod ses;
+pub mod ses_api;
 #[cfg(feature = "aws-mail")]
 pub mod ses_v1;
 #[cfg(feature = "smtp")]
