@@ -4,7 +4,7 @@
 //! than the cutoff (a lifecycle rule is only a backstop).
 
 use crate::ports::FileStore;
-use crate::ports::files::created_at_of;
+use crate::ports::files::{attachment, created_at_of};
 use anyhow::Context;
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
@@ -53,20 +53,13 @@ impl FileStore for S3Files {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let valid_for = (expires_at - now)
-            .to_std()
-            .context("the link would already be expired")?;
-        let disposition = format!(
-            "attachment; filename=\"{}\"",
-            filename.replace(['"', '\\', '\r', '\n'], "_")
-        );
         let presigned = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(disposition)
-            .presigned(PresigningConfig::expires_in(valid_for)?)
+            .response_content_disposition(attachment(filename))
+            .presigned(presigning(now, expires_at)?)
             .await
             .context("presigning S3 GetObject")?;
         Ok(presigned.uri().to_owned())
@@ -78,9 +71,6 @@ impl FileStore for S3Files {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let valid_for = (expires_at - now)
-            .to_std()
-            .context("the link would already be expired")?;
         // Signed headers would have to be sent exactly: the bucket's default
         // encryption covers the object instead of an SSE header.
         let presigned = self
@@ -88,7 +78,7 @@ impl FileStore for S3Files {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .presigned(PresigningConfig::expires_in(valid_for)?)
+            .presigned(presigning(now, expires_at)?)
             .await
             .context("presigning S3 PutObject")?;
         Ok(presigned.uri().to_owned())
@@ -179,4 +169,12 @@ impl FileStore for S3Files {
         }
         Ok(removed)
     }
+}
+
+/// Presigning for a link valid from `now` until `expires_at`.
+fn presigning(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> anyhow::Result<PresigningConfig> {
+    let valid_for = (expires_at - now)
+        .to_std()
+        .context("the link would already be expired")?;
+    Ok(PresigningConfig::expires_in(valid_for)?)
 }

@@ -112,29 +112,20 @@ pub async fn an_export_job_is_updated_only_at_the_version_read(store: &dyn Store
 }
 
 fn import_job(school: &str, id: &str) -> ImportJob {
-    ImportJob {
-        id: id.to_owned(),
+    let admin = Caller {
+        sub: "admin".into(),
         school: school_id(school),
-        requested_by: Caller {
-            sub: "admin".into(),
-            school: school_id(school),
-            role: Role::Admin,
-            classes: vec![],
-        },
-        request_id: None,
-        upload_key: format!("uploads/{school}/1-0"),
-        dry_run: false,
-        status: RunStatus::Queued,
-        processed: 0,
-        total: 0,
-        report: None,
-        error: None,
-        writing: false,
-        attempts: 0,
-        created_at: day(0),
-        finished_at: None,
-        version: 0,
-    }
+        role: Role::Admin,
+        classes: vec![],
+    };
+    ImportJob::queued(
+        id.to_owned(),
+        admin,
+        None,
+        format!("uploads/{school}/1-0"),
+        false,
+        day(0),
+    )
 }
 
 pub async fn an_import_job_is_created_once_updated_at_its_version_and_kept_in_its_school(store: &dyn Store) {

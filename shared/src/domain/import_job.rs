@@ -39,6 +39,35 @@ pub struct ImportJob {
 }
 
 impl ImportJob {
+    /// A job not yet run, of the roster kept at `upload_key`.
+    pub fn queued(
+        id: String,
+        requested_by: Caller,
+        request_id: Option<String>,
+        upload_key: String,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            school: requested_by.school.clone(),
+            requested_by,
+            request_id,
+            upload_key,
+            dry_run,
+            status: RunStatus::Queued,
+            processed: 0,
+            total: 0,
+            report: None,
+            error: None,
+            writing: false,
+            attempts: 0,
+            created_at: now,
+            finished_at: None,
+            version: 0,
+        }
+    }
+
     /// A new job's id (`imp_` and 32 hexadecimal digits).
     pub fn new_id() -> String {
         format!("imp_{}", uuid::Uuid::new_v4().simple())

@@ -12,6 +12,16 @@ pub enum Language {
     En,
 }
 
+impl Language {
+    /// Its BCP 47 tag: `fr` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+        }
+    }
+}
+
 /// Per-school settings (SPEC §4 `/v1/settings`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Settings {

@@ -258,7 +258,6 @@ impl Staff {
     pub(super) fn shell(&self, here: &str, title: &str, body: Markup) -> Markup {
         let lang = self.lang;
         let w = words(lang);
-        let code = lang_code(lang);
         let caller = &self.caller;
         let mut links = vec![
             ("/console/accounts", w.accounts),
@@ -278,41 +277,50 @@ impl Staff {
         if caller.role == crate::domain::Role::Admin {
             links.push(("/console/settings", tr(lang, "Réglages", "Settings")));
         }
-        html! {
-            (DOCTYPE)
-            html lang=(code) {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="referrer" content="no-referrer";
-                    meta name="robots" content="noindex, nofollow";
-                    title { (title) " · Sésame" }
-                    link rel="stylesheet" href="/console.css";
-                    script src="/console.js" defer {}
-                }
-                body {
-                    a.skip href="#main" { (tr(lang, "Aller au contenu", "Skip to content")) }
-                    header {
-                        div.bar {
-                            a.brand href="/console" { "Sésame" }
-                            nav aria-label=(tr(lang, "Console", "Console")) {
-                                ul {
-                                    @for (href, label) in &links {
-                                        li { a href=(href) aria-current=[(here == *href).then_some("page")] { (label) } }
-                                    }
-                                    li { a href="/me" { (self.account.first_name) " " (self.account.last_name) } }
-                                    li { a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) } }
-                                }
+        let head = html! {
+            link rel="stylesheet" href="/console.css";
+            script src="/console.js" defer {}
+        };
+        let body = html! {
+            a.skip href="#main" { (tr(lang, "Aller au contenu", "Skip to content")) }
+            header {
+                div.bar {
+                    a.brand href="/console" { "Sésame" }
+                    nav aria-label=(tr(lang, "Console", "Console")) {
+                        ul {
+                            @for (href, label) in &links {
+                                li { a href=(href) aria-current=[(here == *href).then_some("page")] { (label) } }
                             }
-                            (sign_out_form(lang, &self.session))
+                            li { a href="/me" { (self.account.first_name) " " (self.account.last_name) } }
+                            li { a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) } }
                         }
                     }
-                    main #main {
-                        h1 { (title) }
-                        (body)
-                    }
+                    (sign_out_form(lang, &self.session))
                 }
             }
+            main #main {
+                h1 { (title) }
+                (body)
+            }
+        };
+        document(lang, title, head, body)
+    }
+}
+
+/// A page of the console's: private (no referrer, not indexed), in `lang`.
+fn document(lang: Language, title: &str, head: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                meta name="robots" content="noindex, nofollow";
+                title { (title) " · Sésame" }
+                (head)
+            }
+            body { (body) }
         }
     }
 }
@@ -334,13 +342,6 @@ pub(super) fn tr(lang: Language, fr: &'static str, en: &'static str) -> &'static
     match lang {
         Language::Fr => fr,
         Language::En => en,
-    }
-}
-
-fn lang_code(lang: Language) -> &'static str {
-    match lang {
-        Language::Fr => "fr",
-        Language::En => "en",
     }
 }
 
@@ -376,32 +377,17 @@ fn lang_of(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
 
 pub(super) fn layout(lang: Language, title: &str, body: Markup) -> Markup {
     let w = words(lang);
-    let code = match lang {
-        Language::Fr => "fr",
-        Language::En => "en",
-    };
-    html! {
-        (DOCTYPE)
-        html lang=(code) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
-                meta name="robots" content="noindex, nofollow";
-                title { (title) " · Sésame" }
-                style { (maud::PreEscaped(super::pages::html::STYLE)) }
+    let head = html! { style { (maud::PreEscaped(super::pages::html::STYLE)) } };
+    let body = html! {
+        main {
+            div.brand {
+                strong { "Sésame" }
+                a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) }
             }
-            body {
-                main {
-                    div.brand {
-                        strong { "Sésame" }
-                        a href={ "?lang=" (w.other.0) } hreflang=(w.other.0) lang=(w.other.0) { (w.other.1) }
-                    }
-                    div.card { h1 { (title) } (body) }
-                }
-            }
+            div.card { h1 { (title) } (body) }
         }
-    }
+    };
+    document(lang, title, head, body)
 }
 
 pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
@@ -419,10 +405,7 @@ pub(super) fn alert(message: &str) -> Markup {
 
 fn sign_in_form(lang: Language, csrf: &str, problem: Option<&str>, login: &str) -> Markup {
     let w = words(lang);
-    let code = match lang {
-        Language::Fr => "fr",
-        Language::En => "en",
-    };
+    let code = lang.code();
     layout(
         lang,
         w.sign_in,

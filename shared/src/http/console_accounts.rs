@@ -111,6 +111,22 @@ fn words(lang: Language) -> &'static Words {
     }
 }
 
+/// A labelled drop-down of the filter form: `name`'s options (value, label), the one
+/// equal to `current` chosen, after an entry for "all" when `all` names it.
+fn choice(name: &str, label: &str, all: Option<&str>, options: &[(&str, &str)], current: &str) -> Markup {
+    html! {
+        div {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                @if let Some(all) = all { option value="" { (all) } }
+                @for (value, text) in options {
+                    option value=(value) selected[*value == current] { (text) }
+                }
+            }
+        }
+    }
+}
+
 fn profile_word(lang: Language, profile: Profile) -> &'static str {
     crate::export::labels::Labels::of(lang).profile(profile)
 }
@@ -288,60 +304,33 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
             serde_urlencoded::to_string(&query).unwrap_or_default()
         )
     });
-    let option = |value: &str, current: &str, label: &str| {
-        html! { option value=(value) selected[value == current] { (label) } }
-    };
+    let all = Some(w.all);
+    let class_options: Vec<(&str, &str)> = classes
+        .iter()
+        .map(|c| (c.name.as_str(), c.name.as_str()))
+        .collect();
+    let profile_options: Vec<(&str, &str)> = [
+        Profile::Student,
+        Profile::Parent,
+        Profile::Teacher,
+        Profile::Staff,
+        Profile::Guest,
+    ]
+    .into_iter()
+    .map(|p| (p.as_str(), profile_word(lang, p)))
+    .collect();
     let body = html! {
         div.card {
             form.filters method="get" action="/console/accounts" {
-                div {
-                    label for="class" { (w.class) }
-                    select #class name="class" {
-                        option value="" { (w.all) }
-                        @for c in &classes { (option(c.name.as_str(), &class, c.name.as_str())) }
-                    }
-                }
-                div {
-                    label for="profile" { (w.profile) }
-                    select #profile name="profile" {
-                        option value="" { (w.all) }
-                        @for p in [Profile::Student, Profile::Parent, Profile::Teacher, Profile::Staff, Profile::Guest] {
-                            (option(p.as_str(), &profile, profile_word(lang, p)))
-                        }
-                    }
-                }
-                div {
-                    label for="activation" { (w.activation) }
-                    select #activation name="activation" {
-                        option value="" { (w.all) }
-                        (option("pending", &activation, w.pending))
-                        (option("activated", &activation, w.activated))
-                    }
-                }
-                div {
-                    label for="access" { (tr(lang, "Accès", "Access")) }
-                    select #access name="access" {
-                        option value="" { (w.all) }
-                        (option("enabled", &access, tr(lang, "Activé", "Enabled")))
-                        (option("disabled", &access, tr(lang, "Désactivé", "Disabled")))
-                    }
-                }
-                div {
-                    label for="email" { (tr(lang, "Courriel", "Email")) }
-                    select #email name="email" {
-                        option value="" { (w.all) }
-                        (option("present", &email, tr(lang, "Renseigné", "Present")))
-                        (option("absent", &email, tr(lang, "Manquant", "Missing")))
-                    }
-                }
-                div {
-                    label for="sort" { (tr(lang, "Trier par", "Sort by")) }
-                    select #sort name="sort" {
-                        (option("name", &sort, w.name))
-                        (option("class", &sort, w.class))
-                        (option("profile", &sort, w.profile))
-                    }
-                }
+                (choice("class", w.class, all, &class_options, &class))
+                (choice("profile", w.profile, all, &profile_options, &profile))
+                (choice("activation", w.activation, all, &[("pending", w.pending), ("activated", w.activated)], &activation))
+                (choice("access", tr(lang, "Accès", "Access"), all,
+                    &[("enabled", tr(lang, "Activé", "Enabled")), ("disabled", tr(lang, "Désactivé", "Disabled"))], &access))
+                (choice("email", tr(lang, "Courriel", "Email"), all,
+                    &[("present", tr(lang, "Renseigné", "Present")), ("absent", tr(lang, "Manquant", "Missing"))], &email))
+                (choice("sort", tr(lang, "Trier par", "Sort by"), None,
+                    &[("name", w.name), ("class", w.class), ("profile", w.profile)], &sort))
                 div {
                     label for="q" { (w.search) }
                     input #q name="q" value=(q);
@@ -354,15 +343,11 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     label for="group" { (tr(lang, "Groupe", "Group")) }
                     input #group name="group" value=(chosen("group"));
                 }
-                div {
-                    label for="local_admin" { (tr(lang, "Administration", "Administration")) }
-                    select #local_admin name="local_admin" {
-                        option value="" { (w.all) }
-                        (option("admin", &chosen("local_admin"), tr(lang, "Administrateur", "Administrator")))
-                        (option("secondary", &chosen("local_admin"), tr(lang, "Administrateur secondaire", "Secondary administrator")))
-                        (option("none", &chosen("local_admin"), tr(lang, "Aucune", "None")))
-                    }
-                }
+                (choice("local_admin", tr(lang, "Administration", "Administration"), all, &[
+                    ("admin", tr(lang, "Administrateur", "Administrator")),
+                    ("secondary", tr(lang, "Administrateur secondaire", "Secondary administrator")),
+                    ("none", tr(lang, "Aucune", "None")),
+                ], &chosen("local_admin")))
                 div {
                     label for="created_from" { (tr(lang, "Créé à partir du", "Created from")) }
                     input #created_from name="created_from" type="date" value=(chosen("created_from"));
@@ -371,14 +356,8 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     label for="created_to" { (tr(lang, "Créé jusqu'au", "Created until")) }
                     input #created_to name="created_to" type="date" value=(chosen("created_to"));
                 }
-                div {
-                    label for="pre_deletion" { (tr(lang, "Avant suppression", "Before deletion")) }
-                    select #pre_deletion name="pre_deletion" {
-                        option value="" { (w.all) }
-                        (option("true", &chosen("pre_deletion"), tr(lang, "Oui", "Yes")))
-                        (option("false", &chosen("pre_deletion"), tr(lang, "Non", "No")))
-                    }
-                }
+                (choice("pre_deletion", tr(lang, "Avant suppression", "Before deletion"), all,
+                    &[("true", tr(lang, "Oui", "Yes")), ("false", tr(lang, "Non", "No"))], &chosen("pre_deletion")))
                 div { button #filter type="submit" { (w.filter) } }
             }
         }

@@ -273,10 +273,7 @@ fn text(blocks: &[Block], language: Language) -> String {
 }
 
 fn html(blocks: &[Block], language: Language, subject: &str) -> String {
-    let lang = match language {
-        Language::Fr => "fr",
-        Language::En => "en",
-    };
+    let lang = language.code();
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body style=\"font-family: sans-serif; line-height: 1.5\">\n{}</body>\n</html>\n",

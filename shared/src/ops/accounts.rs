@@ -164,16 +164,23 @@ impl Sesame {
     /// Whether the caller's `sub` names an account of its school (by id or login)
     /// that is disabled.
     pub async fn caller_is_disabled(&self, caller: &Caller) -> Result<bool> {
-        let by_id = match AccountId::parse(&caller.sub) {
-            Ok(id) => self.accounts.get_account(&caller.school, &id).await?,
-            Err(_) => None,
+        let account = self.callers_account(caller).await?;
+        Ok(account.is_some_and(|a| a.access == Access::Disabled))
+    }
+
+    /// The account the caller's `sub` names in the caller's school, by id or else by
+    /// login, if there is one (a portal's staff may have none).
+    pub(crate) async fn callers_account(&self, caller: &Caller) -> Result<Option<Account>> {
+        if let Ok(id) = AccountId::parse(&caller.sub)
+            && let Some(account) = self.accounts.get_account(&caller.school, &id).await?
+        {
+            return Ok(Some(account));
+        }
+        let Ok(login) = Login::parse(&caller.sub) else {
+            return Ok(None);
         };
-        let account = match (by_id, Login::parse(&caller.sub)) {
-            (Some(account), _) => Some(account),
-            (None, Ok(login)) => self.accounts.find_by_login(&login).await?,
-            (None, Err(_)) => None,
-        };
-        Ok(account.is_some_and(|a| a.school == caller.school && a.access == Access::Disabled))
+        let account = self.accounts.find_by_login(&login).await?;
+        Ok(account.filter(|a| a.school == caller.school))
     }
 
     /// The classes the caller sees, by name (no counts: one read, for menus).
@@ -245,12 +252,23 @@ impl Sesame {
     }
 
     pub async fn get_account(&self, caller: &Caller, id: &AccountId) -> Result<Account> {
+        self.account_if(caller, id, Caller::may_view).await
+    }
+
+    /// Account `id` of the caller's school if `may` lets the caller at it; else the
+    /// error `may` gives (404 for an account the caller may not see).
+    pub(crate) async fn account_if(
+        &self,
+        caller: &Caller,
+        id: &AccountId,
+        may: impl Fn(&Caller, &Account) -> std::result::Result<(), crate::domain::Denied>,
+    ) -> Result<Account> {
         let account = self
             .accounts
             .get_account(&caller.school, id)
             .await?
             .ok_or(Error::NotFound)?;
-        caller.may_view(&account)?;
+        may(caller, &account)?;
         Ok(account)
     }
 }

@@ -350,12 +350,7 @@ impl Sesame {
 
     /// One account's credential ledger (as the reset column allows): never a secret.
     pub async fn ledger(&self, caller: &Caller, id: &AccountId) -> Result<Ledger> {
-        let account = self
-            .accounts
-            .get_account(&caller.school, id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        caller.may_reset(&account)?;
+        let account = self.account_if(caller, id, Caller::may_reset).await?;
         let now = self.now();
         let entry = |note: &SecretNote| LedgerEntry {
             state: note.state(now),

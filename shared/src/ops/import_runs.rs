@@ -141,24 +141,14 @@ impl Sesame {
         } else {
             format!("imp_{random}")
         };
-        let job = ImportJob {
+        let job = ImportJob::queued(
             id,
-            school: caller.school.clone(),
-            requested_by: caller.clone(),
-            request_id: request_id.map(str::to_owned),
-            upload_key: key,
+            caller.clone(),
+            request_id.map(str::to_owned),
+            key,
             dry_run,
-            status: RunStatus::Queued,
-            processed: 0,
-            total: 0,
-            report: None,
-            error: None,
-            writing: false,
-            attempts: 0,
-            created_at: self.now(),
-            finished_at: None,
-            version: 0,
-        };
+            self.now(),
+        );
         match self.exports.put_import(&job).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {

@@ -136,16 +136,8 @@ impl Sesame {
         ids: &[AccountId],
         copy_to_me: bool,
     ) -> Result<MailReport> {
-        let distribution = new_distribution_id();
-        self.mail(
-            caller,
-            request_id,
-            ids,
-            copy_to_me,
-            Purpose::Distribute,
-            &distribution,
-        )
-        .await
+        self.mail_as(caller, request_id, ids, copy_to_me, &new_distribution_id())
+            .await
     }
 
     /// A send-activation of a background run, whose secrets belong to `distribution`.
@@ -383,19 +375,7 @@ impl Sesame {
     /// The address of the caller's own account (whose id or login is the token's
     /// `sub`, in the caller's school), if it has one.
     async fn own_address(&self, caller: &Caller) -> Result<Option<Email>> {
-        let by_id = match AccountId::parse(&caller.sub) {
-            Ok(id) => self.accounts.get_account(&caller.school, &id).await?,
-            Err(_) => None,
-        };
-        let account = match (by_id, Login::parse(&caller.sub)) {
-            (Some(account), _) => Some(account),
-            (None, Ok(login)) => self
-                .accounts
-                .find_by_login(&login)
-                .await?
-                .filter(|a| a.school == caller.school),
-            (None, Err(_)) => None,
-        };
+        let account = self.callers_account(caller).await?;
         Ok(account.and_then(|a| a.email))
     }
 

@@ -148,12 +148,7 @@ impl Sesame {
         confirmation: SecretString,
         must_change: bool,
     ) -> Result<Account> {
-        let account = self
-            .accounts
-            .get_account(&caller.school, id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        caller.may_reset(&account)?;
+        let account = self.account_if(caller, id, Caller::may_reset).await?;
         account.ensure_local()?;
         if password.expose_secret() != confirmation.expose_secret() {
             return Err(Error::invalid("confirmation", "does not match the password"));

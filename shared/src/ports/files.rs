@@ -11,6 +11,15 @@ use chrono::{DateTime, Utc};
 /// The largest file an upload link accepts (a roster of several hundred thousand rows).
 pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The `Content-Disposition` that downloads a file as `filename` (quotes, backslashes
+/// and line breaks replaced, so the name cannot break out of its header).
+pub fn attachment(filename: &str) -> String {
+    format!(
+        "attachment; filename=\"{}\"",
+        filename.replace(['"', '\\', '\r', '\n'], "_")
+    )
+}
+
 /// The creation time (unix seconds) a key carries: `…/<unix seconds>-<rest>`.
 pub fn created_at_of(key: &str) -> Option<i64> {
     key.rsplit('/').next()?.split_once('-')?.0.parse().ok()

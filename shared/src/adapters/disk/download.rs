@@ -132,10 +132,7 @@ async fn download(
     }
     match downloads.files.read(&key).await {
         Ok(Some(bytes)) => {
-            let disposition = format!(
-                "attachment; filename=\"{}\"",
-                params.filename.replace(['"', '\\', '\r', '\n'], "_")
-            );
+            let disposition = crate::ports::files::attachment(&params.filename);
             let mut response = (StatusCode::OK, bytes).into_response();
             let headers = response.headers_mut();
             headers.insert(

@@ -6,7 +6,7 @@ use super::item::{
     ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, account_item, account_key, account_of, login_key,
     member_key, n, parsed, secret_key, secret_write, string, with_secrets,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -137,16 +137,8 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
     for change in roster_changes {
         items.push(change.in_transaction(&store.table)?);
     }
-    let written = store
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await;
-    if let Err(e) = written {
-        return match refusal(e)? {
-            Refusal::Condition(_) | Refusal::Contention => Ok(Err(StoreError::Conflict)),
-        };
+    if let Err(Refusal::Condition(_) | Refusal::Contention) = transact(store, items).await? {
+        return Ok(Err(StoreError::Conflict));
     }
     let overflow = overflow
         .into_iter()

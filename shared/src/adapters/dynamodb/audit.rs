@@ -7,7 +7,7 @@ use super::item::{
     BODY, Item, PK, SK, audit_pk, audit_target_pk, body, event_sk, instant_prefix, json, key, nanos, s,
     string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
 use crate::domain::{AccountId, AuditEvent, SchoolId};
 use crate::ports::{AuditPage, AuditQuery, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -61,14 +61,8 @@ pub(super) async fn append(store: &DynamoStore, events: &[AuditEvent]) -> StoreR
                 .map_err(StoreError::backend)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let error = match sent {
-            Ok(_) => {
+        let error = match transact(store, writes).await {
+            Ok(Ok(())) => {
                 written.extend(
                     chunk
                         .iter()
@@ -76,10 +70,8 @@ pub(super) async fn append(store: &DynamoStore, events: &[AuditEvent]) -> StoreR
                 );
                 continue;
             }
-            Err(e) => match refusal(e) {
-                Ok(Refusal::Condition(_) | Refusal::Contention) => StoreError::Conflict,
-                Err(backend) => backend,
-            },
+            Ok(Err(Refusal::Condition(_) | Refusal::Contention)) => StoreError::Conflict,
+            Err(backend) => backend,
         };
         // More than 100 events at once (50,000 targets): undo the first ones.
         let deletes = written.into_iter().map(|k| Write::Delete(k).in_batch());

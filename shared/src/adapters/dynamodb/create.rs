@@ -6,7 +6,7 @@ use super::item::{
     ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, secret_write,
     string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, refusal};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -57,29 +57,21 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
             keys.push(planned.key);
             writes.push(planned.write);
         }
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        let error = match sent {
-            Ok(_) => {
+        let error = match transact(store, writes).await {
+            Ok(Ok(())) => {
                 written.extend(roles.into_iter().zip(keys));
                 continue;
             }
-            Err(e) => match refusal(e) {
-                Ok(Refusal::Condition(index)) => match roles.get(index) {
-                    Some(Role::Login(login, ..)) => StoreError::LoginTaken(login.clone()),
-                    _ => StoreError::Conflict,
-                },
-                Ok(Refusal::Contention) => StoreError::Conflict,
-                Err(backend) => {
-                    // Perhaps written all the same (a time-out): undone with the rest.
-                    written.extend(roles.into_iter().zip(keys));
-                    backend
-                }
+            Ok(Err(Refusal::Condition(index))) => match roles.get(index) {
+                Some(Role::Login(login, ..)) => StoreError::LoginTaken(login.clone()),
+                _ => StoreError::Conflict,
             },
+            Ok(Err(Refusal::Contention)) => StoreError::Conflict,
+            Err(backend) => {
+                // Perhaps written all the same (a time-out): undone with the rest.
+                written.extend(roles.into_iter().zip(keys));
+                backend
+            }
         };
         return Err(roll_back(store, written, error).await);
     }

@@ -97,6 +97,24 @@ enum Refusal {
     Contention,
 }
 
+/// Writes `items` in one transaction: `Ok(Err(_))` says why DynamoDB refused it;
+/// any other failure is a backend error.
+async fn transact(
+    store: &DynamoStore,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> StoreResult<Result<(), Refusal>> {
+    let sent = store
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refusal(e).map(Err),
+    }
+}
+
 /// The refusal behind a cancelled transaction; any other failure is a backend error.
 fn refusal(error: SdkError<TransactWriteItemsError>) -> Result<Refusal, StoreError> {
     let reasons = match error.as_service_error() {

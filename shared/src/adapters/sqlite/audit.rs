@@ -1,6 +1,6 @@
 //! The audit log: appended in batches, read newest first with a keyset on `(at, id)`.
 
-use super::{from_json, nanos, to_json};
+use super::{bodies, nanos, to_json};
 use crate::domain::{AuditEvent, SchoolId};
 use crate::ports::{AuditPage, AuditQuery, StoreError, StoreResult};
 use rusqlite::types::Value;
@@ -90,13 +90,7 @@ pub(super) fn list(connection: &Connection, school: &SchoolId, query: &AuditQuer
         i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX),
     ));
 
-    let mut select = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
-    let rows = select
-        .query_map(params_from_iter(params), |row| row.get::<_, String>(0))
-        .map_err(StoreError::backend)?;
-    let mut items = rows
-        .map(|body| from_json::<AuditEvent>(&body.map_err(StoreError::backend)?))
-        .collect::<StoreResult<Vec<_>>>()?;
+    let mut items: Vec<AuditEvent> = bodies(connection, &sql, params_from_iter(params))?;
     let more = items.len() > query.limit;
     items.truncate(query.limit);
     Ok(AuditPage { items, more })

@@ -2,9 +2,9 @@
 //! newest first through `(school, created_at, id)`.
 
 use super::other::written;
-use super::{from_json, nanos, to_json, version};
+use super::{bodies, nanos, to_json, version};
 use crate::domain::{Distribution, SchoolId};
-use crate::ports::{DistributionPage, DistributionQuery, StoreError, StoreResult};
+use crate::ports::{DistributionPage, DistributionQuery, StoreResult};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
@@ -103,31 +103,17 @@ pub(super) fn list(
     }
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
     values.push(Value::Integer(query.limit as i64 + 1));
-    let mut select = connection.prepare_cached(&sql).map_err(StoreError::backend)?;
-    let bodies = select
-        .query_map(params_from_iter(values), |row| row.get::<_, String>(0))
-        .and_then(Iterator::collect::<Result<Vec<String>, _>>)
-        .map_err(StoreError::backend)?;
-    let more = bodies.len() > query.limit;
-    let items = bodies
-        .iter()
-        .take(query.limit)
-        .map(|b| from_json(b))
-        .collect::<StoreResult<Vec<Distribution>>>()?;
+    let mut items: Vec<Distribution> = bodies(connection, &sql, params_from_iter(values))?;
+    let more = items.len() > query.limit;
+    items.truncate(query.limit);
     Ok(DistributionPage { items, more })
 }
 
 /// Background runs still queued or running: after a restart, the edge resumes them.
 pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<Distribution>> {
-    let mut select = connection
-        .prepare_cached(
-            "SELECT body FROM distributions \
-             WHERE json_extract(body, '$.status') IN ('queued', 'running')",
-        )
-        .map_err(StoreError::backend)?;
-    let bodies = select
-        .query_map([], |row| row.get::<_, String>(0))
-        .and_then(Iterator::collect::<Result<Vec<String>, _>>)
-        .map_err(StoreError::backend)?;
-    bodies.iter().map(|b| from_json(b)).collect()
+    bodies(
+        connection,
+        "SELECT body FROM distributions WHERE json_extract(body, '$.status') IN ('queued', 'running')",
+        [],
+    )
 }

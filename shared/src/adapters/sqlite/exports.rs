@@ -2,8 +2,8 @@
 
 use super::nanos;
 use super::other::written;
-use super::{from_json, to_json, version};
-use crate::domain::{ExportJob, ImportJob, RunStatus, SchoolId};
+use super::{bodies, from_json, to_json, version};
+use crate::domain::{ExportJob, ExportStatus, ImportJob, RunStatus, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -101,23 +101,11 @@ fn put_row(connection: &Connection, row: Row<'_>) -> StoreResult<()> {
 
 /// Jobs still queued or running: after a restart, the edge resumes or fails them.
 pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<ExportJob>> {
-    let mut select = connection
-        .prepare_cached("SELECT body FROM exports")
-        .map_err(StoreError::backend)?;
-    let bodies = select
-        .query_map([], |row| row.get::<_, String>(0))
-        .map_err(StoreError::backend)?;
-    let mut jobs = Vec::new();
-    for body in bodies {
-        let job: ExportJob = from_json(&body.map_err(StoreError::backend)?)?;
-        if matches!(
-            job.status,
-            crate::domain::ExportStatus::Queued | crate::domain::ExportStatus::Running
-        ) {
-            jobs.push(job);
-        }
-    }
-    Ok(jobs)
+    let jobs: Vec<ExportJob> = bodies(connection, "SELECT body FROM exports", [])?;
+    Ok(jobs
+        .into_iter()
+        .filter(|job| matches!(job.status, ExportStatus::Queued | ExportStatus::Running))
+        .collect())
 }
 
 /// How long an import job is remembered after it was created.
@@ -150,20 +138,13 @@ pub(super) fn put_import(connection: &Connection, job: &ImportJob) -> StoreResul
 
 /// Imports still queued or running: after a restart, the edge resumes or ends them.
 pub(super) fn unfinished_imports(connection: &Connection) -> StoreResult<Vec<ImportJob>> {
-    let mut select = connection
-        .prepare_cached(
-            "SELECT body FROM imports WHERE json_extract(body, '$.status') IN ('queued', 'running')",
-        )
-        .map_err(StoreError::backend)?;
-    let bodies = select
-        .query_map([], |row| row.get::<_, String>(0))
-        .map_err(StoreError::backend)?;
-    let mut jobs = Vec::new();
-    for body in bodies {
-        let job: ImportJob = from_json(&body.map_err(StoreError::backend)?)?;
-        if matches!(job.status, RunStatus::Queued | RunStatus::Running) {
-            jobs.push(job);
-        }
-    }
-    Ok(jobs)
+    let jobs: Vec<ImportJob> = bodies(
+        connection,
+        "SELECT body FROM imports WHERE json_extract(body, '$.status') IN ('queued', 'running')",
+        [],
+    )?;
+    Ok(jobs
+        .into_iter()
+        .filter(|job| matches!(job.status, RunStatus::Queued | RunStatus::Running))
+        .collect())
 }

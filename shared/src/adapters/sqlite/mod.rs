@@ -210,6 +210,21 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &str) -> StoreResult<T> {
     serde_json::from_str(body).map_err(StoreError::backend)
 }
 
+/// The JSON bodies (first column) of the rows `select` reads, decoded.
+fn bodies<T: serde::de::DeserializeOwned>(
+    connection: &rusqlite::Connection,
+    select: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<T>> {
+    let mut select = connection.prepare_cached(select).map_err(StoreError::backend)?;
+    let bodies = select
+        .query_map(params, |row| row.get::<_, String>(0))
+        .map_err(StoreError::backend)?;
+    bodies
+        .map(|body| from_json(&body.map_err(StoreError::backend)?))
+        .collect()
+}
+
 /// Versions are `u64` in the domain and `INTEGER` (i64) here.
 fn version(value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(StoreError::backend)

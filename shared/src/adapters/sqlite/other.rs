@@ -1,6 +1,6 @@
 //! Schools, classes, brute-force counters and idempotency records.
 
-use super::{from_json, nanos, to_json, version};
+use super::{bodies, from_json, nanos, to_json, version};
 use crate::domain::{Class, School, SchoolId};
 use crate::ports::{Attempt, IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle, throttle};
 use chrono::{DateTime, Utc};
@@ -62,14 +62,11 @@ pub(super) fn put_classes(
 }
 
 pub(super) fn list_classes(connection: &Connection, school: &SchoolId) -> StoreResult<Vec<Class>> {
-    let mut select = connection
-        .prepare_cached("SELECT body FROM classes WHERE school = ?1 ORDER BY name")
-        .map_err(StoreError::backend)?;
-    let rows = select
-        .query_map([school.as_str()], |row| row.get::<_, String>(0))
-        .map_err(StoreError::backend)?;
-    rows.map(|body| from_json(&body.map_err(StoreError::backend)?))
-        .collect()
+    bodies(
+        connection,
+        "SELECT body FROM classes WHERE school = ?1 ORDER BY name",
+        [school.as_str()],
+    )
 }
 
 pub(super) fn get_throttle(connection: &Connection, key: &str) -> StoreResult<Option<Throttle>> {

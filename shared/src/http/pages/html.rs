@@ -50,7 +50,7 @@ fn layout(lang: Language, title: &str, body: &str, switch: bool) -> String {
          <title>{title} · Sésame</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
          <div class=\"brand\"><strong>Sésame</strong>{switch}</div>\n\
          <div class=\"card\">\n<h1>{title}</h1>\n{body}</div>\n</main>\n</body>\n</html>\n",
-        lang = text::code(lang),
+        lang = lang.code(),
         title = escape(title),
     )
 }
@@ -114,7 +114,7 @@ pub fn reset_form(lang: Language, login: &str, min_length: u32, problem: Option<
         "<form method=\"post\">\n<input type=\"hidden\" name=\"lang\" value=\"{lang}\">\n\
          <input type=\"text\" name=\"username\" value=\"{login}\" autocomplete=\"username\" hidden>\n\
          {fields}<button type=\"submit\">{save}</button>\n</form>\n",
-        lang = text::code(lang),
+        lang = lang.code(),
         login = escape(login),
         fields = password_fields(t, min_length),
         save = escape(t.save),
@@ -138,7 +138,7 @@ pub fn activate_form(lang: Language, login: &str, problem: Option<&Problem>) -> 
          autocapitalize=\"characters\" autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"32\" \
          aria-describedby=\"code_hint\">\n<p class=\"hint\" id=\"code_hint\">{code_hint}</p>\n\
          {fields}<button type=\"submit\">{submit}</button>\n</form>\n",
-        lang = text::code(lang),
+        lang = lang.code(),
         login_label = escape(t.login),
         login = escape(login),
         code_label = escape(t.code),

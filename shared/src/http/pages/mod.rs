@@ -79,10 +79,7 @@ fn page(status: StatusCode, lang: Language, html: String) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(text::code(lang)),
-    );
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }

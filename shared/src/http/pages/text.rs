@@ -38,13 +38,6 @@ fn parse_lang(raw: &str) -> Option<Language> {
     }
 }
 
-pub fn code(lang: Language) -> &'static str {
-    match lang {
-        Language::Fr => "fr",
-        Language::En => "en",
-    }
-}
-
 /// Every fixed sentence of the pages. `{n}`, `{login}`, `{directory}` are filled in.
 pub struct Texts {
     pub other_language: (&'static str, &'static str),
