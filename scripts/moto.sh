@@ -1,8 +1,8 @@
 # Starts moto's server, the AWS emulator the DynamoDB contract tests talk to.
 # Source it (`source scripts/moto.sh`): it installs a pinned moto into a virtualenv
-# when missing, starts `moto_server` on a free loopback port, waits until it
-# answers, and exports the standard AWS environment pointing at it. It fails
-# loudly (returns non-zero) when moto cannot be installed or started.
+# when missing, starts moto's server (scripts/moto_server.py) on a free loopback
+# port, waits until it answers, and exports the standard AWS environment pointing
+# at it. It fails loudly (returns non-zero) when moto cannot be installed or started.
 #
 # The server runs until `moto_stop` is called: `scripts/test.sh` calls it from its
 # EXIT trap; an interactive shell that sourced this file stops it on exit too,
@@ -14,6 +14,14 @@ SESAME_VENV="${SESAME_VENV:-$HOME/.cache/sesame/venv}"
 moto_stop() {
     if [ -n "${SESAME_MOTO_PID:-}" ]; then
         kill "$SESAME_MOTO_PID" 2>/dev/null || true
+        # moto exits through Python's finalisation, which can take minutes over a
+        # large state: 5 s, then it is killed.
+        local waited=0
+        while kill -0 "$SESAME_MOTO_PID" 2>/dev/null && [ "$waited" -lt 50 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        kill -KILL "$SESAME_MOTO_PID" 2>/dev/null || true
         wait "$SESAME_MOTO_PID" 2>/dev/null || true
         unset SESAME_MOTO_PID
     fi
@@ -54,7 +62,8 @@ moto_start() {
     url="http://127.0.0.1:$port"
     log="$(mktemp "${TMPDIR:-/tmp}/sesame-moto.XXXXXX")" || { moto_fail "cannot create a log file"; return 1; }
     SESAME_MOTO_LOG="$log"
-    "$SESAME_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    # moto_server, remembering only the SES messages for its dashboard (see the script).
+    "$python" "$(dirname "${BASH_SOURCE[0]}")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
     SESAME_MOTO_PID=$!
     # Up to 60 s: the first start imports a lot of Python.
     local tries=0
