@@ -83,12 +83,14 @@ impl Sesame {
             return Ok(());
         }
         let outcome = self.mail_run(&distribution, &run).await;
-        if let Err(Error::Internal(source)) = &outcome {
-            tracing::error!(
+        match &outcome {
+            Ok(()) => {}
+            Err(Error::Internal(source)) => tracing::error!(
                 distribution = id,
                 error = format!("{source:#}"),
                 "send-activation failed"
-            );
+            ),
+            Err(other) => tracing::error!(distribution = id, error = ?other, "send-activation failed"),
         }
         let status = if outcome.is_ok() {
             RunStatus::Done
