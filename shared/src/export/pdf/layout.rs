@@ -131,7 +131,8 @@ impl Layout {
             flow.qr = (top, top - side - 9.0 * k);
         }
         slots.name = flow.line(6.0 * k, 12.5 * k);
-        slots.class = flow.line(0.0, 8.0 * k);
+        // Room under the name for the deep descenders of Arabic script (ي, ع…).
+        slots.class = flow.line(4.5 * k, 8.0 * k);
         slots.login_label = flow.line(6.0 * k, 7.0 * k);
         slots.login = flow.line(0.0, 11.0 * k);
         match kind {
