@@ -108,12 +108,3 @@ pub(super) fn list(
     items.truncate(query.limit);
     Ok(DistributionPage { items, more })
 }
-
-/// Background runs still queued or running: after a restart, the edge resumes them.
-pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<Distribution>> {
-    bodies(
-        connection,
-        "SELECT body FROM distributions WHERE json_extract(body, '$.status') IN ('queued', 'running')",
-        [],
-    )
-}

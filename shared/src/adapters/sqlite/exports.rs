@@ -2,8 +2,8 @@
 
 use super::nanos;
 use super::other::written;
-use super::{bodies, from_json, to_json, version};
-use crate::domain::{ExportJob, ExportStatus, ImportJob, RunStatus, SchoolId};
+use super::{from_json, to_json, version};
+use crate::domain::{ExportJob, ImportJob, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -99,15 +99,6 @@ fn put_row(connection: &Connection, row: Row<'_>) -> StoreResult<()> {
     written(changed)
 }
 
-/// Jobs still queued or running: after a restart, the edge resumes or fails them.
-pub(super) fn unfinished(connection: &Connection) -> StoreResult<Vec<ExportJob>> {
-    let jobs: Vec<ExportJob> = bodies(connection, "SELECT body FROM exports", [])?;
-    Ok(jobs
-        .into_iter()
-        .filter(|job| matches!(job.status, ExportStatus::Queued | ExportStatus::Running))
-        .collect())
-}
-
 /// How long an import job is remembered after it was created.
 pub(super) const KEEP_IMPORTS: chrono::Duration = chrono::Duration::days(30);
 
@@ -134,17 +125,4 @@ pub(super) fn put_import(connection: &Connection, job: &ImportJob) -> StoreResul
         expires_at: Some(nanos(stored.created_at + KEEP_IMPORTS)),
     };
     put_row(connection, row)
-}
-
-/// Imports still queued or running: after a restart, the edge resumes or ends them.
-pub(super) fn unfinished_imports(connection: &Connection) -> StoreResult<Vec<ImportJob>> {
-    let jobs: Vec<ImportJob> = bodies(
-        connection,
-        "SELECT body FROM imports WHERE json_extract(body, '$.status') IN ('queued', 'running')",
-        [],
-    )?;
-    Ok(jobs
-        .into_iter()
-        .filter(|job| matches!(job.status, RunStatus::Queued | RunStatus::Running))
-        .collect())
 }

@@ -70,17 +70,17 @@ impl SqliteStore {
 
     /// Export jobs left queued or running (by a crash or a restart).
     pub async fn unfinished_exports(&self) -> StoreResult<Vec<crate::domain::ExportJob>> {
-        self.read(|c| exports::unfinished(c)).await
+        self.read(|c| unfinished(c, "exports")).await
     }
 
     /// Imports of uploaded rosters left queued or running.
     pub async fn unfinished_imports(&self) -> StoreResult<Vec<crate::domain::ImportJob>> {
-        self.read(|c| exports::unfinished_imports(c)).await
+        self.read(|c| unfinished(c, "imports")).await
     }
 
     /// Send-activations a crash or a restart interrupted, to run again.
     pub async fn unfinished_distributions(&self) -> StoreResult<Vec<crate::domain::Distribution>> {
-        self.read(|c| distributions::unfinished(c)).await
+        self.read(|c| unfinished(c, "distributions")).await
     }
 
     /// Runs `work` on a reader connection, off the async executor.
@@ -225,6 +225,16 @@ fn bodies<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// The jobs of `table` (exports, imports, distributions) still queued or running.
+fn unfinished<T: serde::de::DeserializeOwned>(
+    connection: &rusqlite::Connection,
+    table: &'static str,
+) -> StoreResult<Vec<T>> {
+    let select =
+        format!("SELECT body FROM {table} WHERE json_extract(body, '$.status') IN ('queued', 'running')");
+    bodies(connection, &select, [])
+}
+
 /// Versions are `u64` in the domain and `INTEGER` (i64) here.
 fn version(value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(StoreError::backend)
@@ -261,6 +271,57 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |row| row.get(0))
             .expect("journal_mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn only_queued_and_running_jobs_are_unfinished() {
+        use crate::domain::{Caller, Distribution, DistributionKind, ImportJob, Role, RunStatus};
+        use crate::ports::{DistributionStore, ExportStore};
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("sesame.db")).expect("open");
+        let school = SchoolId::parse("north").expect("school id");
+        let admin = Caller {
+            sub: "admin".into(),
+            school: school.clone(),
+            role: Role::Admin,
+            classes: vec![],
+        };
+        let statuses = [
+            RunStatus::Queued,
+            RunStatus::Running,
+            RunStatus::Done,
+            RunStatus::Failed,
+        ];
+        for (n, status) in statuses.into_iter().enumerate() {
+            let mut import = ImportJob::queued(
+                format!("imp_{n}"),
+                admin.clone(),
+                None,
+                format!("uploads/north/{n}"),
+                false,
+                chrono::Utc::now(),
+            );
+            import.status = status;
+            store.put_import(&import).await.expect("put_import");
+            let mut run = Distribution::done(
+                format!("dst_{n}"),
+                school.clone(),
+                DistributionKind::SendActivation,
+                "admin",
+                chrono::Utc::now(),
+                365,
+            );
+            run.status = status;
+            store.put_distribution(&run).await.expect("put_distribution");
+        }
+
+        let imports = store.unfinished_imports().await.expect("imports");
+        let runs = store.unfinished_distributions().await.expect("distributions");
+
+        let mut ids: Vec<String> = imports.into_iter().map(|j| j.id).collect();
+        ids.extend(runs.into_iter().map(|d| d.id));
+        ids.sort();
+        assert_eq!(ids, ["dst_0", "dst_1", "imp_0", "imp_1"]);
     }
 
     #[test]
