@@ -29,6 +29,9 @@ command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -q
 command -v soffice >/dev/null || { apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
 command -v chromedriver >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+echo "== dependencies, downloaded once for every platform (the licence step reads them offline)"
+cargo fetch --locked
+
 echo "== formatting"
 cargo fmt --all -- --check
 

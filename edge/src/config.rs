@@ -74,6 +74,10 @@ pub struct Paths {
     /// unless every school sets its own).
     #[arg(long, env = "SESAME_SENDER")]
     pub sender: Option<String>,
+    /// Proxies in front of this server (their addresses, comma-separated) whose
+    /// `X-Forwarded-For` names the client: wrong reset links are limited per client.
+    #[arg(long, env = "SESAME_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub tls: Tls,
 }
@@ -224,6 +228,7 @@ impl Paths {
             public_url: self.public_url(),
             sender: self.sender()?,
             console: true,
+            trusted_proxies: self.trusted_proxy.clone(),
         })
     }
 

@@ -37,6 +37,10 @@ enum Command {
     Token(TokenArgs),
     /// Create a school (idempotent).
     School(SchoolArgs),
+    /// Clear `local_admin` from the students, parents and guests of a school that
+    /// carry it (only teachers and staff may; older imports let it through):
+    /// audited, and their console sessions end.
+    ClearMisplacedAdmins(SchoolScope),
     /// Copy the live database to FILE, consistently, while the server runs.
     Backup(BackupArgs),
     /// Replace the database by the backup FILE (the server must be stopped).
@@ -71,15 +75,8 @@ struct BootstrapArgs {
     sender: Option<String>,
 }
 
-#[derive(Args, Clone)]
-struct ServeArgs {
-    #[command(flatten)]
-    paths: Paths,
-    #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
-    backend: Backend,
-    #[command(flatten)]
-    aws: AwsArgs,
-}
+/// What `serve` and `demo` take: where the data is.
+type ServeArgs = StoreArgs;
 
 #[derive(Args)]
 struct TokenArgs {
@@ -116,11 +113,33 @@ struct SchoolArgs {
     #[arg(long, default_value = "Sésame")]
     admin_last_name: String,
     #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Where a command finds the data: the data folder, and the store.
+#[derive(Args, Clone)]
+struct StoreArgs {
+    #[command(flatten)]
     paths: Paths,
     #[arg(long, env = "SESAME_BACKEND", value_enum, default_value = "sqlite")]
     backend: Backend,
     #[command(flatten)]
     aws: AwsArgs,
+}
+
+impl StoreArgs {
+    async fn app(&self) -> anyhow::Result<sesame::app::App> {
+        self.paths.app_for(self.backend, &self.aws).await
+    }
+}
+
+#[derive(Args)]
+struct SchoolScope {
+    /// The school.
+    #[arg(long)]
+    school: String,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[tokio::main]
@@ -167,12 +186,27 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::ClearMisplacedAdmins(args) => {
+            let app = args.store.app().await?;
+            let school = SchoolId::parse(&args.school).context("--school")?;
+            let cleared = app.sesame().clear_misplaced_local_admin(&school).await?;
+            println!(
+                "{} account(s) of {school} no longer carry local_admin{}",
+                cleared.len(),
+                if cleared.is_empty() {
+                    ""
+                } else {
+                    " (see the audit log: account.local_admin_cleared)"
+                }
+            );
+            Ok(())
+        }
         Command::School(args) => {
-            let app = args.paths.app_for(args.backend, &args.aws).await?;
+            let app = args.store.app().await?;
             let id = SchoolId::parse(&args.id).context("--id")?;
             // Cards, files and mail point at this server unless the settings say otherwise.
             let settings = Settings {
-                login_url: format!("{}/", args.paths.public_url()),
+                login_url: format!("{}/", args.store.paths.public_url()),
                 ..Settings::default()
             };
             let school = School::new(id.clone(), args.name, settings);
@@ -282,10 +316,16 @@ async fn serve(mut args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%address, scheme, "serving");
-    let router = app.router(&Group::ALL);
+    // The peer's address limits wrong reset links per client (SPEC §3).
+    let router = app
+        .router(&Group::ALL)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     match tls {
         Some(config) => {
-            axum::serve(tls::TlsListener::new(listener, config)?, router)
+            // Tapped (doing nothing) so that axum hands the peer's address on.
+            use axum::serve::ListenerExt;
+            let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+            axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown())
                 .await?
         }

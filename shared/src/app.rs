@@ -3,7 +3,7 @@
 //! [`App::build`] and serve [`App::router`].
 
 use crate::domain::Email;
-use crate::http::{AppState, Group, router};
+use crate::http::{AppState, Group, router_with};
 use crate::ops::Sesame;
 use crate::ports::{Clock, FileStore, JobQueue, Mailer, Store};
 use crate::token::TokenKey;
@@ -23,6 +23,9 @@ pub struct AppConfig {
     /// Whether this app serves the console at `/` (the edge does; the cloud's
     /// functions serve the API only).
     pub console: bool,
+    /// Proxies in front of this app whose `X-Forwarded-For` names the client (the
+    /// edge behind a TLS proxy); the cloud reads API Gateway's `sourceIp` instead.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Where credential files live.
@@ -99,7 +102,8 @@ impl App {
         };
         let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
             .with_sender(config.sender)
-            .with_sign_in_page(config.console);
+            .with_sign_in_page(config.console)
+            .with_trusted_proxies(&config.trusted_proxies);
         let extra = match (config.console, extra) {
             (false, extra) => extra,
             (true, None) => Some(crate::http::console::router(state.clone())),
@@ -118,10 +122,6 @@ impl App {
 
     /// The routes of `groups`, and the file downloads when this app serves them.
     pub fn router(&self, groups: &[Group]) -> Router {
-        let api = router(self.state.clone(), groups);
-        match &self.extra {
-            Some(extra) => api.merge(extra.clone()),
-            None => api,
-        }
+        router_with(self.state.clone(), groups, self.extra.clone())
     }
 }

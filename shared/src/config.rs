@@ -117,6 +117,7 @@ impl CloudConfig {
             public_url: self.public_url.clone(),
             sender: self.sender.clone(),
             console: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -114,7 +114,7 @@ pub(crate) fn csrf(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-async fn signed_in(f: &Fixture, login: &str, password: &str) -> (Browser, String) {
+pub(crate) async fn signed_in(f: &Fixture, login: &str, password: &str) -> (Browser, String) {
     let mut browser = Browser::new(f);
     let (status, form, _) = browser.get("/").await;
     assert_eq!(status, 200);

@@ -54,12 +54,13 @@ async fn an_uploaded_roster_is_previewed_then_imported_in_the_background_as_the_
     // The upload is gone with its run: it cannot be imported again.
     let (status, again) = start(&app.client, &app.base, &admin, &upload_id, false).await;
     assert_eq!((status, again["code"].as_str()), (409, Some("conflict")));
-    assert!(
-        std::fs::read_dir(app.data_dir().join("files/uploads/envois"))
-            .unwrap()
-            .next()
-            .is_none()
-    );
+    // Nothing of the roster is kept: the sealed upload is emptied, and stays only
+    // to refuse its link's PUT until the sweep.
+    for file in std::fs::read_dir(app.data_dir().join("files/uploads/envois")).unwrap() {
+        let file = file.unwrap();
+        assert!(file.file_name().to_string_lossy().ends_with(".sealed"));
+        assert_eq!(file.metadata().unwrap().len(), 0);
+    }
 }
 
 #[tokio::test]

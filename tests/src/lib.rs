@@ -173,6 +173,8 @@ impl TestApp {
             public_url: base.clone(),
             sender: sender.map(|s| sesame::domain::Email::parse(s).unwrap()),
             console: true,
+            // Tests name their client with `X-Forwarded-For`.
+            trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
         };
         let adapters = Adapters {
             store,
@@ -183,7 +185,9 @@ impl TestApp {
         };
         let built = App::build(config, adapters).unwrap();
         let state = built.state.clone();
-        let app = built.router(&Group::ALL);
+        let app = built
+            .router(&Group::ALL)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             base,

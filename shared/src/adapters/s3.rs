@@ -120,6 +120,27 @@ impl FileStore for S3Files {
         }
     }
 
+    async fn seal(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let sealed = crate::ports::files::sealed(key);
+        if self.size(&sealed).await?.is_some() {
+            return Ok(Some(sealed));
+        }
+        if self.size(key).await?.is_none() {
+            return Ok(None);
+        }
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{key}", self.bucket))
+            .key(&sealed)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .send()
+            .await
+            .context("S3 CopyObject")?;
+        self.delete(key).await?;
+        Ok(Some(sealed))
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.client
             .delete_object()

@@ -101,6 +101,19 @@ pub fn admit(previous: Option<&Throttle>, key: &str, now: DateTime<Utc>) -> (Opt
     }
 }
 
+/// Gives back one attempt of `previous` at `now` (`None`: nothing changes): an
+/// attempt that turned out genuine, on a path counted per client rather than per
+/// account, so that genuine uses never use up a client's allowance. A lock in
+/// force is never lifted by it, and a window that has closed is left alone.
+pub fn refund(previous: &Throttle, now: DateTime<Utc>) -> Option<Throttle> {
+    (previous.attempts > 0 && previous.locked_at(now).is_none() && previous.window_open(now)).then(|| {
+        Throttle {
+            attempts: previous.attempts - 1,
+            ..previous.clone()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +161,16 @@ mod tests {
         let (next, verdict) = admit(Some(&t), "login:x", after);
         assert_eq!(verdict, Attempt::Admitted);
         assert_eq!(next.map(|n| (n.attempts, n.window_start)), Some((1, after)));
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_attempt_but_never_lifts_a_lock() {
+        let start = Utc::now();
+        let (t, _) = run(3, start);
+        let t = t.unwrap();
+        assert_eq!(refund(&t, start).map(|r| r.attempts), Some(2));
+        let (locked, _) = run(10, start);
+        assert_eq!(refund(&locked.unwrap(), start + Duration::seconds(10)), None);
     }
 
     #[test]

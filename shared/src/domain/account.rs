@@ -156,6 +156,37 @@ pub enum Sort {
 const SEP: char = '\u{1f}';
 
 impl Account {
+    /// An activated local account of school `north` in class `6A`, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn sample(profile: Profile, local_admin: LocalAdmin) -> Self {
+        Self {
+            id: AccountId::generate(),
+            school: SchoolId::parse("north").unwrap(),
+            login: Login::parse("h.garnier").unwrap(),
+            first_name: "Hélène".into(),
+            last_name: "Garnier".into(),
+            profile,
+            classes: vec![ClassName::parse("6A").unwrap()],
+            level: None,
+            groups: vec![],
+            options: vec![],
+            email: None,
+            birth_date: None,
+            local_admin,
+            parents: vec![],
+            children: vec![],
+            access: Access::Enabled,
+            activation: Activation::Activated,
+            source: Source::Local,
+            external_id: None,
+            credentials: Credentials::default(),
+            created_at: Utc::now(),
+            activated_at: None,
+            disabled_at: None,
+            version: 1,
+        }
+    }
+
     pub fn is_federated(&self) -> bool {
         matches!(self.source, Source::Federated(_))
     }

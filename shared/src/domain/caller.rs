@@ -1,11 +1,12 @@
-//! Who is calling, and the permission matrix of SPEC §2.
+//! Who is calling; what they may do is the table of `permissions`.
 //!
 //! Every check answers `NotFound` for accounts the caller may not see (another
 //! school's, or outside a teacher's classes) so that their existence never leaks,
 //! and `Forbidden` for accounts the caller sees but may not act on.
 
-use super::account::{Account, LocalAdmin, Profile};
+use super::account::Account;
 use super::ids::{ClassName, SchoolId};
+use super::permissions::{Action, Task};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,81 +53,41 @@ impl Caller {
         matches!(self.role, Role::Admin | Role::SecondaryAdmin)
     }
 
-    fn teaches(&self, account: &Account) -> bool {
-        account.classes.iter().any(|c| self.classes.contains(c))
-    }
-
-    /// Admins see the whole school; teachers the students of their classes and
-    /// those students' parents.
+    /// Whether the caller sees `account` (every other action needs it too).
     pub fn can_see(&self, account: &Account) -> bool {
-        if account.school != self.school {
-            return false;
-        }
-        match self.role {
-            Role::Admin | Role::SecondaryAdmin => true,
-            Role::Teacher => {
-                matches!(account.profile, Profile::Student | Profile::Parent) && self.teaches(account)
-            }
-        }
-    }
-
-    fn seen(&self, account: &Account) -> Result<(), Denied> {
-        if self.can_see(account) {
-            Ok(())
-        } else {
-            Err(Denied::NotFound)
-        }
-    }
-
-    fn allow(ok: bool) -> Result<(), Denied> {
-        if ok { Ok(()) } else { Err(Denied::Forbidden) }
+        self.may(Action::View, account).is_ok()
     }
 
     pub fn may_view(&self, account: &Account) -> Result<(), Denied> {
-        self.seen(account)
+        self.may(Action::View, account)
     }
 
-    /// Reset or set a password: teachers only for students of their classes;
-    /// secondary admins for anyone but `local_admin: admin` accounts.
+    /// The reset column: obtain any secret of the account, set its password,
+    /// unlock it, recall it, read its ledger.
     pub fn may_reset(&self, account: &Account) -> Result<(), Denied> {
-        self.seen(account)?;
-        Self::allow(match self.role {
-            Role::Admin => true,
-            Role::SecondaryAdmin => account.local_admin != LocalAdmin::Admin,
-            Role::Teacher => account.profile == Profile::Student,
-        })
+        self.may(Action::Reset, account)
     }
 
-    /// Activate or deactivate access: admins; secondary admins except for admins.
+    /// Activate or deactivate access.
     pub fn may_set_access(&self, account: &Account) -> Result<(), Denied> {
-        self.seen(account)?;
-        Self::allow(match self.role {
-            Role::Admin => true,
-            Role::SecondaryAdmin => account.local_admin != LocalAdmin::Admin,
-            Role::Teacher => false,
-        })
-    }
-
-    /// Send activation or login mail, or export credentials.
-    pub fn may_distribute(&self, account: &Account) -> Result<(), Denied> {
-        self.seen(account)?;
-        Self::allow(self.is_admin() || account.profile == Profile::Student)
+        self.may(Action::SetAccess, account)
     }
 
     /// List and view a distribution: admins all of their school's; a teacher those
     /// they made.
     pub fn may_see_distribution(&self, distribution: &crate::domain::Distribution) -> bool {
-        distribution.school == self.school && (self.is_admin() || distribution.actor == self.sub)
+        distribution.school == self.school
+            && (self.may_do(Task::OverseeSchool) || distribution.actor == self.sub)
     }
 
     /// Follow a class: admins any; a teacher theirs.
     pub fn may_follow(&self, class: &crate::domain::ClassName) -> bool {
-        self.is_admin() || self.classes.contains(class)
+        self.may_do(Task::OverseeSchool) || self.classes.contains(class)
     }
 
-    /// Import rosters, read the audit log, read and change settings.
+    /// Import rosters, read the audit log, read settings.
     pub fn may_administer(&self) -> bool {
-        self.is_admin()
+        self.may_do(Task::Import)
     }
 
     /// Whether `account` is the caller's own.

@@ -66,6 +66,8 @@ codes! {
     FederatedAccount => "federated_account",
     TooManyAttempts => "too_many_attempts",
     Busy => "busy",
+    /// The store did not answer (an outage, throttling beyond the retries): try again.
+    Unavailable => "unavailable",
     Internal => "internal",
     /// The resource changed meanwhile.
     Conflict => "conflict",
@@ -134,6 +136,11 @@ pub enum Error {
     /// The server is saturated (its password-checking queue is full): try again.
     #[error("the server is busy; try again shortly")]
     Busy { retry_after_secs: u64 },
+    /// The store failed or did not answer: nothing was decided, try again (503
+    /// with `Retry-After`, never a wrong password nor a 500). Logged like an
+    /// internal error.
+    #[error("the service is unavailable for a moment; try again shortly")]
+    Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -171,6 +178,7 @@ impl Error {
             Self::Federated { .. } => Code::FederatedAccount,
             Self::Locked { .. } => Code::TooManyAttempts,
             Self::Busy { .. } => Code::Busy,
+            Self::Unavailable(_) => Code::Unavailable,
             Self::Internal(_) => Code::Internal,
         }
     }

@@ -28,11 +28,13 @@ impl Account {
     /// The console role the account's own fields give it: `local_admin` for
     /// staff, the teacher's role for teachers (their classes are theirs), else
     /// only their own page.
+    /// `local_admin` counts on teacher and staff accounts only (SPEC §2): a student
+    /// or parent carrying it (legacy data) signs in to their own page.
     pub fn seat(&self) -> Seat {
         match (self.local_admin, self.profile) {
-            (LocalAdmin::Admin, _) => Seat::Console(Role::Admin),
-            (LocalAdmin::Secondary, _) => Seat::Console(Role::SecondaryAdmin),
-            (LocalAdmin::None, Profile::Teacher) => Seat::Console(Role::Teacher),
+            (LocalAdmin::Admin, Profile::Teacher | Profile::Staff) => Seat::Console(Role::Admin),
+            (LocalAdmin::Secondary, Profile::Teacher | Profile::Staff) => Seat::Console(Role::SecondaryAdmin),
+            (_, Profile::Teacher) => Seat::Console(Role::Teacher),
             _ => Seat::Own,
         }
     }
@@ -144,35 +146,9 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Activation, Credentials, Login, Source};
 
     fn account(profile: Profile, local_admin: LocalAdmin) -> Account {
-        Account {
-            id: AccountId::generate(),
-            school: SchoolId::parse("north").unwrap(),
-            login: Login::parse("h.garnier").unwrap(),
-            first_name: "Hélène".into(),
-            last_name: "Garnier".into(),
-            profile,
-            classes: vec![crate::domain::ClassName::parse("6A").unwrap()],
-            level: None,
-            groups: vec![],
-            options: vec![],
-            email: None,
-            birth_date: None,
-            local_admin,
-            parents: vec![],
-            children: vec![],
-            access: Access::Enabled,
-            activation: Activation::Activated,
-            source: Source::Local,
-            external_id: None,
-            credentials: Credentials::default(),
-            created_at: Utc::now(),
-            activated_at: None,
-            disabled_at: None,
-            version: 1,
-        }
+        Account::sample(profile, local_admin)
     }
 
     #[test]

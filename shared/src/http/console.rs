@@ -94,6 +94,7 @@ struct Words {
     submit: &'static str,
     wrong: &'static str,
     locked: &'static str,
+    unavailable: &'static str,
     disabled: &'static str,
     expired: &'static str,
     hello: &'static str,
@@ -120,6 +121,7 @@ fn words(lang: Language) -> &'static Words {
         submit: "Se connecter",
         wrong: "Identifiant ou mot de passe incorrect.",
         locked: "Trop d'essais : réessayez dans quelques minutes.",
+        unavailable: "Le service ne répond pas pour le moment : réessayez dans un instant.",
         disabled: "L'accès de ce compte est désactivé.",
         expired: "La page a expiré : recommencez.",
         hello: "Bonjour",
@@ -144,6 +146,7 @@ fn words(lang: Language) -> &'static Words {
         submit: "Sign in",
         wrong: "Wrong login or password.",
         locked: "Too many attempts: try again in a few minutes.",
+        unavailable: "The service is not answering right now: try again in a moment.",
         disabled: "This account's access is disabled.",
         expired: "This page expired: please start again.",
         hello: "Hello",
@@ -191,14 +194,59 @@ pub(super) struct Staff {
     pub caller: crate::domain::Caller,
     /// The school's settings, read once a request (its time zone shows every date).
     pub settings: crate::domain::Settings,
+    /// The request's id (the router's, or a fit one the client sent), for the audit.
+    pub request_id: Option<String>,
+}
+
+impl Staff {
+    pub(super) fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+/// A console page's member of staff: a request without a session is sent to the
+/// sign-in page, one whose store does not answer gets "try again".
+impl axum::extract::FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        Self::of(state, &parts.uri, &parts.headers).await
+    }
+}
+
+/// A form a member of staff posted, its CSRF token checked.
+pub(super) struct Posted {
+    pub staff: Staff,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let request = axum::extract::Request::from_parts(parts, body);
+        let body = <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let pairs = staff.posted(&headers, &body)?;
+        Ok(Self { staff, pairs })
+    }
 }
 
 impl Staff {
     /// The staff member the request's session names, or where to send the browser.
     pub(super) async fn of(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Self, Response> {
         let lang = lang_of(uri, headers, None);
-        let Some((session, account)) = current(state, headers).await else {
-            return Err(Redirect::to("/").into_response());
+        let (session, account) = match current(state, uri, headers).await? {
+            Some(signed) => signed,
+            None => return Err(Redirect::to("/").into_response()),
         };
         match (account.as_caller(), account.credentials.must_change_password) {
             (Some(caller), false) => {
@@ -206,14 +254,16 @@ impl Staff {
                     .sesame
                     .school(&caller.school)
                     .await
-                    .map(|s| s.settings)
-                    .unwrap_or_default();
+                    .map_err(|e| unavailable(lang, &e))?
+                    .settings;
+                let request_id = crate::http::extract::RequestId::of(headers).0;
                 Ok(Self {
                     lang,
                     session,
                     account,
                     caller,
                     settings,
+                    request_id,
                 })
             }
             _ => Err(Redirect::to("/me").into_response()),
@@ -445,10 +495,34 @@ fn fresh_sign_in_as(
     response
 }
 
-/// The session the request's cookie names, and its account, if it still holds.
-async fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, Account)> {
-    let token = Cookies::of(state).read(headers, SESSION)?;
-    state.sesame.open_session(&token).await.ok()
+/// The session the request's cookie names, and its account, if it still holds; a
+/// store that does not answer is a page saying to try again (503), never a
+/// signed-out visitor.
+async fn current(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, Account)>, Response> {
+    let Some(token) = Cookies::of(state).read(headers, SESSION) else {
+        return Ok(None);
+    };
+    match state.sesame.open_session(&token).await {
+        Ok(signed) => Ok(Some(signed)),
+        Err(Error::Unauthenticated) => Ok(None),
+        Err(e) => Err(unavailable(lang_of(uri, headers, None), &e)),
+    }
+}
+
+/// The page of a request that failed for a reason of ours (the store did not
+/// answer, an internal error): logged once, with the request's id, and "try again".
+pub(super) fn unavailable(lang: Language, error: &Error) -> Response {
+    crate::http::problem::log_internal(error);
+    let status = match crate::http::problem::status_of(error) {
+        s if s.is_server_error() => s,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let w = words(lang);
+    with_retry_after(page(status, layout(lang, w.sign_in, alert(w.unavailable))), 1)
 }
 
 fn landing(account: &Account) -> &'static str {
@@ -459,8 +533,10 @@ fn landing(account: &Account) -> &'static str {
 }
 
 async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some((_, account)) = current(&state, &headers).await {
-        return Redirect::to(landing(&account)).into_response();
+    match current(&state, &uri, &headers).await {
+        Ok(Some((_, account))) => return Redirect::to(landing(&account)).into_response(),
+        Ok(None) => {}
+        Err(response) => return response,
     }
     let query: Vec<(String, String)> = uri
         .query()
@@ -523,12 +599,52 @@ async fn sign_in(State(state): State<AppState>, uri: Uri, headers: HeaderMap, bo
             headers.append(header::SET_COOKIE, cookies.set(FORM, "", 0));
             response
         }
-        Err(Error::Locked { .. } | Error::Busy { .. }) => {
-            fresh_sign_in(&state, lang, StatusCode::TOO_MANY_REQUESTS, Some(w.locked))
-        }
+        Err(Error::Locked { retry_after_secs }) => with_retry_after(
+            fresh_sign_in(&state, lang, StatusCode::TOO_MANY_REQUESTS, Some(w.locked)),
+            retry_after_secs,
+        ),
         Err(Error::AccessDisabled) => fresh_sign_in(&state, lang, StatusCode::FORBIDDEN, Some(w.disabled)),
-        Err(_) => fresh_sign_in(&state, lang, StatusCode::UNAUTHORIZED, Some(w.wrong)),
+        Err(Error::InvalidCredentials) => {
+            fresh_sign_in(&state, lang, StatusCode::UNAUTHORIZED, Some(w.wrong))
+        }
+        // Anything else decided nothing about the password: never "wrong password".
+        Err(e) => {
+            let status = crate::http::problem::status_of(&e);
+            crate::http::problem::log_internal(&e);
+            let retry_after = match e {
+                Error::Busy { retry_after_secs } => retry_after_secs,
+                _ => 1,
+            };
+            with_retry_after(
+                fresh_sign_in(&state, lang, status, Some(w.unavailable)),
+                retry_after,
+            )
+        }
     }
+}
+
+/// An operation's refusal as a page of the console: the status and the log line
+/// the API's problem would have (one mapping, two renderings).
+pub(super) fn refused(staff: &Staff, here: &str, title: &str, e: &Error) -> Response {
+    crate::http::problem::log_internal(e);
+    let response = page(
+        crate::http::problem::status_of(e),
+        staff.shell(here, title, super::console_accounts::problem(staff.lang, e)),
+    );
+    match e {
+        Error::Busy { retry_after_secs } | Error::Locked { retry_after_secs } => {
+            with_retry_after(response, *retry_after_secs)
+        }
+        Error::Unavailable(_) => with_retry_after(response, 1),
+        _ => response,
+    }
+}
+
+fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    response
 }
 
 fn own_page(lang: Language, session: &Session, account: &Account, message: Option<Markup>) -> Markup {
@@ -563,8 +679,10 @@ fn sign_out_form(lang: Language, session: &Session) -> Markup {
 
 async fn me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let lang = lang_of(&uri, &headers, None);
-    let Some((session, account)) = current(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let (session, account) = match current(&state, &uri, &headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return Redirect::to("/").into_response(),
+        Err(response) => return response,
     };
     let title = words(lang).change;
     page(
@@ -589,8 +707,10 @@ async fn change_password(
 ) -> Response {
     let lang = lang_of(&uri, &headers, None);
     let w = words(lang);
-    let Some((mut session, account)) = current(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let (mut session, account) = match current(&state, &uri, &headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return Redirect::to("/").into_response(),
+        Err(response) => return response,
     };
     let form = form::<PasswordForm>(&headers, &body);
     let Some(form) = form.filter(|f| session.csrf_matches(f.csrf.as_deref().unwrap_or_default())) else {
@@ -613,7 +733,12 @@ async fn change_password(
     }
     let changed = state
         .sesame
-        .change_password(None, account.login.as_str(), current, new)
+        .change_password(
+            crate::http::extract::RequestId::of(&headers).as_deref(),
+            account.login.as_str(),
+            current,
+            new,
+        )
         .await;
     match changed {
         Ok(_) => {
@@ -657,8 +782,10 @@ struct CsrfForm {
 async fn sign_out(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_of(&uri, &headers, None);
     let cookies = Cookies::of(&state);
-    let Some((session, _)) = current(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let (session, _) = match current(&state, &uri, &headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return Redirect::to("/").into_response(),
+        Err(response) => return response,
     };
     let presented = form::<CsrfForm>(&headers, &body)
         .and_then(|f| f.csrf)
@@ -677,11 +804,7 @@ async fn sign_out(State(state): State<AppState>, uri: Uri, headers: HeaderMap, b
     response
 }
 
-async fn console(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
+async fn console(State(state): State<AppState>, staff: Staff) -> Response {
     let lang = staff.lang;
     let w = words(lang);
     let role = match staff.caller.role {

@@ -6,17 +6,17 @@
 //! operations, so every rule of §2 holds here too.
 
 use super::AppState;
-use super::console::{Staff, alert, page, scroll_table, tr};
+use super::console::{Posted, Staff, alert, page, scroll_table, tr};
 use super::routes::accounts::ListParams;
 use crate::domain::{Access, Account, AccountId, Activation, Error, Language, Profile, Source};
 use crate::export::{Content, Format, PerPage};
 use crate::ops::PerAccount;
 use crate::ops::accounts::Selection;
+use crate::ops::commands::{Bulk, Sent};
 use crate::ops::mail::{MailOutcome, MailReport};
 use crate::ops::reset::ResetMethod;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
@@ -155,41 +155,32 @@ fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The actions offered on the checked accounts, in the order of the menu.
-const ACTIONS: [&str; 8] = [
-    "reset_temporary",
-    "reset_birth_date",
-    "reset_link",
-    "send_activation",
-    "activate",
-    "deactivate",
-    "export",
-    "unlock",
-];
-
-fn action_label(lang: Language, action: &str) -> &'static str {
+fn action_label(lang: Language, action: Bulk) -> &'static str {
     match action {
-        "reset_temporary" => tr(
+        Bulk::Reset(ResetMethod::Temporary) => tr(
             lang,
             "Réinitialiser : mot de passe temporaire",
             "Reset: temporary password",
         ),
-        "reset_birth_date" => tr(lang, "Réinitialiser : date de naissance", "Reset: birth date"),
-        "reset_link" => tr(lang, "Réinitialiser : lien par courriel", "Reset: link by mail"),
-        "send_activation" => tr(
+        Bulk::Reset(ResetMethod::BirthDate) => {
+            tr(lang, "Réinitialiser : date de naissance", "Reset: birth date")
+        }
+        Bulk::Reset(ResetMethod::EmailLink) => {
+            tr(lang, "Réinitialiser : lien par courriel", "Reset: link by mail")
+        }
+        Bulk::SendActivation => tr(
             lang,
             "Envoyer l'activation ou les informations de connexion",
             "Send activation or login information",
         ),
-        "activate" => tr(lang, "Activer l'accès", "Activate access"),
-        "deactivate" => tr(lang, "Désactiver l'accès", "Deactivate access"),
-        "export" => tr(
+        Bulk::Activate => tr(lang, "Activer l'accès", "Activate access"),
+        Bulk::Deactivate => tr(lang, "Désactiver l'accès", "Deactivate access"),
+        Bulk::Export => tr(
             lang,
             "Exporter (CSV, XLSX, cartes PDF)",
             "Export (CSV, XLSX, PDF cards)",
         ),
-        "unlock" => tr(lang, "Débloquer", "Unlock"),
-        _ => "",
+        Bulk::Unlock => tr(lang, "Débloquer", "Unlock"),
     }
 }
 
@@ -232,11 +223,7 @@ fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
     }
 }
 
-async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
+async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Response {
     let (lang, caller) = (staff.lang, &staff.caller);
     let w = words(lang);
     let kept = query_pairs(&uri);
@@ -369,9 +356,9 @@ async fn accounts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
                     div {
                         label for="action" { (tr(lang, "Action sur les comptes cochés", "Action on the checked accounts")) }
                         select #action name="action" {
-                            @for action in ACTIONS {
-                                @if action != "reset_birth_date" || birth_date_mode {
-                                    option value=(action) { (action_label(lang, action)) }
+                            @for action in Bulk::ALL {
+                                @if action != Bulk::Reset(ResetMethod::BirthDate) || (birth_date_mode && staff.caller.is_admin()) {
+                                    option value=(action.as_str()) { (action_label(lang, action)) }
                                 }
                             }
                         }
@@ -411,32 +398,22 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-fn checked_ids(pairs: &[(String, String)]) -> Vec<AccountId> {
-    let mut ids: Vec<AccountId> = pairs
+/// The checked ids as posted (repeats and malformed ones included: the command
+/// decides, as it does for the API).
+fn checked_ids(pairs: &[(String, String)]) -> Vec<String> {
+    pairs
         .iter()
         .filter(|(k, _)| k == "id")
-        .filter_map(|(_, v)| AccountId::parse(v).ok())
-        .collect();
-    ids.dedup();
-    ids
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 /// The checked accounts' action: first a confirmation naming the accounts, then,
 /// once confirmed, the action through the API's operation.
-async fn act(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
+async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
     let lang = staff.lang;
     let w = words(lang);
-    let action = field(&pairs, "action").unwrap_or_default();
-    let ids = checked_ids(&pairs);
-    if !ACTIONS.contains(&action) {
+    let Some(action) = field(&pairs, "action").and_then(Bulk::parse) else {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             staff.shell(
@@ -445,13 +422,18 @@ async fn act(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: 
                 alert(tr(lang, "Choisissez une action.", "Choose an action.")),
             ),
         );
-    }
-    if ids.is_empty() || ids.len() > 500 {
+    };
+    let raw = checked_ids(&pairs);
+    if raw.is_empty() {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             staff.shell("/console/accounts", w.title, alert(w.none_checked)),
         );
     }
+    let ids = match action.ids(&raw) {
+        Ok(ids) => ids,
+        Err(e) => return refused(&staff, action_label(lang, action), &e),
+    };
     let copy_to_me = field(&pairs, "copy_to_me") == Some("true");
     if field(&pairs, "confirmed") != Some("yes") {
         return confirm(&state, &staff, action, &ids, copy_to_me).await;
@@ -459,62 +441,58 @@ async fn act(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: 
     let sesame = &state.sesame;
     let caller = &staff.caller;
     let title = action_label(lang, action);
+    let request_id = staff.request_id();
     match action {
-        "reset_temporary" => show_passwords(&state, &staff, &ids, ResetMethod::Temporary).await,
-        "reset_birth_date" => show_passwords(&state, &staff, &ids, ResetMethod::BirthDate).await,
-        "reset_link" => match sesame.send_reset_links(caller, None, &ids, copy_to_me).await {
+        Bulk::Reset(method @ (ResetMethod::Temporary | ResetMethod::BirthDate)) => {
+            show_passwords(&state, &staff, &ids, method).await
+        }
+        Bulk::Reset(ResetMethod::EmailLink) => match sesame
+            .send_reset_links(caller, request_id, &ids, copy_to_me)
+            .await
+        {
             Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
             Err(e) => refused(&staff, title, &e),
         },
-        "send_activation" if ids.len() > crate::ops::mail_runs::MAX_SYNC_MAIL => {
-            let scope = crate::domain::Scope::Ids(ids);
+        Bulk::SendActivation => {
+            let scope = crate::domain::Scope::Ids(ids.clone());
             match sesame
-                .queue_send_activation(caller, None, scope, copy_to_me)
+                .send_activation_to(caller, request_id, scope, copy_to_me)
                 .await
             {
-                Ok(d) => Redirect::to(&format!("/console/distributions/{}", d.id)).into_response(),
+                Ok(Sent::Now(report)) => mail_report(&state, &staff, title, &ids, &report).await,
+                Ok(Sent::Queued(d)) => {
+                    Redirect::to(&format!("/console/distributions/{}", d.id)).into_response()
+                }
                 Err(e) => refused(&staff, title, &e),
             }
         }
-        "send_activation" => match sesame.send_activation(caller, None, &ids, copy_to_me).await {
-            Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
-            Err(e) => refused(&staff, title, &e),
-        },
-        "activate" | "deactivate" => {
-            let access = if action == "activate" {
+        Bulk::Activate | Bulk::Deactivate => {
+            let access = if action == Bulk::Activate {
                 Access::Enabled
             } else {
                 Access::Disabled
             };
-            match sesame.set_access(caller, None, &ids, access).await {
+            match sesame.set_access(caller, request_id, &ids, access).await {
                 Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
                 Err(e) => refused(&staff, title, &e),
             }
         }
-        "unlock" => match sesame.unlock(caller, None, &ids).await {
+        Bulk::Unlock => match sesame.unlock(caller, request_id, &ids).await {
             Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
             Err(e) => refused(&staff, title, &e),
         },
-        _ => export(&state, &staff, &pairs, ids).await,
+        Bulk::Export => export(&state, &staff, &pairs, ids).await,
     }
 }
 
 fn refused(staff: &Staff, title: &str, e: &Error) -> Response {
-    let status = match e {
-        Error::NotFound => StatusCode::NOT_FOUND,
-        Error::Forbidden => StatusCode::FORBIDDEN,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    page(
-        status,
-        staff.shell("/console/accounts", title, problem(staff.lang, e)),
-    )
+    super::console::refused(staff, "/console/accounts", title, e)
 }
 
 async fn confirm(
     state: &AppState,
     staff: &Staff,
-    action: &str,
+    action: Bulk,
     ids: &[AccountId],
     copy_to_me: bool,
 ) -> Response {
@@ -534,12 +512,12 @@ async fn confirm(
     }
     let title = tr(lang, "Confirmer", "Confirm");
     let warning = match action {
-        "deactivate" => tr(
+        Bulk::Deactivate => tr(
             lang,
             "Ces comptes ne pourront plus se connecter, et leurs codes et liens ouverts cessent de fonctionner.",
             "These accounts will no longer sign in, and their open codes and links stop working.",
         ),
-        "reset_temporary" | "reset_birth_date" => tr(
+        Bulk::Reset(ResetMethod::Temporary | ResetMethod::BirthDate) => tr(
             lang,
             "Leur mot de passe actuel cesse de fonctionner ; les nouveaux s'afficheront une seule fois.",
             "Their current password stops working; the new ones show only once.",
@@ -553,12 +531,12 @@ async fn confirm(
             ul { @for a in &visible { li { (full_name(a)) " (" code { (a.login) } ")" } } }
             form method="post" action="/console/accounts/act" {
                 input type="hidden" name="csrf" value=(staff.session.csrf);
-                input type="hidden" name="action" value=(action);
+                input type="hidden" name="action" value=(action.as_str());
                 input type="hidden" name="confirmed" value="yes";
                 @if copy_to_me { input type="hidden" name="copy_to_me" value="true"; }
                 @for id in ids { input type="hidden" name="id" value=(id); }
-                @if action == "export" { (export_options(lang, staff)) }
-                button.danger[action == "deactivate"] #confirm type="submit" { (tr(lang, "Confirmer", "Confirm")) }
+                @if action == Bulk::Export { (export_options(lang, staff)) }
+                button.danger[action == Bulk::Deactivate] #confirm type="submit" { (tr(lang, "Confirmer", "Confirm")) }
                 a.button.quiet href="/console/accounts" { (tr(lang, "Annuler", "Cancel")) }
             }
         }
@@ -602,7 +580,7 @@ async fn export(
     ids: Vec<AccountId>,
 ) -> Response {
     let lang = staff.lang;
-    let title = action_label(lang, "export");
+    let title = action_label(lang, Bulk::Export);
     let content = match field(pairs, "content") {
         Some("activation") => Content::Activation,
         Some("identifiers") => Content::Identifiers,
@@ -630,7 +608,11 @@ async fn export(
         sort: crate::domain::Sort::Class,
         language,
     };
-    match state.sesame.create_export(&staff.caller, None, request).await {
+    match state
+        .sesame
+        .create_export(&staff.caller, staff.request_id(), request)
+        .await
+    {
         Ok(job) => Redirect::to(&format!("/console/exports/{}", job.id)).into_response(),
         Err(e) => refused(staff, title, &e),
     }
@@ -695,23 +677,12 @@ async fn mail_report(
     per_account(state, staff, title, ids, &report.results, outcome).await
 }
 
-async fn reset(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
+async fn reset(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
+    let action = Bulk::Reset(ResetMethod::Temporary);
+    let ids = match action.ids(&checked_ids(&pairs)) {
+        Ok(ids) => ids,
+        Err(e) => return refused(&staff, words(staff.lang).passwords, &e),
     };
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
-    let ids = checked_ids(&pairs);
-    if ids.is_empty() || ids.len() > 100 {
-        let w = words(staff.lang);
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            staff.shell("/console/accounts", w.passwords, alert(w.none_checked)),
-        );
-    }
     show_passwords(&state, &staff, &ids, ResetMethod::Temporary).await
 }
 
@@ -722,7 +693,7 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
     let w = words(lang);
     let results = match state
         .sesame
-        .reset_passwords(&staff.caller, None, ids, method, None)
+        .reset_passwords(&staff.caller, staff.request_id(), ids, method, None)
         .await
     {
         Ok(results) => results,
@@ -772,16 +743,7 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
 
 /// One account's page: details, family, set password, ledger and unlock. An
 /// account the caller may not see answers 404, like the API.
-async fn account(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
+async fn account(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
     account_page(&state, &staff, &id, StatusCode::OK, None).await
 }
 
@@ -817,7 +779,10 @@ async fn account_page(
         Source::Federated(directory) => Some(directory.clone()),
         Source::Local => None,
     };
-    let may_issue = crate::ops::secrets::may_issue(&staff.caller, &account).is_ok();
+    let may_issue = staff
+        .caller
+        .may_issue(&account, crate::domain::SecretKind::TemporaryPassword)
+        .is_ok();
     let body = html! {
         @if let Some(message) = message { (message) }
         div.card {
@@ -934,19 +899,9 @@ pub(super) fn state_word(lang: Language, state: crate::domain::SecretState) -> &
 
 async fn set_password(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    Posted { staff, pairs }: Posted,
 ) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
     let lang = staff.lang;
     let Ok(account_id) = AccountId::parse(&id) else {
         return refused(&staff, words(lang).title, &Error::NotFound);
@@ -957,7 +912,7 @@ async fn set_password(
         .sesame
         .set_password(
             &staff.caller,
-            None,
+            staff.request_id(),
             &account_id,
             secret("password"),
             secret("confirmation"),
@@ -985,23 +940,18 @@ async fn set_password(
 
 async fn unlock(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    Posted { staff, .. }: Posted,
 ) -> Response {
-    let staff = match Staff::of(&state, &uri, &headers).await {
-        Ok(staff) => staff,
-        Err(response) => return response,
-    };
-    if let Err(response) = staff.posted(&headers, &body) {
-        return response;
-    }
     let lang = staff.lang;
     let Ok(account_id) = AccountId::parse(&id) else {
         return refused(&staff, words(lang).title, &Error::NotFound);
     };
-    match state.sesame.unlock(&staff.caller, None, &[account_id]).await {
+    match state
+        .sesame
+        .unlock(&staff.caller, staff.request_id(), &[account_id])
+        .await
+    {
         Ok(results) => match results.into_iter().next().map(|r| r.result) {
             Some(Err(e)) => refused(&staff, words(lang).title, &e),
             _ => {

@@ -5,7 +5,7 @@
 //! action calls the API's operations.
 
 use super::AppState;
-use super::console::{Staff, alert, page, scroll_table, tr};
+use super::console::{Posted, Staff, alert, page, refused, scroll_table, tr};
 use super::console_accounts::{problem, state_code, state_word};
 use crate::domain::{
     Activation, ClassName, DistributionKind, Error, ExportStatus, Language, Profile, RunStatus, Scope,
@@ -15,9 +15,8 @@ use crate::ops::distributions::FollowUpCounts;
 use crate::ops::import::ImportReport;
 use crate::ops::settings::SettingsPatch;
 use crate::ports::{AuditQuery, DistributionQuery};
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -75,10 +74,6 @@ fn status_of(e: &Error) -> StatusCode {
     }
 }
 
-fn refused(staff: &Staff, here: &str, title: &str, e: &Error) -> Response {
-    page(status_of(e), staff.shell(here, title, problem(staff.lang, e)))
-}
-
 /// A page that reloads itself every two seconds (a job's progress), no script.
 fn refreshing(mut response: Response) -> Response {
     response
@@ -87,24 +82,9 @@ fn refreshing(mut response: Response) -> Response {
     response
 }
 
-macro_rules! staff_or_return {
-    ($state:expr, $uri:expr, $headers:expr) => {
-        match Staff::of(&$state, &$uri, &$headers).await {
-            Ok(staff) => staff,
-            Err(response) => return response,
-        }
-    };
-}
-
 // ---- Exports ----
 
-async fn export(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn export(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
     let lang = staff.lang;
     let title = tr(lang, "Export", "Export");
     let view = match state.sesame.get_export(&staff.caller, &id).await {
@@ -151,8 +131,7 @@ fn import_title(lang: Language) -> &'static str {
     )
 }
 
-async fn imports(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn imports(staff: Staff) -> Response {
     let lang = staff.lang;
     if let Err(e) = crate::ops::Sesame::may_import(&staff.caller) {
         return refused(&staff, "/console/imports", import_title(lang), &e);
@@ -195,15 +174,13 @@ fn report_markup(lang: Language, report: &ImportReport) -> Markup {
     }
 }
 
-async fn preview(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn preview(State(state): State<AppState>, staff: Staff, mut multipart: Multipart) -> Response {
     let lang = staff.lang;
     let title = import_title(lang);
+    // Who may import is asked before a byte of the file is read.
+    if let Err(e) = crate::ops::Sesame::may_import(&staff.caller) {
+        return refused(&staff, "/console/imports", title, &e);
+    }
     let (mut csrf, mut roster) = (String::new(), None);
     loop {
         match multipart.next_field().await {
@@ -239,12 +216,7 @@ async fn preview(
     run_import(&state, &staff, &roster, true).await
 }
 
-async fn apply(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
+async fn apply(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
     let Some(roster) = field(&pairs, "roster").and_then(|r| B64.decode(r).ok()) else {
         let message = alert(tr(staff.lang, "Choisissez un fichier.", "Choose a file."));
         let title = import_title(staff.lang);
@@ -265,7 +237,7 @@ async fn run_import(state: &AppState, staff: &Staff, roster: &[u8], dry_run: boo
         Ok(rows) => {
             state
                 .sesame
-                .import_roster(&staff.caller, None, &rows, dry_run)
+                .import_roster(&staff.caller, staff.request_id(), &rows, dry_run)
                 .await
         }
         Err(e) => Err(e),
@@ -339,8 +311,7 @@ fn bar(lang: Language, label: &str, counts: &FollowUpCounts) -> Markup {
     }
 }
 
-async fn follow_ups(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn follow_ups(State(state): State<AppState>, staff: Staff) -> Response {
     let lang = staff.lang;
     let classes = state
         .sesame
@@ -410,13 +381,7 @@ fn counts_table(lang: Language, students: &FollowUpCounts, parents: &FollowUpCou
     }
 }
 
-async fn follow_up(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(class): Path<String>,
-) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn follow_up(State(state): State<AppState>, staff: Staff, Path(class): Path<String>) -> Response {
     let lang = staff.lang;
     let title = follow_up_title(lang);
     let found = match ClassName::parse(&class) {
@@ -462,15 +427,9 @@ async fn follow_up(
 
 async fn send_to_pending(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(class): Path<String>,
-    body: Bytes,
+    Posted { staff, .. }: Posted,
 ) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
-    if let Err(response) = staff.posted(&headers, &body) {
-        return response;
-    }
     let title = follow_up_title(staff.lang);
     let Ok(name) = ClassName::parse(&class) else {
         return refused(&staff, "/console/follow-up", title, &Error::NotFound);
@@ -493,7 +452,7 @@ async fn send_to_pending(
     };
     match state
         .sesame
-        .queue_send_activation(&staff.caller, None, Scope::Filter(selection), false)
+        .queue_send_activation(&staff.caller, staff.request_id(), Scope::Filter(selection), false)
         .await
     {
         Ok(d) => Redirect::to(&format!("/console/distributions/{}", d.id)).into_response(),
@@ -526,8 +485,7 @@ fn distributions_title(lang: Language) -> &'static str {
     tr(lang, "Distributions", "Distributions")
 }
 
-async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn distributions(State(state): State<AppState>, staff: Staff, uri: Uri) -> Response {
     let lang = staff.lang;
     let title = distributions_title(lang);
     let kept = query_pairs(&uri);
@@ -568,13 +526,7 @@ async fn distributions(State(state): State<AppState>, uri: Uri, headers: HeaderM
     page(StatusCode::OK, staff.shell("/console/distributions", title, body))
 }
 
-async fn distribution(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn distribution(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
     distribution_page(&state, &staff, &id, None).await
 }
 
@@ -635,16 +587,9 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
 
 async fn revoke(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    Posted { staff, pairs }: Posted,
 ) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
     let lang = staff.lang;
     let title = distributions_title(lang);
     if field(&pairs, "confirmed") != Some("yes") {
@@ -667,7 +612,11 @@ async fn revoke(
         };
         return page(StatusCode::OK, staff.shell("/console/distributions", title, body));
     }
-    match state.sesame.revoke_distribution(&staff.caller, None, &id).await {
+    match state
+        .sesame
+        .revoke_distribution(&staff.caller, staff.request_id(), &id)
+        .await
+    {
         Ok(results) => {
             let revoked = results.iter().filter(|r| r.result.is_ok()).count();
             let done = html! { div.alert.ok role="status" { p {
@@ -681,8 +630,7 @@ async fn revoke(
 
 // ---- Audit ----
 
-async fn audit(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn audit(State(state): State<AppState>, staff: Staff, uri: Uri) -> Response {
     let lang = staff.lang;
     let title = tr(lang, "Journal", "Audit log");
     let kept = query_pairs(&uri);
@@ -743,8 +691,7 @@ fn settings_title(lang: Language) -> &'static str {
     tr(lang, "Réglages de l'établissement", "School settings")
 }
 
-async fn settings(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
+async fn settings(State(state): State<AppState>, staff: Staff) -> Response {
     settings_page(&state, &staff, StatusCode::OK, None).await
 }
 
@@ -803,12 +750,7 @@ async fn settings_page(
     page(status, staff.shell("/console/settings", title, body))
 }
 
-async fn save_settings(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let staff = staff_or_return!(state, uri, headers);
-    let pairs = match staff.posted(&headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
+async fn save_settings(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
     let lang = staff.lang;
     let mut errors = Vec::new();
     let mut number = |name: &str| -> Option<u32> {
@@ -850,7 +792,11 @@ async fn save_settings(State(state): State<AppState>, uri: Uri, headers: HeaderM
         )
         .await;
     }
-    match state.sesame.update_settings(&staff.caller, None, patch).await {
+    match state
+        .sesame
+        .update_settings(&staff.caller, staff.request_id(), patch)
+        .await
+    {
         Ok(_) => {
             let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Réglages enregistrés.", "Settings saved.")) } } };
             settings_page(&state, &staff, StatusCode::OK, Some(saved)).await

@@ -42,6 +42,7 @@ pub struct AccountView {
 impl AccountView {
     pub fn new(a: Account, caller: &Caller, now: DateTime<Utc>, retention_days: u32) -> Self {
         let pre_deletion = a.is_pre_deletion(now, retention_days);
+        let birth_date_seen = caller.may(crate::domain::Action::SeeBirthDate, &a).is_ok();
         let strings = |v: Vec<_>| {
             v.into_iter()
                 .map(|x: crate::domain::AccountId| x.to_string())
@@ -58,7 +59,7 @@ impl AccountView {
             groups: a.groups,
             options: a.options,
             email: a.email.map(String::from),
-            birth_date: a.birth_date.filter(|_| caller.is_admin()),
+            birth_date: a.birth_date.filter(|_| birth_date_seen),
             local_admin: a.local_admin,
             parents: strings(a.parents),
             children: strings(a.children),

@@ -219,17 +219,23 @@ impl RequestId {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let id = parts
-            .headers
+impl RequestId {
+    /// The request's id (the router's, or a fit one the client sent).
+    pub fn of(headers: &axum::http::HeaderMap) -> Self {
+        let id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .filter(|id| is_request_id(id))
             .map(str::to_owned);
-        Ok(Self(id))
+        Self(id)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.headers))
     }
 }
 
@@ -240,6 +246,59 @@ pub fn is_request_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// The address of the client, for what is limited per client rather than per
+/// account (wrong reset links, SPEC §3): API Gateway's `sourceIp` in the cloud (put
+/// in the request by the gateway layer); on the edge the peer, or, when the peer is
+/// a proxy the configuration trusts, the last address of `X-Forwarded-For` that is
+/// not itself a trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(known) = parts.extensions.get::<ClientAddress>() {
+            return Ok(*known);
+        }
+        #[cfg(feature = "edge")]
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        // Only the edge serves connections itself.
+        #[cfg(not(feature = "edge"))]
+        let peer: Option<std::net::IpAddr> = None;
+        Ok(Self(peer.map(|peer| {
+            forwarded_client(peer, &parts.headers, &state.trusted_proxies)
+        })))
+    }
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy, then the
+/// last address of `X-Forwarded-For` that is not a trusted proxy (the entries
+/// before it are the client's own word, which anyone can write).
+pub fn forwarded_client(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(peer)
 }
 
 /// The authenticated caller of an admin endpoint.

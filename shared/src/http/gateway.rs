@@ -2,8 +2,10 @@
 //! and put its claims in the request context; this layer hands them to the
 //! authenticator as [`VerifiedClaims`]. Without an authorizer context (`cargo lambda
 //! watch`, LocalStack) nothing is added and the token is verified with the key.
+//! The client's address (`sourceIp`) is handed on the same way.
 
 use super::auth::VerifiedClaims;
+use super::extract::ClientAddress;
 use crate::token::Claims;
 use axum::Router;
 use axum::extract::Request;
@@ -18,17 +20,22 @@ pub fn with_gateway_claims(router: Router) -> Router {
 }
 
 async fn gateway_claims(mut request: Request, next: Next) -> Response {
-    let claims = match request.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV2(context)) => context
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .and_then(|jwt| claims_of(&jwt.claims)),
-        _ => None,
+    let (claims, source) = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(context)) => (
+            context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .and_then(|jwt| claims_of(&jwt.claims)),
+            context.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
+        ),
+        _ => (None, None),
     };
     if let Some(claims) = claims {
         request.extensions_mut().insert(VerifiedClaims(claims));
     }
+    // The client's address as API Gateway saw it (SPEC §3: `sourceIp`).
+    request.extensions_mut().insert(ClientAddress(source));
     next.run(request).await
 }
 

@@ -88,6 +88,7 @@ where
             .sealer
             .open(&stored.sealed_body)
             .map_err(crate::domain::Error::from)?;
+        let body = still_theirs(state, caller, body).await?;
         let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
         let mut response = (
             status,
@@ -133,4 +134,48 @@ where
             Err(problem)
         }
     }
+}
+
+/// The role at the time of use decides (SPEC §2): a replayed answer hands each
+/// remembered password only to a caller who, as they are now, may still obtain it;
+/// any other account's item answers as a missing account.
+async fn still_theirs(state: &AppState, caller: &Caller, body: Vec<u8>) -> ApiResult<Vec<u8>> {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return Ok(body);
+    };
+    let Some(items) = value.get_mut("results").and_then(|r| r.as_array_mut()) else {
+        return Ok(body);
+    };
+    let with_secret: Vec<crate::domain::AccountId> = items
+        .iter()
+        .filter(|item| item.get("temporary_password").is_some())
+        .filter_map(|item| crate::domain::AccountId::parse(item["account_id"].as_str()?).ok())
+        .collect();
+    if with_secret.is_empty() {
+        return Ok(body);
+    }
+    let accounts = state
+        .sesame
+        .accounts
+        .get_accounts(&caller.school, &with_secret)
+        .await
+        .map_err(crate::domain::Error::from)?;
+    let allowed = |id: &str| {
+        accounts.iter().any(|a| {
+            a.id.as_str() == id
+                && caller
+                    .may_issue(a, crate::domain::SecretKind::TemporaryPassword)
+                    .is_ok()
+        })
+    };
+    let missing = super::dto::item_error(&crate::domain::Error::NotFound);
+    for item in items.iter_mut() {
+        let Some(id) = item.get("temporary_password").and(item["account_id"].as_str()) else {
+            continue;
+        };
+        if !allowed(id) {
+            *item = serde_json::json!({"account_id": id, "status": "error", "error": missing});
+        }
+    }
+    serde_json::to_vec(&value).map_err(|e| crate::domain::Error::Internal(e.into()).into())
 }

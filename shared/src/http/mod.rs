@@ -41,6 +41,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub sesame: Sesame,
     pub auth: Arc<Authenticator>,
+    /// Proxies whose `X-Forwarded-For` names the client (the edge behind a proxy).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 /// The groups of endpoints, one per Lambda function in the cloud.
@@ -155,6 +157,12 @@ const SELF_SERVICE_QUEUE: usize = 256;
 /// The router serving `groups`, with request ids, logs that carry no secret, body
 /// limits and problem responses for unknown routes.
 pub fn router(state: AppState, groups: &[Group]) -> Router {
+    router_with(state, groups, None)
+}
+
+/// [`router`], with `extra` routes (the console, the file links) served under the
+/// very same stack: request ids, trace spans, body limits, `no-store`.
+pub fn router_with(state: AppState, groups: &[Group], extra: Option<Router>) -> Router {
     let (mut router, _) = merged(groups).split_for_parts();
     if groups.contains(&Group::System) {
         router = router.route(
@@ -162,7 +170,7 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
             axum::routing::get(|| async { axum::Json(openapi()) }),
         );
     }
-    router
+    let mut router: Router = router
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, Code::NotFound, "no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -171,7 +179,11 @@ pub fn router(state: AppState, groups: &[Group]) -> Router {
                 "this method is not allowed here",
             )
         })
-        .with_state(state)
+        .with_state(state);
+    if let Some(extra) = extra {
+        router = router.merge(extra);
+    }
+    router
         .layer(axum::middleware::map_response(no_store))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
@@ -276,12 +288,18 @@ impl AppState {
         Ok(Self {
             sesame,
             auth: Arc::new(Authenticator::new(token_key)),
+            trusted_proxies: Arc::new([]),
         })
     }
 
     /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.
     pub(crate) fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
         self.sesame.sender = sender;
+        self
+    }
+
+    pub(crate) fn with_trusted_proxies(mut self, proxies: &[std::net::IpAddr]) -> Self {
+        self.trusted_proxies = proxies.into();
         self
     }
 

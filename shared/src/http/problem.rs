@@ -61,7 +61,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Federated { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Busy { .. } | Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -69,8 +69,10 @@ pub fn status_of(error: &Error) -> StatusCode {
 /// The one place where an internal error is logged: its whole cause, in the
 /// request's span (which carries the request id); the client learns nothing of it.
 pub fn log_internal(error: &Error) {
-    if let Error::Internal(source) = error {
-        tracing::error!(error = format!("{source:#}"), "internal error");
+    match error {
+        Error::Internal(source) => tracing::error!(error = format!("{source:#}"), "internal error"),
+        Error::Unavailable(source) => tracing::error!(error = format!("{source:#}"), "store unavailable"),
+        _ => {}
     }
 }
 
@@ -83,6 +85,7 @@ impl From<Error> for Problem {
             Error::Locked { retry_after_secs } | Error::Busy { retry_after_secs } => {
                 problem.retry_after = Some(retry_after_secs)
             }
+            Error::Unavailable(_) => problem.retry_after = Some(1),
             _ => {}
         }
         problem

@@ -6,6 +6,9 @@ use super::{Actor, PerAccount, Sesame};
 use crate::domain::Code;
 use crate::domain::{Access, Account, AccountId, Caller, Error, Outcome, Result};
 
+/// Most accounts one bulk request may name (a reset that answers passwords: 100).
+pub const MAX_BULK_IDS: usize = 500;
+
 impl Sesame {
     pub async fn set_access(
         &self,

@@ -19,7 +19,7 @@ pub enum Path {
     Login,
     Change,
     Activate,
-    /// Reset links, keyed by the account the token names.
+    /// Reset links, keyed by the client's address (see [`client_subject`]).
     Reset,
 }
 
@@ -39,6 +39,23 @@ impl Path {
 /// keys stay short: DynamoDB bounds their size).
 pub(crate) fn login_subject(login: Option<&Login>) -> &str {
     login.map_or("!not-a-login", Login::as_str)
+}
+
+/// What wrong reset links are counted on: the client's address (an IPv6 client by
+/// its /64, which one subscriber usually holds whole), or one shared counter for
+/// clients whose address is unknown.
+pub(crate) fn client_subject(client: Option<std::net::IpAddr>) -> String {
+    match client {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "!unknown-client".to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,12 +3,12 @@
 //! links valid 15 minutes. Every export is an audit event listing its accounts.
 
 use super::accounts::Selection;
-use super::secrets::{Issuer, Minted, may_issue};
+use super::secrets::{Issuer, Minted};
 use super::{Actor, Sesame};
 use crate::domain::Code;
 use crate::domain::{
-    Account, AccountId, Activation, Caller, DistributionKind, Error, ExportFile, ExportJob, ExportRequest,
-    ExportStatus, Outcome, Result, School, SchoolId, Scope, SecretKind,
+    Account, AccountId, Action, Activation, Caller, DistributionKind, Error, ExportFile, ExportJob,
+    ExportRequest, ExportStatus, Outcome, Result, School, SchoolId, Scope, SecretKind,
 };
 use crate::export::{self, Content, Document, Row, Secret};
 use crate::ports::StoreError;
@@ -129,6 +129,7 @@ impl Sesame {
         }
         let download = match (&job.status, &job.file) {
             (ExportStatus::Done, Some(file)) => {
+                self.may_still_have(caller, &job).await?;
                 let expires_at = (now + LINK_VALIDITY).min(job.delete_after);
                 Some((
                     self.files.link(&file.key, &file.name, now, expires_at).await?,
@@ -138,6 +139,37 @@ impl Sesame {
             _ => None,
         };
         Ok(ExportView { job, download })
+    }
+
+    /// The role at the time of use decides (SPEC §2): a finished file is handed out
+    /// only if the caller, as they are now, may have every account it covers in an
+    /// export of its content; otherwise it answers as a missing export.
+    async fn may_still_have(&self, caller: &Caller, job: &ExportJob) -> Result<()> {
+        let made_by = &job.requested_by;
+        let ids = match (
+            self.distributions.get_distribution(&job.school, &job.id).await?,
+            &job.request.scope,
+        ) {
+            (Some(distribution), _) => distribution.accounts,
+            (None, Scope::Ids(ids)) => ids.clone(),
+            // A file of identifiers chosen by a filter names no account: the caller
+            // must still be who made it.
+            (None, Scope::Filter(_)) => {
+                let same =
+                    caller.role == made_by.role && made_by.classes.iter().all(|c| caller.classes.contains(c));
+                return if same { Ok(()) } else { Err(Error::NotFound) };
+            }
+        };
+        for chunk in ids.chunks(100) {
+            let accounts = self.accounts.get_accounts(&job.school, chunk).await?;
+            if accounts
+                .iter()
+                .any(|a| may_export(caller, job.request.content, a).is_err())
+            {
+                return Err(Error::NotFound);
+            }
+        }
+        Ok(())
     }
 
     /// Deletes an export's file now.
@@ -253,7 +285,7 @@ impl Sesame {
         match self.build(&mut job).await {
             Ok(()) => Ok(()),
             Err(error) => {
-                if let Error::Internal(source) = &error {
+                if let Error::Internal(source) | Error::Unavailable(source) = &error {
                     tracing::error!(export = id, error = format!("{source:#}"), "export failed");
                 }
                 job.status = ExportStatus::Failed;
@@ -507,10 +539,11 @@ impl Sesame {
 /// Who may have `account` in an export of `content`: the identifiers of those they
 /// may distribute to; secrets only where they may obtain one (SPEC §2).
 fn may_export(caller: &Caller, content: Content, account: &Account) -> Result<()> {
-    caller.may_distribute(account)?;
+    caller.may(Action::ExportIdentifiers, account)?;
     match content {
         Content::Identifiers => Ok(()),
-        Content::Credentials | Content::Activation => may_issue(caller, account),
+        Content::Credentials => caller.may_issue(account, SecretKind::TemporaryPassword),
+        Content::Activation => caller.may_issue(account, SecretKind::ActivationCode),
     }
 }
 
@@ -523,7 +556,9 @@ fn row(caller: &Caller, account: &Account, secret: Option<Secret>) -> Row {
         first_name: account.first_name.clone(),
         last_name: account.last_name.clone(),
         login: account.login.to_string(),
-        birth_date: account.birth_date.filter(|_| caller.is_admin()),
+        birth_date: account
+            .birth_date
+            .filter(|_| caller.may(Action::SeeBirthDate, account).is_ok()),
         profile: account.profile,
         secret,
     }

@@ -5,13 +5,12 @@
 
 use super::replay::closed_replay;
 use super::roster::RosterRow;
-use super::secrets::may_issue;
 use super::{Actor, Sesame};
 use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;
 use crate::domain::{
-    Access, Account, AccountId, Activation, Caller, Class, ClassName, Credentials, Email, Error, LocalAdmin,
-    Login, Outcome, Profile, Result, Role, School, Source,
+    Access, Account, AccountId, Action, Activation, Caller, Class, ClassName, Credentials, Email, Error,
+    LocalAdmin, Login, Outcome, Profile, Result, Role, School, SecretKind, Source,
 };
 use crate::ports::AccountFilter;
 use chrono::NaiveDate;
@@ -146,6 +145,9 @@ fn validate(
             LocalAdmin::None
         }),
     };
+    if profile.is_some_and(|p| !may_carry_local_admin(p)) && local_admin != LocalAdmin::None {
+        error("local_admin", LOCAL_ADMIN_ADULTS.to_owned());
+    }
     let login = raw
         .login
         .as_deref()
@@ -195,6 +197,15 @@ fn validate(
     })
 }
 
+/// Why a student, parent or guest row cannot carry `local_admin` (SPEC §2).
+const LOCAL_ADMIN_ADULTS: &str =
+    "only teacher and staff accounts can be administrators: must be none (or empty) for this profile";
+
+/// Whether accounts of `profile` may carry `local_admin` (teachers and staff only).
+pub fn may_carry_local_admin(profile: Profile) -> bool {
+    matches!(profile, Profile::Teacher | Profile::Staff)
+}
+
 /// Whether `caller` may import `row` (line `line`), matched to the existing account
 /// `matched` if any: imports never escalate (SPEC §2). A matched account is changed
 /// only by whoever may reset its password; a password column sets a secret, so it
@@ -214,11 +225,21 @@ fn may_import(
         }])
     };
     if let Some(old) = matched {
-        if caller.may_reset(old).is_err() {
+        if caller.may(Action::Change, old).is_err() {
             return refuse("external_id", "you may not change this account");
         }
-        if raw.password.is_some() && may_issue(caller, old).is_err() {
+        if raw.password.is_some() && caller.may_issue(old, SecretKind::TemporaryPassword).is_err() {
             return refuse("password", "this account's password cannot be set here");
+        }
+        // The file's profile with the flag the account keeps (only the role admin's
+        // file changes it).
+        let kept = if caller.role == Role::Admin && raw.has("local_admin") {
+            row.account.local_admin
+        } else {
+            old.local_admin
+        };
+        if kept != LocalAdmin::None && !may_carry_local_admin(row.account.profile) {
+            return refuse("local_admin", LOCAL_ADMIN_ADULTS);
         }
     } else if caller.role != Role::Admin && row.account.local_admin != LocalAdmin::None {
         return refuse("local_admin", "only an administrator may create administrators");
@@ -366,17 +387,32 @@ impl<'a> Import<'a> {
         let mut outside: BTreeMap<AccountId, Account> = BTreeMap::new();
         for p in 0..self.rows.len() {
             let mut children = Vec::new();
+            let line = self.rows[p].line;
             for ext in self.rows[p].children.clone() {
-                match id_of.get(&ext) {
-                    Some(id) => children.push(id.clone()),
-                    None => {
-                        let line = self.rows[p].line;
-                        self.error(
-                            line,
-                            "children",
-                            format!("no account has the external id {ext:?}"),
-                        );
+                let Some(id) = id_of.get(&ext) else {
+                    self.error(
+                        line,
+                        "children",
+                        format!("no account has the external id {ext:?}"),
+                    );
+                    continue;
+                };
+                // Linking changes the child too: it must be a student the caller may
+                // change (SPEC §2, side effects).
+                let child = match index.get(id) {
+                    Some(&c) => Some(&self.rows[c].account),
+                    None => self.before.get(id).copied(),
+                };
+                let refusal = match child {
+                    Some(c) if c.profile != Profile::Student => Some("is not a student's"),
+                    Some(c) if !index.contains_key(id) && self.caller.may(Action::Change, c).is_err() => {
+                        Some("names an account you may not change")
                     }
+                    _ => None,
+                };
+                match refusal {
+                    Some(why) => self.error(line, "children", format!("the external id {ext:?} {why}")),
+                    None => children.push(id.clone()),
                 }
             }
             let parent_id = self.rows[p].account.id.clone();

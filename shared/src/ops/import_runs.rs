@@ -119,6 +119,14 @@ impl Sesame {
         Self::may_import(caller)?;
         let key = upload_key(&caller.school, upload_id)
             .ok_or_else(|| Error::invalid("upload_id", "is not an id that POST /v1/imports/uploads gave"))?;
+        // The first job of an upload seals it: the link takes no other file, and
+        // every run (the dry run, then the real one) reads the bytes sealed.
+        let Some(key) = self.files.seal(&key).await.map_err(Error::Internal)? else {
+            return Err(Error::conflict(
+                Code::Conflict,
+                "nothing was uploaded with this upload_id (yet), or it is older than a day",
+            ));
+        };
         match self.files.size(&key).await.map_err(Error::Internal)? {
             None => {
                 return Err(Error::conflict(
@@ -217,7 +225,7 @@ impl Sesame {
         }
         let outcome = match self.import_upload(&job).await {
             Ok(report) => Ok(report),
-            Err(Error::Internal(source)) => {
+            Err(Error::Internal(source) | Error::Unavailable(source)) => {
                 tracing::error!(import = id, error = format!("{source:#}"), "an import failed");
                 let written = self
                     .exports

@@ -9,11 +9,12 @@
 //! backoff. Each kind of mail sent is an audit event naming the accounts, never the
 //! secret.
 
-use super::secrets::{Handout, Issuer, may_issue, new_distribution_id};
+use super::secrets::{Handout, Issuer, new_distribution_id};
 use super::{Actor, PerAccount, Sesame};
 use crate::domain::Code;
 use crate::domain::{
-    Access, Account, AccountId, Activation, Caller, Email, Error, Login, Outcome, Result, School,
+    Access, Account, AccountId, Action, Activation, Caller, Email, Error, Login, Outcome, Result, School,
+    SecretKind,
 };
 use crate::mail::{Backoff, Failure, Kind, Letter, deliver};
 use crate::ports::{Mailer, Message};
@@ -84,7 +85,12 @@ impl Purpose {
 fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template> {
     match purpose {
         Purpose::Distribute => {
-            may_issue(caller, account)?;
+            caller.may(Action::SendMail, account)?;
+            let kind = match account.activation {
+                Activation::Pending => SecretKind::ActivationCode,
+                Activation::Activated => SecretKind::ResetLink,
+            };
+            caller.may_issue(account, kind)?;
             if account.access == Access::Disabled {
                 return Err(Error::conflict(
                     Code::AccessDisabled,
@@ -97,7 +103,7 @@ fn plan(caller: &Caller, account: &Account, purpose: Purpose) -> Result<Template
             })
         }
         Purpose::Reset => {
-            may_issue(caller, account)?;
+            caller.may_issue(account, SecretKind::ResetLink)?;
             Ok(Template::ResetLink)
         }
     }
@@ -127,7 +133,7 @@ async fn send_job(mailer: &dyn Mailer, job: &Job) -> Delivered {
 impl Sesame {
     /// `POST /v1/accounts/send-activation`: pending accounts get an activation mail
     /// with a new code (replacing the older one), activated accounts their login and a
-    /// new reset link. Needs `may_distribute`; federated and disabled accounts are
+    /// new reset link. Needs `Action::SendMail`; federated and disabled accounts are
     /// refused.
     pub async fn send_activation(
         &self,

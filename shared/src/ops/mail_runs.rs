@@ -85,7 +85,7 @@ impl Sesame {
         let outcome = self.mail_run(&distribution, &run).await;
         match &outcome {
             Ok(()) => {}
-            Err(Error::Internal(source)) => tracing::error!(
+            Err(Error::Internal(source) | Error::Unavailable(source)) => tracing::error!(
                 distribution = id,
                 error = format!("{source:#}"),
                 "send-activation failed"
@@ -112,7 +112,7 @@ impl Sesame {
                         .all_accounts(&caller.school, filter)
                         .await?
                         .into_iter()
-                        .filter(|a| caller.may_distribute(a).is_ok())
+                        .filter(|a| caller.may(crate::domain::Action::SendMail, a).is_ok())
                         .map(|a| a.id)
                         .collect(),
                 }

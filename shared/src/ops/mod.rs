@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub(crate) mod bulk;
+pub mod commands;
 pub mod console;
 pub mod distributions;
 pub mod export;
@@ -152,26 +153,4 @@ impl<T> PerAccount<T> {
             .map(|r| r.account_id.clone())
             .collect()
     }
-}
-
-/// The ids of a bulk request, without repeats, in the order given; at most `max`.
-pub fn distinct_ids(raw: &[String], max: usize) -> Result<Vec<AccountId>> {
-    if raw.is_empty() {
-        return Err(Error::invalid("account_ids", "must name at least one account"));
-    }
-    if raw.len() > max {
-        return Err(Error::invalid(
-            "account_ids",
-            format!("must name at most {max} accounts"),
-        ));
-    }
-    let mut ids: Vec<AccountId> = Vec::with_capacity(raw.len());
-    for (i, id) in raw.iter().enumerate() {
-        let id =
-            AccountId::parse(id).map_err(|e| Error::invalid(&format!("account_ids[{i}]"), e.to_string()))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
 }

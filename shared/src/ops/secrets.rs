@@ -1,7 +1,7 @@
 //! Handing secrets out: temporary and birth-date passwords, activation codes and
 //! reset links. Every road that issues one (reset, mail, export, console) comes
-//! through here, and here alone asks the one rule of SPEC §2: whoever may not
-//! reset an account's password obtains no secret of it. Each secret goes to the
+//! through here, and here asks the table of SPEC §2 (`Caller::may_issue`):
+//! whoever may not reset an account's password obtains no secret of it. Each secret goes to the
 //! account through the lifecycle of `domain::secret`, recording who issued it and
 //! the distribution it belongs to.
 
@@ -63,13 +63,6 @@ pub fn new_distribution_id() -> String {
     format!("dst_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Whether `caller` may obtain a secret of `account` by any road: the reset column
-/// of SPEC §2, and only for accounts whose passwords live here.
-pub fn may_issue(caller: &Caller, account: &Account) -> Result<()> {
-    caller.may_reset(account)?;
-    account.ensure_local()
-}
-
 /// Whether a pending account may get an activation code.
 fn ensure_claimable(account: &Account) -> Result<()> {
     match account.activation {
@@ -120,7 +113,9 @@ impl Sesame {
     /// Activation codes for those of `ids` that may get one, hashed, not handed out.
     pub async fn mint_activation_codes(&self, caller: &Caller, ids: &[AccountId]) -> Result<Minted> {
         let now = self.now();
-        let eligible = self.eligible(caller, ids, ensure_claimable).await?;
+        let eligible = self
+            .eligible(caller, ids, SecretKind::ActivationCode, ensure_claimable)
+            .await?;
         let codes: Vec<SecretString> = eligible.iter().map(|_| links::new_activation_code()).collect();
         let hashes = self.hasher.hash_many(codes.clone()).await?;
         Ok(Minted {
@@ -184,7 +179,7 @@ impl Sesame {
                 ));
             }
         };
-        let eligible = self.eligible(by.caller, ids, |_| Ok(())).await?;
+        let eligible = self.eligible(by.caller, ids, kind, |_| Ok(())).await?;
         let eligible: Vec<AccountId> = eligible.into_iter().filter(|id| plain.contains_key(id)).collect();
         let secrets: Vec<SecretString> = eligible.iter().map(|id| plain[id].clone()).collect();
         let hashes = self.hasher.hash_many(secrets.clone()).await?;
@@ -205,12 +200,13 @@ impl Sesame {
         &self,
         caller: &Caller,
         ids: &[AccountId],
+        kind: SecretKind,
         check: impl Fn(&Account) -> Result<()>,
     ) -> Result<Vec<AccountId>> {
         let found = self.accounts.get_accounts(&caller.school, ids).await?;
         let ok: Vec<AccountId> = found
             .iter()
-            .filter(|a| may_issue(caller, a).and_then(|()| check(a)).is_ok())
+            .filter(|a| caller.may_issue(a, kind).and_then(|()| check(a)).is_ok())
             .map(|a| a.id.clone())
             .collect();
         let mut eligible = Vec::with_capacity(ok.len());
@@ -256,7 +252,7 @@ impl Sesame {
         }
         let written = self
             .update_each(&by.caller.school, ids, |account| {
-                may_issue(by.caller, account)?;
+                by.caller.may_issue(account, kind)?;
                 if kind == SecretKind::ActivationCode {
                     ensure_claimable(account)?;
                 }

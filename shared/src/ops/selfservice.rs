@@ -3,7 +3,7 @@
 //!
 //! Error codes of the use (all 400 unless said otherwise), stable for clients:
 //! - `invalid_link`: malformed, unknown, already used, replaced by a newer link or
-//!   revoked (deactivation). Counted towards the lock of that account's reset path.
+//!   revoked (deactivation). Counted towards the lock of the client's address.
 //! - `link_expired`: a genuine link, past its 24 hours.
 //! - `invalid_activation_code`: unknown login, wrong code, account already claimed,
 //!   or no code outstanding. Counted towards the lock of that login's activate path.
@@ -13,16 +13,15 @@
 //!   answers as an unknown one: self-service never answers 409.
 
 use super::Sesame;
-use super::auth::{LoginOutcome, Path, login_subject, self_service_error};
+use super::auth::{LoginOutcome, Path, client_subject, login_subject, self_service_error};
 use super::bulk::Change;
 use crate::credentials::links;
 use crate::credentials::policy;
 use crate::domain::Code;
-use crate::domain::{
-    Access, Account, AccountId, Activation, Error, Login, Result, SchoolId, Secret, SecretKind,
-};
+use crate::domain::{Access, Account, Activation, Error, Login, Result, SchoolId, Secret, SecretKind};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
+use std::net::IpAddr;
 
 /// What the reset page may show about a link that works.
 #[derive(Debug, Clone)]
@@ -59,11 +58,6 @@ fn code_expired() -> Error {
     )
 }
 
-/// The throttle subject of a reset link: the account it names.
-fn reset_subject(school: &SchoolId, account: &AccountId) -> String {
-    format!("{school}/{account}")
-}
-
 impl Sesame {
     /// The address of the page where `token` is used.
     pub fn reset_url(&self, token: &SecretString) -> SecretString {
@@ -77,12 +71,20 @@ impl Sesame {
 
     /// The account a reset link opens, and the outstanding link it matched. Every
     /// check a use makes, without using it: the reset page calls it to show the form.
-    async fn open_reset_link(&self, token: &SecretString) -> Result<(Account, Secret)> {
-        let parsed = links::parse_reset_token(token).ok_or_else(invalid_link)?;
-        let admitted = self
-            .admit(Path::Reset, &reset_subject(&parsed.school, &parsed.account))
-            .await?;
+    ///
+    /// A link's secret cannot be guessed (256 bits), so wrong links are counted per
+    /// client address, never per account: a stranger's guesses never lock the
+    /// account's real link (SPEC §3).
+    async fn open_reset_link(
+        &self,
+        token: &SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<(Account, Secret)> {
+        let admitted = self.admit(Path::Reset, &client_subject(client)).await?;
         drop(admitted.place);
+        let Some(parsed) = links::parse_reset_token(token) else {
+            return Err(invalid_link());
+        };
         let account = self.accounts.get_account(&parsed.school, &parsed.account).await?;
         let matched = account.filter(|a| !a.is_federated()).and_then(|account| {
             let stored = account.credentials.outstanding(SecretKind::ResetLink)?.clone();
@@ -91,7 +93,10 @@ impl Sesame {
         let Some((account, stored)) = matched else {
             return Err(invalid_link());
         };
-        self.clear_attempts(&admitted.key).await?;
+        // A genuine link gives its attempt back, but never clears the client's
+        // count: one link of one's own, opened between guesses, must not reset the
+        // limit on guessing others.
+        self.guards.refund_attempt(&admitted.key, self.now()).await?;
         if stored.is_expired(self.now()) {
             return Err(link_expired());
         }
@@ -102,8 +107,8 @@ impl Sesame {
     }
 
     /// Checks a reset link without using it.
-    pub async fn check_reset_link(&self, token: &SecretString) -> Result<OpenLink> {
-        let (account, stored) = self.open_reset_link(token).await?;
+    pub async fn check_reset_link(&self, token: &SecretString, client: Option<IpAddr>) -> Result<OpenLink> {
+        let (account, stored) = self.open_reset_link(token, client).await?;
         let school = self.school(&account.school).await?;
         Ok(OpenLink {
             login: account.login,
@@ -119,10 +124,11 @@ impl Sesame {
     pub async fn reset_with_token(
         &self,
         request_id: Option<&str>,
+        client: Option<IpAddr>,
         token: SecretString,
         new_password: SecretString,
     ) -> Result<LoginOutcome> {
-        let (account, stored) = self.open_reset_link(&token).await?;
+        let (account, stored) = self.open_reset_link(&token, client).await?;
         let school = self.school(&account.school).await?;
         policy::ensure(&new_password, &school, &account, "new_password")?;
         let hash = self.checker.hash(new_password).await?;

@@ -2,9 +2,13 @@
 //! in with a temporary password the command prints (SPEC §11).
 
 use super::Sesame;
+use super::bulk::Change;
+use super::import::may_carry_local_admin;
 use super::reset::{Issued, ResetMethod};
 use super::roster::RosterRow;
-use crate::domain::{Caller, Code, Error, LocalAdmin, Login, Result, Role, SchoolId};
+use super::{Actor, PerAccount};
+use crate::domain::{AccountId, Caller, Code, Error, LocalAdmin, Login, Outcome, Result, Role, SchoolId};
+use crate::ports::AccountFilter;
 
 /// Who acts for the command line, in the audit log.
 pub const COMMAND_LINE: &str = "sesame-command-line";
@@ -73,5 +77,50 @@ impl Sesame {
             .await?;
         let issued = issued.pop().ok_or(Error::NotFound)?.result?;
         Ok((account.login, issued))
+    }
+
+    /// Clears `local_admin` where it sits on an account that cannot carry it (a
+    /// student, parent or guest: SPEC §2 gives it to teachers and staff only),
+    /// which older imports let through. Each change is audited; the sessions of
+    /// those accounts end at their next request (their seat changed). Answers the
+    /// accounts changed.
+    pub async fn clear_misplaced_local_admin(&self, school: &SchoolId) -> Result<Vec<AccountId>> {
+        self.school(school).await?;
+        let misplaced: Vec<AccountId> = self
+            .all_accounts(school, AccountFilter::default())
+            .await?
+            .into_iter()
+            .filter(|a| a.local_admin != LocalAdmin::None && !may_carry_local_admin(a.profile))
+            .map(|a| a.id)
+            .collect();
+        if misplaced.is_empty() {
+            return Ok(misplaced);
+        }
+        let results = self
+            .update_each(school, &misplaced, |account| {
+                if account.local_admin == LocalAdmin::None || may_carry_local_admin(account.profile) {
+                    return Ok(Change::Keep);
+                }
+                let mut next = account.clone();
+                next.local_admin = LocalAdmin::None;
+                Ok(Change::Write(next))
+            })
+            .await?;
+        let done = PerAccount::succeeded(&results);
+        let actor = Actor {
+            name: COMMAND_LINE,
+            request_id: None,
+        };
+        let outcome = Outcome::of(done.len(), misplaced.len());
+        self.audit(
+            actor,
+            school,
+            "account.local_admin_cleared",
+            done.clone(),
+            outcome,
+            Some("local_admin belongs to teacher and staff accounts only".to_owned()),
+        )
+        .await?;
+        Ok(done)
     }
 }

@@ -20,6 +20,11 @@ pub fn attachment(filename: &str) -> String {
     )
 }
 
+/// Where a sealed upload is kept (see [`FileStore::seal`]).
+pub fn sealed(key: &str) -> String {
+    format!("{key}.sealed")
+}
+
 /// The creation time (unix seconds) a key carries: `…/<unix seconds>-<rest>`.
 pub fn created_at_of(key: &str) -> Option<i64> {
     key.rsplit('/').next()?.split_once('-')?.0.parse().ok()
@@ -50,6 +55,12 @@ pub trait FileStore: Send + Sync {
     /// The bytes of the file at `key`, at most `limit + 1` of them (so that a file
     /// larger than `limit` shows it without being read whole); `None` when there is none.
     async fn get(&self, key: &str, limit: u64) -> anyhow::Result<Option<Vec<u8>>>;
+    /// Takes the upload at `key` out of its link's reach, once (SPEC §2: an upload
+    /// link carries one file): the first call moves it to [`sealed`]`(key)`, where
+    /// jobs read it; later calls find it there. `None`: nothing was uploaded. On
+    /// the edge the link then refuses another `PUT`; an S3 presigned `PUT` cannot
+    /// be revoked, but what it writes afterwards is never read.
+    async fn seal(&self, key: &str) -> anyhow::Result<Option<String>>;
     /// Deletes `key`; deleting a missing key is not an error.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
     /// Deletes every file created before `cutoff`; answers how many.
@@ -75,6 +86,9 @@ impl FileStore for NoFiles {
         anyhow::bail!("this deployment is not configured to store files")
     }
     async fn get(&self, _: &str, _: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        anyhow::bail!("this deployment is not configured to store files")
+    }
+    async fn seal(&self, _: &str) -> anyhow::Result<Option<String>> {
         anyhow::bail!("this deployment is not configured to store files")
     }
     async fn delete(&self, _: &str) -> anyhow::Result<()> {

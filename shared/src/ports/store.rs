@@ -42,7 +42,7 @@ impl From<StoreError> for crate::domain::Error {
             StoreError::LoginTaken(login) => {
                 Self::conflict(Code::LoginTaken, format!("the login {login} is taken"))
             }
-            StoreError::Backend(source) => Self::Internal(source.context("store")),
+            StoreError::Backend(source) => Self::Unavailable(source.context("store")),
         }
     }
 }
@@ -208,6 +208,9 @@ pub trait GuardStore: Send + Sync {
     async fn count_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Attempt>;
     /// Forgets the attempts and any lock on `key` (a success, or an unlock).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Gives back one attempt counted on `key` at `now` as [`throttle::refund`]
+    /// says (an attempt that turned out genuine on a path counted per client).
+    async fn refund_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Deletes the expiring items (counters, idempotency records) that expired
     /// before `now`; a store whose items expire by themselves (TTL) does nothing.
     async fn sweep_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;

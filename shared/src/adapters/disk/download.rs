@@ -4,8 +4,8 @@
 use super::DiskFiles;
 use crate::domain::Code;
 use crate::http::problem::Problem;
+use crate::ports::Clock;
 use crate::ports::files::MAX_UPLOAD_BYTES;
-use crate::ports::{Clock, FileStore};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -100,8 +100,15 @@ async fn upload(
         )
         .into_response();
     };
-    match downloads.files.put(&key, Vec::from(bytes), "").await {
-        Ok(()) => StatusCode::OK.into_response(),
+    match downloads.files.keep_upload(&key, Vec::from(bytes)).await {
+        Ok(true) => StatusCode::OK.into_response(),
+        // An upload link carries one file: once a job has read it, no other.
+        Ok(false) => Problem::new(
+            StatusCode::CONFLICT,
+            Code::Conflict,
+            "this upload link has been used by an import; ask for a new one",
+        )
+        .into_response(),
         Err(e) => internal(&e, "keeping an upload"),
     }
 }

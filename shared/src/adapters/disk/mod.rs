@@ -21,6 +21,9 @@ pub struct DiskFiles {
     key: Vec<u8>,
     /// The public base URL of the server, e.g. `http://127.0.0.1:8080`.
     base_url: String,
+    /// Held while an upload is kept or sealed, so that a `PUT` never slips past
+    /// the seal it races with.
+    uploading: tokio::sync::Mutex<()>,
 }
 
 impl DiskFiles {
@@ -31,6 +34,7 @@ impl DiskFiles {
             root,
             key: key.to_vec(),
             base_url: base_url.trim_end_matches('/').to_owned(),
+            uploading: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -76,6 +80,18 @@ impl DiskFiles {
     /// Whether an upload link's parts are authentic and still valid at `now`.
     pub fn verify_upload(&self, key: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
         key.starts_with("uploads/") && valid(&self.upload_signature(key, expires), signature, expires, now)
+    }
+
+    /// Keeps an upload's bytes at `key`, unless its upload was sealed (a job read
+    /// it): then `false`, and nothing is written.
+    pub async fn keep_upload(&self, key: &str, bytes: Vec<u8>) -> anyhow::Result<bool> {
+        let sealed = self.path(&crate::ports::files::sealed(key))?;
+        let _turn = self.uploading.lock().await;
+        if tokio::fs::try_exists(&sealed).await? {
+            return Ok(false);
+        }
+        self.put(key, bytes, "").await?;
+        Ok(true)
     }
 
     pub async fn read(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
@@ -166,7 +182,34 @@ impl FileStore for DiskFiles {
         Ok(Some(bytes))
     }
 
+    async fn seal(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let sealed = crate::ports::files::sealed(key);
+        let (from, to) = (self.path(key)?, self.path(&sealed)?);
+        let _turn = self.uploading.lock().await;
+        if tokio::fs::try_exists(&to).await? {
+            return Ok(Some(sealed));
+        }
+        match tokio::fs::rename(&from, &to).await {
+            Ok(()) => Ok(Some(sealed)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A sealed upload is emptied rather than removed: it keeps refusing its
+    /// link's `PUT` until the sweep takes it with the rest of the day's files.
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        if key.ends_with(".sealed") {
+            return match tokio::fs::File::options()
+                .write(true)
+                .truncate(true)
+                .open(self.path(key)?)
+                .await
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            };
+        }
         match tokio::fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),

@@ -163,6 +163,40 @@ async fn lock(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult
     conditional(locked, "UpdateItem").map(drop)
 }
 
+/// [`throttle::refund`] as one conditional update: a refused one had nothing to
+/// give back (no attempt, a lock in force, a closed window). A retry after a lost
+/// answer may give back one more, which only a genuine attempt ever asks for.
+pub(super) async fn refund_attempt(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let refunded = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(throttle_key(key)))
+        .update_expression("SET #attempts = #attempts - :one")
+        .condition_expression("#attempts > :zero AND #window_start > :floor AND #locked_until <= :now")
+        .expression_attribute_names("#attempts", ATTEMPTS)
+        .expression_attribute_names("#window_start", WINDOW_START)
+        .expression_attribute_names("#locked_until", LOCKED_UNTIL)
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":floor", n(nanos(now - throttle::WINDOW)))
+        .expression_attribute_values(":now", n(nanos(now)))
+        .send()
+        .await;
+    match refunded {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(UpdateItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed("UpdateItem")(e)),
+    }
+}
+
 pub(super) async fn clear_throttle(store: &DynamoStore, key: &str) -> StoreResult<()> {
     delete(store, throttle_key(key)).await
 }

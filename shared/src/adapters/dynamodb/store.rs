@@ -75,6 +75,10 @@ impl GuardStore for DynamoStore {
         expiring::clear_throttle(self, key).await
     }
 
+    async fn refund_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        expiring::refund_attempt(self, key, now).await
+    }
+
     /// Items carry a `ttl` for DynamoDB to delete them; the code checks expiry itself.
     async fn sweep_expired(&self, _now: DateTime<Utc>) -> StoreResult<u64> {
         Ok(0)

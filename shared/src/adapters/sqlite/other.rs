@@ -101,6 +101,19 @@ pub(super) fn count_attempt(
     Ok(verdict)
 }
 
+pub(super) fn refund_attempt(connection: &mut Connection, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    if let Some(next) = get_throttle(&tx, key)?.and_then(|t| throttle::refund(&t, now)) {
+        let body = to_json(&next)?;
+        tx.prepare_cached("UPDATE throttles SET body = ?2 WHERE key = ?1")
+            .and_then(|mut update| update.execute(params![key, body]))
+            .map_err(StoreError::backend)?;
+    }
+    tx.commit().map_err(StoreError::backend)
+}
+
 pub(super) fn clear_throttle(connection: &Connection, key: &str) -> StoreResult<()> {
     connection
         .prepare_cached("DELETE FROM throttles WHERE key = ?1")

@@ -93,6 +93,11 @@ impl GuardStore for SqliteStore {
         self.write(move |c| other::clear_throttle(c, &key)).await
     }
 
+    async fn refund_attempt(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |c| other::refund_attempt(c, &key, now)).await
+    }
+
     async fn sweep_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         self.write(move |c| other::sweep_expired(c, now)).await
     }

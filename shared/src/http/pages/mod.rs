@@ -12,7 +12,7 @@ pub(crate) mod text;
 use crate::domain::Code;
 use crate::domain::{Error, Language, SchoolId};
 use crate::http::AppState;
-use crate::http::extract::RequestId;
+use crate::http::extract::{ClientAddress, RequestId};
 use crate::http::problem::status_of;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -185,7 +185,13 @@ fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> String) -> R
         ),
         other => {
             crate::http::problem::log_internal(&other);
-            ending(t.broken_title, html::escape(t.broken))
+            let mut response = ending(t.broken_title, html::escape(t.broken));
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            response
         }
     }
 }
@@ -241,6 +247,7 @@ pub struct ResetForm {
         (status = 429, description = "Too many failed attempts", content_type = "text/html", body = String)))]
 async fn reset_page(
     State(state): State<AppState>,
+    client: ClientAddress,
     token: Result<Path<String>, PathRejection>,
     uri: Uri,
     headers: HeaderMap,
@@ -248,7 +255,7 @@ async fn reset_page(
     let lang = language(&uri, &headers, None);
     // An undecodable token is an invalid one.
     let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
-    match state.sesame.check_reset_link(&token).await {
+    match state.sesame.check_reset_link(&token, client.0).await {
         Ok(link) => page(
             StatusCode::OK,
             lang,
@@ -270,6 +277,7 @@ async fn reset_page(
 async fn reset_submit(
     State(state): State<AppState>,
     request_id: RequestId,
+    client: ClientAddress,
     token: Result<Path<String>, PathRejection>,
     uri: Uri,
     headers: HeaderMap,
@@ -278,7 +286,7 @@ async fn reset_submit(
     let form = read_form::<ResetForm>(&headers, body);
     let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
     let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
-    let link = match state.sesame.check_reset_link(&token).await {
+    let link = match state.sesame.check_reset_link(&token, client.0).await {
         Ok(link) => link,
         Err(e) => return failure(lang, e, &|_| String::new()),
     };
@@ -301,7 +309,7 @@ async fn reset_submit(
     };
     match state
         .sesame
-        .reset_with_token(request_id.as_deref(), token, password)
+        .reset_with_token(request_id.as_deref(), client.0, token, password)
         .await
     {
         Ok(_) => {

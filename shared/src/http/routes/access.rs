@@ -6,7 +6,7 @@ use crate::http::dto::BulkResults;
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::ApiResult;
-use crate::ops::distinct_ids;
+use crate::ops::commands::Bulk;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -16,8 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Most accounts one bulk request may name.
-pub const MAX_BULK_IDS: usize = 500;
+pub use crate::ops::access::MAX_BULK_IDS;
 
 pub fn activate_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(activate))
@@ -50,7 +49,12 @@ async fn set_access(
     access: Access,
 ) -> ApiResult<Response> {
     let Authenticated(caller) = caller;
-    let ids = distinct_ids(&body.value.account_ids, MAX_BULK_IDS)?;
+    let bulk = if access == Access::Enabled {
+        Bulk::Activate
+    } else {
+        Bulk::Deactivate
+    };
+    let ids = bulk.ids(&body.value.account_ids)?;
     let route = if access == Access::Enabled {
         "activate"
     } else {

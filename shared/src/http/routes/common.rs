@@ -95,6 +95,11 @@ const BUSY: Common = Common {
     api: "The server is checking too many passwords at once (`busy`).",
     page: "The server is checking too many passwords at once.",
 };
+const UNAVAILABLE: Common = Common {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    api: "The store did not answer (`unavailable`): nothing was done; try again.",
+    page: "The service did not answer: try again in a moment.",
+};
 const INTERNAL: Common = Common {
     status: StatusCode::INTERNAL_SERVER_ERROR,
     api: "An internal error (`internal`): its cause is in the log, under the request id.",
@@ -173,6 +178,8 @@ fn complete_operation(operation: &mut Operation, api: bool) {
     if responses.keys().any(|status| is_error(status)) {
         let why = if api { INTERNAL.api } else { INTERNAL.page };
         add_response(responses, INTERNAL.status, why, media);
+        let why = if api { UNAVAILABLE.api } else { UNAVAILABLE.page };
+        add_response(responses, UNAVAILABLE.status, why, media);
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {

@@ -1,7 +1,7 @@
 //! Distributions, the follow-up of a class, an account's credential ledger, and
 //! unlocking.
 
-use super::access::{AccountIds, MAX_BULK_IDS};
+use super::access::AccountIds;
 use super::audit::{instant, limit};
 use crate::domain::{
     AccountId, ClassName, Distribution, DistributionKind, Error, FieldError, RunResult, RunStatus,
@@ -12,7 +12,7 @@ use crate::http::dto::BulkResults;
 use crate::http::extract::{ApiJson, ApiQuery, Authenticated, RequestId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::routes::schema;
-use crate::ops::distinct_ids;
+use crate::ops::commands::Bulk;
 use crate::ops::distributions::{FollowUp, Handed, Ledger};
 use crate::ports::DistributionQuery;
 use axum::Json;
@@ -245,7 +245,7 @@ async fn unlock(
     request_id: RequestId,
     body: ApiJson<AccountIds>,
 ) -> ApiResult<Json<BulkResults<Unlocked>>> {
-    let ids = distinct_ids(&body.value.account_ids, MAX_BULK_IDS)?;
+    let ids = Bulk::Unlock.ids(&body.value.account_ids)?;
     let results = state.sesame.unlock(&caller, request_id.as_deref(), &ids).await?;
     Ok(Json(BulkResults::from_results(results, |()| Unlocked {})))
 }

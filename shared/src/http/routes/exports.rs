@@ -9,8 +9,8 @@ use crate::http::AppState;
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
-use crate::ops::distinct_ids;
-use crate::ops::export::{ExportView, MAX_EXPORT_IDS};
+use crate::ops::commands::Bulk;
+use crate::ops::export::ExportView;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -112,7 +112,7 @@ async fn create_export(
         language,
     } = body.value;
     let scope = match (account_ids, filter) {
-        (Some(ids), None) => Scope::Ids(distinct_ids(&ids, MAX_EXPORT_IDS)?),
+        (Some(ids), None) => Scope::Ids(Bulk::Export.ids(&ids)?),
         (None, Some(filter)) => Scope::Filter(filter.into_query()?.0),
         _ => return Err(Error::invalid("account_ids", "give either account_ids or filter").into()),
     };

@@ -8,12 +8,10 @@ use crate::http::dto::{ItemError, ItemStatus, item_error};
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
-use crate::http::routes::access::MAX_BULK_IDS;
 use crate::http::routes::distributions::DistributionSummary;
 use crate::http::routes::schema::ListFilter;
-use crate::ops::distinct_ids;
+use crate::ops::commands::{Bulk, Sent};
 use crate::ops::mail::{MailOutcome, MailReport};
-use crate::ops::mail_runs::MAX_SYNC_MAIL;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -147,7 +145,7 @@ async fn send_activation(
 ) -> ApiResult<Response> {
     let copy_to_me = body.value.copy_to_me;
     let scope = match (&body.value.account_ids, &body.value.filter) {
-        (Some(ids), None) => Scope::Ids(distinct_ids(ids, MAX_BULK_IDS)?),
+        (Some(ids), None) => Scope::Ids(Bulk::SendActivation.ids(ids)?),
         (None, Some(filter)) => Scope::Filter(filter.clone().into_query()?.0),
         _ => return Err(Error::invalid("account_ids", "give either account_ids or filter").into()),
     };
@@ -158,25 +156,17 @@ async fn send_activation(
         "send-activation",
         &body.digest,
         |_| async {
-            let sesame = &state.sesame;
-            let request_id = request_id.as_deref();
-            match scope {
-                Scope::Ids(ids) if ids.len() <= MAX_SYNC_MAIL => {
-                    let report = sesame
-                        .send_activation(&caller, request_id, &ids, copy_to_me)
-                        .await?;
-                    Ok((StatusCode::OK, Mailed::Now(MailResults::from(report))))
-                }
-                scope => {
-                    let queued = sesame
-                        .queue_send_activation(&caller, request_id, scope, copy_to_me)
-                        .await?;
-                    Ok((
-                        StatusCode::ACCEPTED,
-                        Mailed::Queued(DistributionSummary::from(&queued)),
-                    ))
-                }
-            }
+            let sent = state
+                .sesame
+                .send_activation_to(&caller, request_id.as_deref(), scope, copy_to_me)
+                .await?;
+            Ok(match sent {
+                Sent::Now(report) => (StatusCode::OK, Mailed::Now(MailResults::from(report))),
+                Sent::Queued(queued) => (
+                    StatusCode::ACCEPTED,
+                    Mailed::Queued(DistributionSummary::from(queued.as_ref())),
+                ),
+            })
         },
     )
     .await

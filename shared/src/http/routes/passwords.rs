@@ -7,8 +7,8 @@ use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::routes::mail::MailResults;
-use crate::ops::distinct_ids;
-use crate::ops::reset::{Issued, MAX_RESET_IDS, ResetMethod, Resets};
+use crate::ops::commands::Bulk;
+use crate::ops::reset::{Issued, ResetMethod, Resets};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -95,7 +95,7 @@ async fn reset_passwords(
     headers: HeaderMap,
     body: ApiJson<ResetRequest>,
 ) -> ApiResult<Response> {
-    let ids = distinct_ids(&body.value.account_ids, MAX_RESET_IDS)?;
+    let ids = Bulk::Reset(body.value.method).ids(&body.value.account_ids)?;
     let (method, copy_to_me) = (body.value.method, body.value.copy_to_me);
     let (sesame, by, request_id) = (&state.sesame, &caller, request_id.as_deref());
     idempotency::once(

@@ -2,7 +2,7 @@
 //! account with an activation code, use a reset link.
 
 use crate::http::AppState;
-use crate::http::extract::{ApiJson, RequestId};
+use crate::http::extract::{ApiJson, ClientAddress, RequestId};
 use crate::http::problem::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -144,23 +144,24 @@ pub struct ResetWithLinkRequest {
 
 /// Uses a reset link: sets the chosen password and retires the link. An unknown,
 /// used, replaced or revoked link answers 400 `invalid_link` (counted towards the
-/// lock of that account's reset path), an expired one 400 `link_expired`.
+/// lock of the client's address, never the account's), an expired one 400 `link_expired`.
 #[utoipa::path(post, path = "/v1/auth/reset", tag = "self-service", request_body = ResetWithLinkRequest,
     responses((status = 200, body = LoginResponse),
         (status = 400, description = "The link is unknown, used, replaced or revoked (`invalid_link`), or has expired (`link_expired`).", body = Problem),
         (status = 403, description = "The account's access is disabled (`access_disabled`).", body = Problem),
         (status = 422, description = "The new password does not meet the school's policy (`password_policy`, each broken rule in `errors`).", body = Problem),
-        (status = 429, description = "Too many failed attempts with links of this account (`too_many_attempts`).", body = Problem),
+        (status = 429, description = "Too many wrong links from this client address (`too_many_attempts`).", body = Problem),
         (status = 503, description = "The server is checking too many passwords at once, or the account kept changing meanwhile (`busy`).", body = Problem)))]
 async fn reset(
     State(state): State<AppState>,
     request_id: RequestId,
+    client: ClientAddress,
     body: ApiJson<ResetWithLinkRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let ResetWithLinkRequest { token, new_password } = body.value;
     let outcome = state
         .sesame
-        .reset_with_token(request_id.as_deref(), token, new_password)
+        .reset_with_token(request_id.as_deref(), client.0, token, new_password)
         .await?;
     Ok(Json(outcome.into()))
 }
