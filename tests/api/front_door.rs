@@ -546,3 +546,61 @@ async fn a_remembered_reset_hands_its_passwords_only_to_who_may_still_have_them(
     assert!(replay.body["results"][0].get("temporary_password").is_none());
     assert_eq!(replay.body["results"][0]["error"]["code"], "not_found");
 }
+
+#[cfg(feature = "aws")]
+#[tokio::test]
+async fn a_store_that_fails_at_sign_in_answers_503_try_again_never_wrong_password() {
+    let app = TestApp::spawn_on_a_dead_store().await;
+    let f_like = |path: &str| format!("{}{path}", app.base);
+
+    // The console's sign-in.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client.get(f_like("/")).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let cookie = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let page = form.text().await.unwrap();
+    let token = csrf(&page);
+    let signed = client
+        .post(f_like("/sign-in"))
+        .header("cookie", cookie)
+        .form(&[("csrf", token.as_str()), ("login", "zoe.lefevre"), ("password", "un-mot-de-passe")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status().as_u16(), 503);
+    assert!(signed.headers().get("retry-after").is_some());
+    assert!(signed.headers().get("x-request-id").is_some());
+    let text = signed.text().await.unwrap();
+    assert!(!text.contains("incorrect") && !text.contains("Wrong login"), "{text}");
+
+    // The API's sign-in, and an admin route.
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"login": "zoe.lefevre", "password": "un-mot-de-passe"}),
+        )
+        .await;
+    assert_eq!((login.status, login.code()), (503, "unavailable"), "{:?}", login.body);
+    assert!(login.header("retry-after").is_some());
+    let token = app.token("riverside", "admin", "adm", &[]);
+    let list = app.get("/v1/accounts", &token).await;
+    assert_eq!((list.status, list.code()), (503, "unavailable"), "{:?}", list.body);
+    // Logged once, with the request's id.
+    let id = list.header("x-request-id").unwrap().to_owned();
+    assert!(
+        sesame_tests::logs()
+            .lines()
+            .any(|l| l.contains("store unavailable") && l.contains(&id)),
+        "the failure is logged with request id {id}"
+    );
+}

@@ -159,9 +159,39 @@ impl TestApp {
     /// A server that mails through `mailer` (or to its outbox), from `sender` for
     /// schools that set none.
     pub async fn spawn_mailing(mailer: Option<Arc<dyn sesame::ports::Mailer>>, sender: Option<&str>) -> Self {
-        capture_logs();
         let dir = tempfile::tempdir().unwrap();
         let (store, backend) = store(dir.path()).await;
+        Self::spawn_on(dir, store, backend, mailer, sender).await
+    }
+
+    /// A server on a DynamoDB store whose endpoint answers nothing (a closed
+    /// port): every store call fails, as in an outage.
+    #[cfg(feature = "aws")]
+    pub async fn spawn_on_a_dead_store() -> Self {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", dead.local_addr().unwrap());
+        drop(dead);
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-3"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .build();
+        let table = "sesame-outage".to_owned();
+        let store = sesame::adapters::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &table);
+        let dir = tempfile::tempdir().unwrap();
+        Self::spawn_on(dir, Arc::new(store), Backend::Dynamo(table), None, Some(TEST_SENDER)).await
+    }
+
+    async fn spawn_on(
+        dir: tempfile::TempDir,
+        store: Arc<dyn sesame::ports::Store>,
+        backend: Backend,
+        mailer: Option<Arc<dyn sesame::ports::Mailer>>,
+        sender: Option<&str>,
+    ) -> Self {
+        capture_logs();
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let key = TokenKey::new(b"test-key-test-key-test-key-test-key");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
