@@ -572,7 +572,11 @@ async fn a_store_that_fails_at_sign_in_answers_503_try_again_never_wrong_passwor
     let signed = client
         .post(f_like("/sign-in"))
         .header("cookie", cookie)
-        .form(&[("csrf", token.as_str()), ("login", "zoe.lefevre"), ("password", "un-mot-de-passe")])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", "zoe.lefevre"),
+            ("password", "un-mot-de-passe"),
+        ])
         .send()
         .await
         .unwrap();
@@ -580,7 +584,10 @@ async fn a_store_that_fails_at_sign_in_answers_503_try_again_never_wrong_passwor
     assert!(signed.headers().get("retry-after").is_some());
     assert!(signed.headers().get("x-request-id").is_some());
     let text = signed.text().await.unwrap();
-    assert!(!text.contains("incorrect") && !text.contains("Wrong login"), "{text}");
+    assert!(
+        !text.contains("incorrect") && !text.contains("Wrong login"),
+        "{text}"
+    );
 
     // The API's sign-in, and an admin route.
     let login = app
@@ -590,11 +597,21 @@ async fn a_store_that_fails_at_sign_in_answers_503_try_again_never_wrong_passwor
             json!({"login": "zoe.lefevre", "password": "un-mot-de-passe"}),
         )
         .await;
-    assert_eq!((login.status, login.code()), (503, "unavailable"), "{:?}", login.body);
+    assert_eq!(
+        (login.status, login.code()),
+        (503, "unavailable"),
+        "{:?}",
+        login.body
+    );
     assert!(login.header("retry-after").is_some());
     let token = app.token("riverside", "admin", "adm", &[]);
     let list = app.get("/v1/accounts", &token).await;
-    assert_eq!((list.status, list.code()), (503, "unavailable"), "{:?}", list.body);
+    assert_eq!(
+        (list.status, list.code()),
+        (503, "unavailable"),
+        "{:?}",
+        list.body
+    );
     // Logged once, with the request's id.
     let id = list.header("x-request-id").unwrap().to_owned();
     assert!(

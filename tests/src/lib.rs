@@ -1,6 +1,8 @@
 //! Test helpers: a real server on port 0 with a fresh database, a clock the tests
 //! move, a school fixture imported over HTTP, and the logs of the run.
 
+#[cfg(feature = "aws")]
+pub mod faults;
 pub mod handouts;
 pub mod uploads;
 
@@ -179,9 +181,47 @@ impl TestApp {
             .endpoint_url(endpoint)
             .build();
         let table = "sesame-outage".to_owned();
-        let store = sesame::adapters::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &table);
+        let store =
+            sesame::adapters::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &table);
         let dir = tempfile::tempdir().unwrap();
-        Self::spawn_on(dir, Arc::new(store), Backend::Dynamo(table), None, Some(TEST_SENDER)).await
+        Self::spawn_on(
+            dir,
+            Arc::new(store),
+            Backend::Dynamo(table),
+            None,
+            Some(TEST_SENDER),
+        )
+        .await
+    }
+
+    /// A server on a fresh table of the emulator (`AWS_ENDPOINT_URL`, or the test
+    /// fails) whose every DynamoDB request goes through `faults` (armed by the
+    /// test once its fixture is in place).
+    #[cfg(feature = "aws")]
+    pub async fn spawn_faulty(faults: Arc<faults::Faults>) -> Self {
+        use sesame::adapters::dynamodb::DynamoStore;
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            !endpoint.is_empty(),
+            "the fault tests need an emulator: AWS_ENDPOINT_URL (scripts/moto.sh)"
+        );
+        let table = format!("sesame-faults-{}", uuid_like());
+        let clean = DynamoStore::connect(&table).await.expect("the emulator answers");
+        clean.create_table().await.expect("the table is created");
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamo = DynamoStore::client_config(&config)
+            .interceptor(faults::Shared(faults))
+            .build();
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), &table);
+        let dir = tempfile::tempdir().unwrap();
+        Self::spawn_on(
+            dir,
+            Arc::new(store),
+            Backend::Dynamo(table),
+            None,
+            Some(TEST_SENDER),
+        )
+        .await
     }
 
     async fn spawn_on(
@@ -384,7 +424,11 @@ STF,staff,Paul,Vidal,,,,,,
 
 impl Fixture {
     pub async fn new() -> Self {
-        let app = TestApp::spawn().await;
+        Self::on(TestApp::spawn().await).await
+    }
+
+    /// The fixture's schools, imported on `app`.
+    pub async fn on(app: TestApp) -> Self {
         app.create_school("riverside", "Collège Rive Gauche").await;
         app.create_school("hillside", "Lycée des Collines").await;
         let report = app.import("riverside", RIVERSIDE).await;

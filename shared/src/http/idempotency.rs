@@ -111,11 +111,16 @@ where
                 status: status.as_u16(),
                 sealed_body: sealed,
             };
-            sesame
-                .guards
-                .complete_idempotency(&record.key, &stored)
-                .await
-                .map_err(crate::domain::Error::from)?;
+            // The work is done: its answer goes out whatever happens to the
+            // record. A record that cannot be completed is released rather than
+            // left "in progress" for a day.
+            if let Err(e) = retried(|| sesame.guards.complete_idempotency(&record.key, &stored)).await {
+                tracing::error!(
+                    error = format!("{:#}", anyhow::Error::from(e)),
+                    "could not remember a response; its key is released"
+                );
+                release(sesame, &record.key).await;
+            }
             Ok((
                 status,
                 [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -125,14 +130,36 @@ where
         }
         Err(problem) => {
             // A failed request may be retried with the same key.
-            if let Err(e) = sesame.guards.release_idempotency(&record.key).await {
-                tracing::error!(
-                    error = format!("{:#}", anyhow::Error::from(e)),
-                    "could not release an idempotency key"
-                );
-            }
+            release(sesame, &record.key).await;
             Err(problem)
         }
+    }
+}
+
+/// `write`, tried again a few times over a store that hiccups.
+async fn retried<F, Fut>(write: F) -> crate::ports::StoreResult<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = crate::ports::StoreResult<()>>,
+{
+    let mut outcome = write().await;
+    for pause in [50, 200, 800] {
+        if outcome.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        outcome = write().await;
+    }
+    outcome
+}
+
+/// Frees `key` for a retry (logged when even that fails: it expires in a day).
+async fn release(sesame: &crate::ops::Sesame, key: &str) {
+    if let Err(e) = retried(|| sesame.guards.release_idempotency(key)).await {
+        tracing::error!(
+            error = format!("{:#}", anyhow::Error::from(e)),
+            "could not release an idempotency key"
+        );
     }
 }
 

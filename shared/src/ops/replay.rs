@@ -24,7 +24,14 @@ pub fn replay_of(distribution: &str) -> Option<&str> {
 pub(crate) fn closed_replay(old: &Account, new: &Account) -> Option<String> {
     let closed = old.credentials.secret.as_ref()?;
     let still = new.credentials.secret.as_ref().is_some_and(|s| s.id == closed.id);
-    if still {
+    // A request retried with its key replaces what its failed first run handed
+    // out: the record it would delete is its own.
+    let same_run = new
+        .credentials
+        .secret
+        .as_ref()
+        .is_some_and(|s| s.distribution == closed.distribution);
+    if still || same_run {
         return None;
     }
     replay_of(closed.distribution.as_deref()?).map(str::to_owned)

@@ -3,8 +3,9 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, account_item, account_key, account_of, login_key,
-    member_key, n, parsed, secret_key, secret_write, string, with_secrets,
+    ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of,
+    login_key, member_key, n, parsed, secret_key, secret_write, string, with_secrets, write_token,
+    written_by,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
@@ -121,9 +122,12 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
     // The account, its secret item and its roster changes in one transaction, so
     // that neither secrets nor rosters ever disagree with the accounts; an account
     // in more than 98 classes has the rest of its changes written right after.
+    let token = write_token();
+    let mut item = account_item(&stored)?;
+    item.insert(WRITE_TOKEN.to_owned(), token.clone());
     let put = Put::builder()
         .table_name(&store.table)
-        .set_item(Some(account_item(&stored)?))
+        .set_item(Some(item))
         .condition_expression(AT_VERSION)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(expected))
@@ -137,8 +141,16 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
     for change in roster_changes {
         items.push(change.in_transaction(&store.table)?);
     }
-    if let Err(Refusal::Condition(_) | Refusal::Contention) = transact(store, items).await? {
-        return Ok(Err(StoreError::Conflict));
+    match transact(store, items).await? {
+        Ok(()) => {}
+        Err(Refusal::Contention) => return Ok(Err(StoreError::Conflict)),
+        // A retry after a lost answer finds the account as this write left it.
+        Err(Refusal::Condition(_)) => {
+            let now = get_item(store, account_key(&stored.school, &stored.id)).await?;
+            if !written_by(now.as_ref(), &token) {
+                return Ok(Err(StoreError::Conflict));
+            }
+        }
     }
     let overflow = overflow
         .into_iter()

@@ -61,7 +61,22 @@ pub(super) async fn append(store: &DynamoStore, events: &[AuditEvent]) -> StoreR
                 .map_err(StoreError::backend)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        let error = match transact(store, writes).await {
+        let sent = transact(store, writes).await;
+        // A retry after a lost answer is refused by the events the first try wrote
+        // (their ids are new: finding one means the transaction went through).
+        let sent = match sent {
+            Ok(Err(Refusal::Condition(index))) => {
+                let event = &chunk[index.min(chunk.len() - 1)];
+                let key = key(audit_pk(&event.school), event_sk(event.at, &event.id));
+                if super::accounts::get_item(store, key).await?.is_some() {
+                    Ok(Ok(()))
+                } else {
+                    Ok(Err(Refusal::Condition(index)))
+                }
+            }
+            other => other,
+        };
+        let error = match sent {
             Ok(Ok(())) => {
                 written.extend(
                     chunk

@@ -57,7 +57,15 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
             keys.push(planned.key);
             writes.push(planned.write);
         }
-        let error = match transact(store, writes).await {
+        let sent = transact(store, writes).await;
+        // A retry after a lost answer is refused by what the first try wrote: the
+        // accounts' ids are new, so finding one of them means the transaction
+        // (all or nothing) went through.
+        let sent = match sent {
+            Ok(Err(Refusal::Condition(_))) if ours(store, &keys).await? => Ok(Ok(())),
+            other => other,
+        };
+        let error = match sent {
             Ok(Ok(())) => {
                 written.extend(roles.into_iter().zip(keys));
                 continue;
@@ -76,6 +84,23 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
         return Err(roll_back(store, written, error).await);
     }
     Ok(())
+}
+
+/// Whether the account items among `keys` (new ids, so no one else's) exist.
+async fn ours(store: &DynamoStore, keys: &[Item]) -> StoreResult<bool> {
+    let accounts: Vec<Item> = keys
+        .iter()
+        .filter(|k| {
+            k.get(super::item::SK)
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| sk.starts_with(super::item::ACCOUNT_PREFIX))
+        })
+        .cloned()
+        .collect();
+    match accounts.first() {
+        Some(key) => Ok(super::accounts::get_item(store, key.clone()).await?.is_some()),
+        None => Ok(false),
+    }
 }
 
 /// Refuses the batch before anything is written, as the SQLite store does: the

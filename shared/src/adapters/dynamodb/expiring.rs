@@ -3,7 +3,10 @@
 //! by the operations, for TTL deletes up to days late.
 
 use super::accounts::get_item;
-use super::item::{BODY, Item, TTL, body, idempotency_key, json, n, nanos, number, throttle_key, ttl};
+use super::item::{
+    BODY, Item, TTL, WRITE_TOKEN, body, idempotency_key, json, n, nanos, number, throttle_key, ttl,
+    write_token, written_by,
+};
 use super::{DynamoStore, conditional, failed};
 use crate::ports::{Attempt, IdempotencyRecord, StoreError, StoreResult, StoredResponse, Throttle, throttle};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -59,14 +62,22 @@ pub(super) async fn count_attempt(
     now: DateTime<Utc>,
 ) -> StoreResult<Attempt> {
     let floor = n(nanos(now - throttle::WINDOW));
+    // This attempt's mark: a count the SDK retries after a lost answer finds its
+    // own mark and is not counted twice.
+    let token = write_token();
     for _ in 0..COUNT_ROUNDS {
         let counted = store
             .client
             .update_item()
             .table_name(&store.table)
             .set_key(Some(throttle_key(key)))
-            .update_expression("SET #attempts = #attempts + :one")
-            .condition_expression("#attempts < :max AND #window_start > :floor AND #locked_until <= :now")
+            .update_expression("SET #attempts = #attempts + :one, #token = :token")
+            .condition_expression(
+                "#attempts < :max AND #window_start > :floor AND #locked_until <= :now \
+                 AND (attribute_not_exists(#token) OR #token <> :token)",
+            )
+            .expression_attribute_names("#token", WRITE_TOKEN)
+            .expression_attribute_values(":token", token.clone())
             .expression_attribute_names("#attempts", ATTEMPTS)
             .expression_attribute_names("#window_start", WINDOW_START)
             .expression_attribute_names("#locked_until", LOCKED_UNTIL)
@@ -96,13 +107,21 @@ pub(super) async fn count_attempt(
             Some(holder) if !holder.is_empty() => Some(holder),
             _ => get_item(store, throttle_key(key)).await?,
         };
+        if written_by(holder.as_ref(), &token) {
+            // Counted already, its answer lost: the lock it may have set is ours too.
+            let counted = holder.map(|item| throttle_of(key, &item)).transpose()?;
+            if counted.is_some_and(|t| t.attempts >= throttle::MAX_ATTEMPTS && t.locked_at(now).is_none()) {
+                lock(store, key, now).await?;
+            }
+            return Ok(Attempt::Admitted);
+        }
         let current = holder.map(|item| throttle_of(key, &item)).transpose()?;
         match throttle::admit(current.as_ref(), key, now) {
             (_, Attempt::Locked { until }) => return Ok(Attempt::Locked { until }),
             // The window is open and has room: the count raced with another; again.
             (_, Attempt::Admitted) if current.as_ref().is_some_and(|t| t.window_open(now)) => continue,
             (_, Attempt::Admitted) => {
-                if new_window(store, key, now, &floor).await? {
+                if new_window(store, key, now, &floor, &token).await? {
                     return Ok(Attempt::Admitted);
                 }
             }
@@ -120,8 +139,10 @@ async fn new_window(
     key: &str,
     now: DateTime<Utc>,
     floor: &AttributeValue,
+    token: &AttributeValue,
 ) -> StoreResult<bool> {
     let mut item = throttle_key(key);
+    item.insert(WRITE_TOKEN.to_owned(), token.clone());
     item.insert(ATTEMPTS.to_owned(), n(1));
     item.insert(WINDOW_START.to_owned(), n(nanos(now)));
     item.insert(LOCKED_UNTIL.to_owned(), n(0));
@@ -140,7 +161,14 @@ async fn new_window(
         .expression_attribute_values(":now", n(nanos(now)))
         .send()
         .await;
-    conditional(started, "PutItem")
+    if conditional(started, "PutItem")? {
+        return Ok(true);
+    }
+    // Refused: perhaps by this very window, started by a try whose answer was lost.
+    Ok(written_by(
+        get_item(store, throttle_key(key)).await?.as_ref(),
+        token,
+    ))
 }
 
 /// Sets the lock of a full window; a lock already in force is left as it is.
@@ -225,6 +253,8 @@ pub(super) async fn claim_idempotency(
         ..record.clone()
     };
     let mut item = idempotency_key(&record.key);
+    let token = write_token();
+    item.insert(WRITE_TOKEN.to_owned(), token.clone());
     item.insert(EXPIRES_AT.to_owned(), n(nanos(record.expires_at)));
     item.insert(TTL.to_owned(), ttl(record.expires_at));
     item.insert(BODY.to_owned(), json(&stored)?);
@@ -251,14 +281,32 @@ pub(super) async fn claim_idempotency(
             Ok(_) => return Ok(None),
             Err(e) => match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
-                _ => return Err(failed("PutItem")(e)),
+                _ => {
+                    // Perhaps written all the same: a claim no one will complete
+                    // would hold the key for a day. Undone if it is this one.
+                    let _ = store
+                        .client
+                        .delete_item()
+                        .table_name(&store.table)
+                        .set_key(Some(idempotency_key(&record.key)))
+                        .condition_expression("#token = :token")
+                        .expression_attribute_names("#token", WRITE_TOKEN)
+                        .expression_attribute_values(":token", token.clone())
+                        .send()
+                        .await;
+                    return Err(failed("PutItem")(e));
+                }
             },
         };
         // An emulator may not return the item that refused the write: read it.
-        let holder = match holder {
+        let holder = match holder.filter(|h| !h.is_empty()) {
             Some(holder) => Some(holder),
             None => get_item(store, idempotency_key(&record.key)).await?,
         };
+        // The SDK retried a claim whose answer was lost: this claim is ours.
+        if written_by(holder.as_ref(), &token) {
+            return Ok(None);
+        }
         match holder.as_ref().map(record_of).transpose()? {
             Some(existing) if existing.expires_at > now => return Ok(Some(existing)),
             // Released or expired since the write was refused: claim again.

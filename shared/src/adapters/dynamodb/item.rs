@@ -19,6 +19,20 @@ pub(super) const BODY: &str = "body";
 pub(super) const VERSION: &str = "version";
 /// Epoch seconds after which DynamoDB's TTL may delete the item.
 pub(super) const TTL: &str = "ttl";
+/// A random token each conditional write leaves in its item, so that a write
+/// retried after its answer was lost (a time-out after the commit) recognises its
+/// own success in the item that refuses it (SPEC §8).
+pub(super) const WRITE_TOKEN: &str = "write_token";
+
+/// A fresh [`WRITE_TOKEN`] value.
+pub(super) fn write_token() -> AttributeValue {
+    AttributeValue::S(uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// Whether `item` was left by the write that carried `token`.
+pub(super) fn written_by(item: Option<&Item>, token: &AttributeValue) -> bool {
+    item.and_then(|i| i.get(WRITE_TOKEN)) == Some(token)
+}
 
 /// A login reservation's school and account id.
 pub(super) const SCHOOL: &str = "school";

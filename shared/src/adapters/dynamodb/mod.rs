@@ -45,7 +45,15 @@ impl DynamoStore {
     /// A store on `table` with an already loaded configuration (shared with the
     /// other AWS clients of a process).
     pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(config), table)
+        Self::new(Client::from_conf(Self::client_config(config).build()), table)
+    }
+
+    /// The DynamoDB client's configuration: the SDK's, retrying throttling, 5xx
+    /// and time-outs up to 8 attempts (the other AWS SDKs retry DynamoDB 10 times;
+    /// the Rust SDK's default of 3 gives up under a burst of throttling).
+    pub fn client_config(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+        aws_sdk_dynamodb::config::Builder::from(config)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(8))
     }
 
     /// A store on `table`, configured from the standard AWS environment
@@ -57,7 +65,10 @@ impl DynamoStore {
             config.region().is_some(),
             "no AWS region is configured: set AWS_REGION"
         );
-        Ok(Self::new(Client::new(&config), table))
+        Ok(Self::new(
+            Client::from_conf(Self::client_config(&config).build()),
+            table,
+        ))
     }
 
     pub fn table(&self) -> &str {

@@ -1,9 +1,9 @@
 //! Schools, guarded by their version, and their classes, upserted by name.
 
+use super::DynamoStore;
 use super::accounts::get_item;
 use super::batch::{Write, query_prefix, write_items};
 use super::item::{BODY, CLASS_PREFIX, VERSION, body, class_key, json, n, school_key, school_pk};
-use super::{DynamoStore, conditional};
 use crate::domain::{Class, ClassName, School, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use std::collections::BTreeMap;
@@ -32,14 +32,24 @@ pub(super) async fn put_school(store: &DynamoStore, school: &School) -> StoreRes
 /// `read_version`; a `Conflict` otherwise.
 pub(super) async fn put_versioned(
     store: &DynamoStore,
-    item: super::item::Item,
+    mut item: super::item::Item,
     read_version: u64,
 ) -> StoreResult<()> {
+    use super::item::{PK, SK, WRITE_TOKEN, write_token, written_by};
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+    let token = write_token();
+    item.insert(WRITE_TOKEN.to_owned(), token.clone());
+    let key: super::item::Item = [PK, SK]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), item.get(k)?.clone())))
+        .collect();
     let request = store
         .client
         .put_item()
         .table_name(&store.table)
-        .set_item(Some(item));
+        .set_item(Some(item))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
     let request = if read_version == 0 {
         request.condition_expression("attribute_not_exists(pk)")
     } else {
@@ -48,7 +58,20 @@ pub(super) async fn put_versioned(
             .expression_attribute_names("#version", VERSION)
             .expression_attribute_values(":expected", n(read_version))
     };
-    if conditional(request.send().await, "PutItem")? {
+    let refused = match request.send().await {
+        Ok(_) => return Ok(()),
+        Err(e) => match e.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(refused)) => refused.item.clone(),
+            _ => return Err(super::failed("PutItem")(e)),
+        },
+    };
+    // The SDK retried a write whose answer was lost: the item that refused the
+    // retry may be this write's own.
+    let holder = match refused.filter(|i| !i.is_empty()) {
+        Some(holder) => Some(holder),
+        None => super::accounts::get_item(store, key).await?,
+    };
+    if written_by(holder.as_ref(), &token) {
         Ok(())
     } else {
         Err(StoreError::Conflict)

@@ -1,0 +1,161 @@
+//! Faults between the DynamoDB store and the emulator, as an SDK interceptor: a
+//! request may be throttled or fail with a 5xx before it reaches the table, or be
+//! applied and have its answer lost (a time-out after the commit). The SDK retries
+//! each of them as it would in AWS; the store must tell its own earlier success
+//! from a conflict.
+
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How often each fault strikes a request, from 0 to 1.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rates {
+    /// Refused before the table: `ProvisionedThroughputExceededException` (400).
+    pub throttled: f64,
+    /// Refused before the table: `InternalServerError` (500).
+    pub failed: f64,
+    /// Applied by the table, then its answer replaced by a 500.
+    pub lost: f64,
+}
+
+/// What each fault did, counted.
+#[derive(Debug, Default)]
+pub struct Struck {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub failed: AtomicU64,
+    pub lost: AtomicU64,
+}
+
+impl Struck {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} requests: {} throttled, {} failed, {} lost after commit",
+            self.requests.load(Ordering::Relaxed),
+            self.throttled.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+            self.lost.load(Ordering::Relaxed)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    Pass,
+    Throttled,
+    Failed,
+    Lost,
+}
+
+impl Storable for Fate {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The fault layer: no fault until armed.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rates: std::sync::Mutex<Rates>,
+    pub struck: Struck,
+}
+
+impl Faults {
+    /// From now on, faults strike at `rates`.
+    pub fn arm(&self, rates: Rates) {
+        *self.rates.lock().unwrap() = rates;
+    }
+
+    pub fn disarm(&self) {
+        self.arm(Rates::default());
+    }
+}
+
+/// [`Faults`] shared between the test and the SDK client it is plugged into.
+#[derive(Debug, Clone)]
+pub struct Shared(pub Arc<Faults>);
+
+/// A number from 0 to 1, spread evenly (no seed to keep: the rates are what count).
+fn roll() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64,
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Intercept for Shared {
+    fn name(&self) -> &'static str {
+        "faults"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let faults = &self.0;
+        faults.struck.requests.fetch_add(1, Ordering::Relaxed);
+        let Rates {
+            throttled,
+            failed,
+            lost,
+        } = *faults.rates.lock().unwrap();
+        let roll = roll();
+        let fate = if roll < throttled {
+            Fate::Throttled
+        } else if roll < throttled + failed {
+            Fate::Failed
+        } else if roll < throttled + failed + lost {
+            Fate::Lost
+        } else {
+            Fate::Pass
+        };
+        if matches!(fate, Fate::Throttled | Fate::Failed) {
+            // Never reaches the table: an empty request the emulator refuses.
+            let request = context.request_mut();
+            *request.body_mut() = SdkBody::from("{}");
+            request.headers_mut().insert("content-length", "2");
+        }
+        cfg.interceptor_state().store_put(fate);
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (status, kind, counter) = match cfg.load::<Fate>() {
+            Some(Fate::Throttled) => (
+                400,
+                "ProvisionedThroughputExceededException",
+                &self.0.struck.throttled,
+            ),
+            Some(Fate::Failed) => (500, "InternalServerError", &self.0.struck.failed),
+            Some(Fate::Lost) => (500, "InternalServerError", &self.0.struck.lost),
+            _ => return Ok(()),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected"}}"#);
+        let response = context.response_mut();
+        *response.status_mut() = status.try_into()?;
+        response
+            .headers_mut()
+            .insert("content-length", body.len().to_string());
+        response.headers_mut().remove("x-amz-crc32");
+        *response.body_mut() = SdkBody::from(body);
+        Ok(())
+    }
+}
