@@ -165,6 +165,29 @@ async fn an_admins_export_is_not_handed_to_a_teacher_token_with_the_same_sub() {
     assert!(again.body["download_url"].is_string(), "{:?}", again.body);
 }
 
+#[tokio::test]
+async fn a_file_of_identifiers_with_birth_dates_is_not_handed_to_its_maker_once_a_teacher() {
+    let f = Fixture::new().await;
+    // The pupils of 5A, which a teacher of 5A may have in a file, but not their
+    // birth dates, which the admin's file shows.
+    let body = json!({"account_ids": [f.id("SA1"), f.id("SA2")], "content": "identifiers", "format": "csv"});
+    let queued = export(&f, &f.admin(), body).await;
+    assert_eq!(queued.status, 202, "{:?}", queued.body);
+    let id = queued.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(finished(&f, &f.admin(), &id).await["status"], "done");
+    let demoted = f.app.token("riverside", "teacher", f.id("ADM"), &["5A"]);
+
+    let seen = f.app.get(&format!("/v1/exports/{id}"), &demoted).await;
+
+    assert_eq!(seen.status, 404, "{:?}", seen.body);
+    // The teacher's own file of the same pupils, without birth dates, is theirs.
+    let body = json!({"account_ids": [f.id("SA1"), f.id("SA2")], "content": "identifiers", "format": "csv"});
+    let own = export(&f, &demoted, body).await;
+    let own_id = own.body["id"].as_str().unwrap().to_owned();
+    let done = finished(&f, &demoted, &own_id).await;
+    assert!(done["download_url"].is_string(), "{done}");
+}
+
 // ---- 4. wrong reset links never lock the real link ----
 
 /// 43 characters of base64url (256 bits) that nobody was given.
@@ -620,4 +643,57 @@ async fn a_store_that_fails_at_sign_in_answers_503_try_again_never_wrong_passwor
             .any(|l| l.contains("store unavailable") && l.contains(&id)),
         "the failure is logged with request id {id}"
     );
+}
+
+#[tokio::test]
+async fn a_re_import_by_login_updates_the_account_and_never_duplicates_it() {
+    let f = Fixture::new().await;
+    let before = found(&f, "lefevre").await.len();
+    // A row without an external id names Zoé by her login: she is updated.
+    let csv = format!(
+        "login,profile,first_name,last_name,classes\n{},student,Zoé,Lefèvre-Martin,5A\n",
+        f.login_of("SA1")
+    );
+    let report = import_as(&f, &f.admin(), &csv).await;
+    assert_eq!(row_errors(&report), vec![]);
+    assert_eq!(
+        (report.body["created"].as_u64(), report.body["updated"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(account(&f, "SA1").await["last_name"], "Lefèvre-Martin");
+    // The same file again changes nothing and creates no one.
+    let again = import_as(&f, &f.admin(), &csv).await;
+    assert_eq!(
+        (again.body["created"].as_u64(), again.body["unchanged"].as_u64()),
+        (Some(0), Some(1)),
+        "{:?}",
+        again.body
+    );
+    assert_eq!(found(&f, "lefevre").await.len(), before);
+
+    // A login of another school's account is the row's error, never a new account.
+    let elsewhere = format!(
+        "login,profile,first_name,last_name\n{},student,Zoé,Lefèvre\n",
+        f.login_of("H1")
+    );
+    let report = import_as(&f, &f.admin(), &elsewhere).await;
+    assert_eq!(row_errors(&report), vec![(2, "login".to_owned())]);
+    assert_eq!(report.body["created"], 0);
+
+    // A login whose account another external id names is someone else's.
+    let clash = format!(
+        "external_id,login,profile,first_name,last_name\nNEW1,{},student,Zoé,Lefèvre\n",
+        f.login_of("SA2")
+    );
+    let report = import_as(&f, &f.admin(), &clash).await;
+    assert_eq!(row_errors(&report), vec![(2, "login".to_owned())]);
+
+    // A login the importer may not change: the secondary admin and the admin's.
+    let admin = format!(
+        "login,profile,first_name,last_name\n{},staff,Hélène,Garnier-Prise\n",
+        f.login_of("ADM")
+    );
+    let report = import_as(&f, &f.secondary(), &admin).await;
+    assert_eq!(row_errors(&report).len(), 1, "{:?}", report.body);
+    assert_eq!(account(&f, "ADM").await["last_name"], "Garnier");
 }

@@ -175,6 +175,11 @@ async fn main() {
     for row in rows {
         writeln!(report, "{row}").unwrap();
     }
+    // `reset`: that section alone, printed (to refresh it by hand).
+    if std::env::args().any(|a| a == "reset") {
+        println!("{report}");
+        return;
+    }
 
     // 2. A burst of guesses at a locked account.
     burst(&mut report).await;

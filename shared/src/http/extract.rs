@@ -285,20 +285,32 @@ pub fn forwarded_client(
     headers: &axum::http::HeaderMap,
     trusted: &[std::net::IpAddr],
 ) -> std::net::IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
+    // An IPv4 peer of a server bound to `[::]` comes as `::ffff:a.b.c.d`.
+    let plain = |ip: std::net::IpAddr| ip.to_canonical();
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|t| plain(*t) == plain(ip));
+    let mut client = plain(peer);
+    if !is_trusted(client) {
+        return client;
     }
-    let hops: Vec<std::net::IpAddr> = headers
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
         .collect();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+    // From the nearest hop back: each trusted proxy names the one before it; the
+    // first that is not trusted is the client. A hop that is no address (a port,
+    // `unknown`) ends the walk: what stands before it is anyone's word.
+    for hop in hops.into_iter().rev() {
+        let Ok(hop) = hop.trim().parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = plain(hop);
+        if !is_trusted(client) {
+            break;
+        }
+    }
+    client
 }
 
 /// The authenticated caller of an admin endpoint.
@@ -330,7 +342,7 @@ impl FromRequestParts<AppState> for Authenticated {
 
 #[cfg(test)]
 mod tests {
-    use super::decode_json;
+    use super::{decode_json, forwarded_client};
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -380,5 +392,53 @@ mod tests {
             decode_json::<Days>(br#"{"days": 1e999}"#).unwrap_err().status,
             400
         );
+    }
+
+    fn forwarded(peer: &str, header: Option<&str>, trusted: &[&str]) -> String {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Some(value) = header {
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+        }
+        let trusted: Vec<std::net::IpAddr> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        forwarded_client(peer.parse().unwrap(), &headers, &trusted).to_string()
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        assert_eq!(forwarded("203.0.113.7", Some("198.51.100.1"), &[]), "203.0.113.7");
+        assert_eq!(
+            forwarded("127.0.0.1", Some("198.51.100.1"), &["127.0.0.1"]),
+            "198.51.100.1"
+        );
+        // A mapped IPv4 peer is the same proxy.
+        assert_eq!(
+            forwarded("::ffff:127.0.0.1", Some("198.51.100.1"), &["127.0.0.1"]),
+            "198.51.100.1"
+        );
+    }
+
+    #[test]
+    fn what_a_client_writes_before_the_proxies_never_names_it() {
+        // The client wrote the first entry; the trusted proxy appended the real one.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("10.9.9.9, 198.51.100.1"), &["127.0.0.1"]),
+            "198.51.100.1"
+        );
+        // Two proxies: the walk goes back past the trusted one only.
+        assert_eq!(
+            forwarded(
+                "127.0.0.1",
+                Some("10.9.9.9, 198.51.100.1, 10.0.0.2"),
+                &["127.0.0.1", "10.0.0.2"]
+            ),
+            "198.51.100.1"
+        );
+        // A hop that is no address ends the walk at the proxy that wrote it.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("10.9.9.9, unknown"), &["127.0.0.1"]),
+            "127.0.0.1"
+        );
+        // A proxy that sends no header: the proxy is all one knows.
+        assert_eq!(forwarded("127.0.0.1", None, &["127.0.0.1"]), "127.0.0.1");
     }
 }

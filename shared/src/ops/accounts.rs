@@ -45,7 +45,14 @@ impl Selection {
     ) -> Option<AccountFilter> {
         let mut profiles = self.profiles.clone();
         let mut within_classes = None;
+        let mut local_admin = self.local_admin;
         if !caller.is_admin() {
+            // A pupil or parent carrying local_admin (legacy data) is out of a
+            // teacher's reach, as the table's kinds of account say.
+            match local_admin {
+                Some(l) if l != crate::domain::LocalAdmin::None => return None,
+                _ => local_admin = Some(crate::domain::LocalAdmin::None),
+            }
             let visible = [Profile::Student, Profile::Parent];
             profiles = if profiles.is_empty() {
                 visible.to_vec()
@@ -67,7 +74,7 @@ impl Selection {
             access: self.access,
             activation: self.activation,
             has_email: self.has_email,
-            local_admin: self.local_admin,
+            local_admin,
             created_from: self.created_from,
             created_to: self.created_to,
             disabled_since: self.disabled_within_days.map(|d| now - days(d)),

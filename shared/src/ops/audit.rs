@@ -33,7 +33,7 @@ impl Sesame {
         mut query: AuditQuery,
         cursor: Option<&str>,
     ) -> Result<AuditList> {
-        if !caller.may_administer() {
+        if !caller.may_do(crate::domain::Task::ReadAudit) {
             return Err(Error::Forbidden);
         }
         query.before = cursor.map(decode_cursor).transpose()?;

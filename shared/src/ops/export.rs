@@ -150,7 +150,19 @@ impl Sesame {
             self.distributions.get_distribution(&job.school, &job.id).await?,
             &job.request.scope,
         ) {
-            (Some(distribution), _) => distribution.accounts,
+            // The accounts handed a secret, and those named (an activated
+            // account's card, a line of identifiers).
+            (Some(distribution), Scope::Ids(ids)) => {
+                let mut all = distribution.accounts;
+                all.extend(
+                    ids.iter()
+                        .filter(|id| !all.contains(id))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                all
+            }
+            (Some(distribution), Scope::Filter(_)) => distribution.accounts,
             (None, Scope::Ids(ids)) => ids.clone(),
             // A file of identifiers chosen by a filter names no account: the caller
             // must still be who made it.
@@ -160,12 +172,22 @@ impl Sesame {
                 return if same { Ok(()) } else { Err(Error::NotFound) };
             }
         };
+        let content = job.request.content;
+        // What the file shows of an account its maker could put in it, the caller
+        // must be able to obtain now: its line, and its birth date if it has one.
+        let refused = |a: &Account| {
+            let in_file = may_export(made_by, content, a).is_ok();
+            // Only a file of identifiers has a birth-date column.
+            let shows_birth_date = content == Content::Identifiers
+                && a.birth_date.is_some()
+                && made_by.may(Action::SeeBirthDate, a).is_ok();
+            in_file
+                && (may_export(caller, content, a).is_err()
+                    || (shows_birth_date && caller.may(Action::SeeBirthDate, a).is_err()))
+        };
         for chunk in ids.chunks(100) {
             let accounts = self.accounts.get_accounts(&job.school, chunk).await?;
-            if accounts
-                .iter()
-                .any(|a| may_export(caller, job.request.content, a).is_err())
-            {
+            if accounts.iter().any(refused) {
                 return Err(Error::NotFound);
             }
         }

@@ -62,7 +62,9 @@ struct Row {
     account: Account,
     children: Vec<String>,
     password: Option<SecretString>,
-    /// No account of the school has this row's external id.
+    /// The account of the school the row names (by external id, else by login).
+    matched: Option<AccountId>,
+    /// No account of the school is this row's.
     new: bool,
 }
 
@@ -193,6 +195,7 @@ fn validate(
         account,
         children: split_list(raw.children.as_deref()),
         password: raw.password.clone().map(SecretString::from),
+        matched: None,
         new: true,
     })
 }
@@ -256,6 +259,10 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
             *field = value;
         }
     }
+    // An account matched by its login takes the file's external id if it had none.
+    if account.external_id.is_none() {
+        account.external_id = fresh.external_id.clone();
+    }
     (account.first_name, account.last_name, account.profile) =
         (fresh.first_name, fresh.last_name, fresh.profile);
     named(raw, "classes", &mut account.classes, fresh.classes);
@@ -278,6 +285,7 @@ struct Import<'a> {
     file: &'a [RosterRow],
     before: HashMap<&'a AccountId, &'a Account>,
     by_external: HashMap<&'a str, &'a Account>,
+    by_login: HashMap<&'a str, &'a Account>,
     rows: Vec<Row>,
     report: ImportReport,
 }
@@ -299,6 +307,7 @@ impl<'a> Import<'a> {
                 .iter()
                 .filter_map(|a| Some((a.external_id.as_deref()?, a)))
                 .collect(),
+            by_login: existing.iter().map(|a| (a.login.as_str(), a)).collect(),
             rows: Vec::with_capacity(file.len()),
             report: ImportReport::default(),
         }
@@ -316,15 +325,31 @@ impl<'a> Import<'a> {
     ///    to the file.
     fn check_rows(&mut self, now: chrono::DateTime<chrono::Utc>) {
         let mut seen = HashSet::new();
+        let mut named = HashSet::new();
         for (i, raw) in self.file.iter().enumerate() {
             let line = i + 2;
-            let matched = raw
-                .external_id
-                .as_deref()
-                .and_then(|e| self.by_external.get(e))
-                .copied();
+            let matched = match self.matched(line, raw) {
+                Ok(matched) => matched,
+                Err(error) => {
+                    self.report.errors.push(error);
+                    continue;
+                }
+            };
+            if matched.is_some_and(|a| !named.insert(&a.id)) {
+                self.error(
+                    line,
+                    "login",
+                    "names an account another row of the file already names",
+                );
+                continue;
+            }
             let checked = validate(line, raw, self.school, now)
-                .and_then(|row| may_import(self.caller, line, raw, matched, row));
+                .and_then(|row| may_import(self.caller, line, raw, matched, row))
+                .map(|row| Row {
+                    matched: matched.map(|a| a.id.clone()),
+                    new: matched.is_none(),
+                    ..row
+                });
             match checked {
                 Ok(row)
                     if row
@@ -338,6 +363,30 @@ impl<'a> Import<'a> {
                 Ok(row) => self.rows.push(row),
                 Err(errors) => self.report.errors.extend(errors),
             }
+        }
+    }
+
+    /// The account of the school that a row names (SPEC §1): the one with its
+    /// external id, else the one with its login. A login whose account another
+    /// external id names is someone else's: the row's error, never a new account.
+    fn matched(&self, line: usize, raw: &RosterRow) -> Result<Option<&'a Account>, RowError> {
+        if let Some(found) = raw.external_id.as_deref().and_then(|e| self.by_external.get(e)) {
+            return Ok(Some(*found));
+        }
+        let Some(login) = raw.login.as_deref().and_then(|l| Login::parse(l).ok()) else {
+            return Ok(None);
+        };
+        match self.by_login.get(login.as_str()) {
+            Some(account) if account.external_id.is_some() && raw.external_id.is_some() => Err(RowError {
+                row: line,
+                field: "login".to_owned(),
+                message: format!(
+                    "{login} is the login of another person of the school (external id {})",
+                    account.external_id.as_deref().unwrap_or_default()
+                ),
+            }),
+            Some(account) => Ok(Some(*account)),
+            None => Ok(None),
         }
     }
 
@@ -452,11 +501,9 @@ impl<'a> Import<'a> {
         let mut creates = Vec::new();
         let mut updates = outside;
         for row in std::mem::take(&mut self.rows) {
-            let unchanged = row
-                .account
-                .external_id
-                .as_deref()
-                .and_then(|e| self.by_external.get(e))
+            let unchanged = self
+                .before
+                .get(&row.account.id)
                 .is_some_and(|old| **old == row.account);
             if row.new {
                 creates.push(row.account);
@@ -516,30 +563,39 @@ impl Sesame {
     ///    free, else a generated one).
     async fn identify(&self, import: &mut Import<'_>) -> Result<()> {
         let mut taken: HashSet<Login> = HashSet::new();
+        let mut elsewhere = Vec::new();
         for row in &mut import.rows {
             let raw = &import.file[row.line - 2];
-            let matched = row
-                .account
-                .external_id
-                .as_deref()
-                .and_then(|e| import.by_external.get(e));
+            let matched = row.matched.as_ref().and_then(|id| import.before.get(id));
             if let Some(old) = matched {
                 let fresh = std::mem::replace(&mut row.account, (*old).clone());
                 merge(import.caller, raw, &mut row.account, fresh);
                 row.new = false;
                 continue;
             }
-            let login = &row.account.login;
-            row.account.login = if raw.login.is_some()
-                && !taken.contains(login)
-                && self.accounts.find_by_login(login).await?.is_none()
-            {
-                taken.insert(login.clone());
-                login.clone()
-            } else {
+            let login = row.account.login.clone();
+            row.account.login = if raw.login.is_none() {
                 self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
                     .await?
+            } else if !taken.insert(login.clone()) {
+                // Two new rows asking for one login: the second gets one of its own.
+                self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
+                    .await?
+            } else if self.accounts.find_by_login(&login).await?.is_some() {
+                // Not an account of this school (those were matched): another's.
+                elsewhere.push((row.line, login.clone()));
+                login
+            } else {
+                login
             };
+        }
+        for (line, login) in elsewhere {
+            import.rows.retain(|r| r.line != line);
+            import.error(
+                line,
+                "login",
+                format!("{login} is the login of an account of another school"),
+            );
         }
         Ok(())
     }

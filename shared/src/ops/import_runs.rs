@@ -223,6 +223,11 @@ impl Sesame {
             Err(StoreError::Conflict) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
+        // The importer as they are when it runs: a disabled account imports no more.
+        if self.caller_is_disabled(&job.requested_by).await? {
+            let message = "the account that started this import has been disabled".to_owned();
+            return self.end_import(&job, Err(message)).await;
+        }
         let outcome = match self.import_upload(&job).await {
             Ok(report) => Ok(report),
             Err(Error::Internal(source) | Error::Unavailable(source)) => {

@@ -102,6 +102,11 @@ impl Sesame {
 
     async fn mail_run(&self, distribution: &Distribution, run: &MailRun) -> Result<()> {
         let caller = &run.requested_by;
+        // The caller as they are when it runs (SPEC §2): a caller whose account was
+        // disabled since hands nothing out any more.
+        if self.caller_is_disabled(caller).await? {
+            return Err(Error::Forbidden);
+        }
         let ids: Vec<AccountId> = match &run.scope {
             Scope::Ids(ids) => ids.clone(),
             Scope::Filter(selection) => {

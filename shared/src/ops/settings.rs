@@ -1,7 +1,7 @@
 //! Per-school settings. Both administrators read them; only `admin` changes them.
 
 use super::{Actor, Sesame};
-use crate::domain::{Caller, Email, Error, FieldError, Language, Outcome, Result, Role, School, TimeZone};
+use crate::domain::{Caller, Email, Error, FieldError, Language, Outcome, Result, School, TimeZone};
 use crate::ports::StoreError;
 
 /// The settings to change; absent fields keep their value.
@@ -138,7 +138,7 @@ impl Sesame {
     }
 
     pub async fn get_settings(&self, caller: &Caller) -> Result<School> {
-        if !caller.may_administer() {
+        if !caller.may_do(crate::domain::Task::ReadSettings) {
             return Err(Error::Forbidden);
         }
         self.school(&caller.school).await
@@ -150,7 +150,7 @@ impl Sesame {
         request_id: Option<&str>,
         patch: SettingsPatch,
     ) -> Result<School> {
-        if caller.role != Role::Admin {
+        if !caller.may_do(crate::domain::Task::ChangeSettings) {
             return Err(Error::Forbidden);
         }
         let school = super::bulk::optimistic(|| async {

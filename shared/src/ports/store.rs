@@ -25,11 +25,27 @@ pub enum StoreError {
     LoginTaken(Login),
     #[error("storage backend failed")]
     Backend(#[source] anyhow::Error),
+    /// The store did not answer, or answered "too busy": the same call may work in
+    /// a moment (throttling, time-outs, 5xx; a locked or unreachable database).
+    #[error("storage backend unavailable")]
+    Unavailable(#[source] anyhow::Error),
 }
 
 impl StoreError {
+    /// A failure of the store: `Unavailable` when it is one a retry may cure.
     pub fn backend(error: impl Into<anyhow::Error>) -> Self {
-        Self::Backend(error.into())
+        let error = error.into();
+        #[cfg(feature = "sqlite")]
+        if let Some(rusqlite::Error::SqliteFailure(failure, _)) = error.downcast_ref::<rusqlite::Error>() {
+            use rusqlite::ErrorCode::*;
+            if matches!(
+                failure.code,
+                DatabaseBusy | DatabaseLocked | SystemIoFailure | CannotOpen | DiskFull
+            ) {
+                return Self::Unavailable(error);
+            }
+        }
+        Self::Backend(error)
     }
 }
 
@@ -42,7 +58,8 @@ impl From<StoreError> for crate::domain::Error {
             StoreError::LoginTaken(login) => {
                 Self::conflict(Code::LoginTaken, format!("the login {login} is taken"))
             }
-            StoreError::Backend(source) => Self::Unavailable(source.context("store")),
+            StoreError::Backend(source) => Self::Internal(source.context("store")),
+            StoreError::Unavailable(source) => Self::Unavailable(source.context("store")),
         }
     }
 }

@@ -73,7 +73,7 @@ async fn get_chunk(store: &DynamoStore, mut keys: Vec<Item>) -> StoreResult<Vec<
     }
     match keys.len() {
         0 => Ok(found),
-        left => Err(StoreError::backend(Unprocessed(left))),
+        left => Err(StoreError::Unavailable(Unprocessed(left).into())),
     }
 }
 
@@ -113,7 +113,7 @@ async fn write_chunk(store: &DynamoStore, mut requests: Vec<WriteRequest>) -> St
     }
     match requests.len() {
         0 => Ok(()),
-        left => Err(StoreError::backend(Unprocessed(left))),
+        left => Err(StoreError::Unavailable(Unprocessed(left).into())),
     }
 }
 

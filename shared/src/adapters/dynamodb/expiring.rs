@@ -192,16 +192,21 @@ async fn lock(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult
 }
 
 /// [`throttle::refund`] as one conditional update: a refused one had nothing to
-/// give back (no attempt, a lock in force, a closed window). A retry after a lost
-/// answer may give back one more, which only a genuine attempt ever asks for.
+/// give back (no attempt, a lock in force, a closed window), or was this very
+/// refund, retried after its answer was lost (its token is in the item).
 pub(super) async fn refund_attempt(store: &DynamoStore, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
     let refunded = store
         .client
         .update_item()
         .table_name(&store.table)
         .set_key(Some(throttle_key(key)))
-        .update_expression("SET #attempts = #attempts - :one")
-        .condition_expression("#attempts > :zero AND #window_start > :floor AND #locked_until <= :now")
+        .update_expression("SET #attempts = #attempts - :one, #token = :token")
+        .condition_expression(
+            "#attempts > :zero AND #window_start > :floor AND #locked_until <= :now \
+             AND (attribute_not_exists(#token) OR #token <> :token)",
+        )
+        .expression_attribute_names("#token", WRITE_TOKEN)
+        .expression_attribute_values(":token", write_token())
         .expression_attribute_names("#attempts", ATTEMPTS)
         .expression_attribute_names("#window_start", WINDOW_START)
         .expression_attribute_names("#locked_until", LOCKED_UNTIL)

@@ -80,9 +80,34 @@ impl DynamoStore {
 /// the source.
 fn failed<E>(operation: &'static str) -> impl FnOnce(SdkError<E>) -> StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |error| StoreError::Backend(anyhow::Error::new(error).context(format!("DynamoDB {operation}")))
+    move |error| {
+        // What the SDK gave up retrying (throttling, 5xx, time-outs, no
+        // connection) may work in a moment; anything else is a fault of ours.
+        let passing = match &error {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                service.raw().status().is_server_error()
+                    || matches!(
+                        service.err().code(),
+                        Some(
+                            "ProvisionedThroughputExceededException"
+                                | "ThrottlingException"
+                                | "RequestLimitExceeded"
+                                | "TransactionInProgressException"
+                        )
+                    )
+            }
+            _ => false,
+        };
+        let error = anyhow::Error::new(error).context(format!("DynamoDB {operation}"));
+        if passing {
+            StoreError::Unavailable(error)
+        } else {
+            StoreError::Backend(error)
+        }
+    }
 }
 
 /// Whether a conditional write went through (`true`) or its condition refused it

@@ -286,43 +286,54 @@ async fn reset_submit(
     let form = read_form::<ResetForm>(&headers, body);
     let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
     let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
-    let link = match state.sesame.check_reset_link(&token, client.0).await {
-        Ok(link) => link,
-        Err(e) => return failure(lang, e, &|_| String::new()),
-    };
-    let form_again =
-        |problem: &Problem| html::reset_form(lang, link.login.as_str(), link.min_length, Some(problem));
     let t = text::texts(lang);
-    let form = match form {
-        Ok(form) => form,
-        Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
-    };
-    let password = match chosen_password(t, form.new_password, form.confirmation) {
-        Ok(password) => password,
-        Err(sentence) => {
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                lang,
-                form_again(&Problem::sentence(sentence)),
-            );
+    // The form again, with what to fix: the link is read (and counted) only then,
+    // so that a submit counts one attempt, not two.
+    let again = |problem: Problem, status: StatusCode| {
+        let (state, token) = (&state, &token);
+        async move {
+            match state.sesame.check_reset_link(token, client.0).await {
+                Ok(link) => page(
+                    status,
+                    lang,
+                    html::reset_form(lang, link.login.as_str(), link.min_length, Some(&problem)),
+                ),
+                Err(e) => failure(lang, e, &|_| String::new()),
+            }
         }
+    };
+    let password = match form
+        .map_err(|status| (status, t.missing.to_owned()))
+        .and_then(|form| {
+            chosen_password(t, form.new_password, form.confirmation)
+                .map_err(|sentence| (StatusCode::UNPROCESSABLE_ENTITY, sentence.to_owned()))
+        }) {
+        Ok(password) => password,
+        Err((status, sentence)) => return again(Problem::sentence(&sentence), status).await,
     };
     match state
         .sesame
-        .reset_with_token(request_id.as_deref(), client.0, token, password)
+        .reset_with_token(request_id.as_deref(), client.0, token.clone(), password)
         .await
     {
-        Ok(_) => {
+        Ok(done) => {
             success(
                 &state,
                 lang,
                 t.reset_done_title,
-                link.login.as_str(),
-                Some(&link.school),
+                done.login.as_str(),
+                Some(&done.school),
             )
             .await
         }
-        Err(e) => failure(lang, e, &form_again),
+        Err(Error::PasswordPolicy(broken)) => {
+            let problem = Problem {
+                sentence: t.policy_intro.to_owned(),
+                items: broken.iter().map(|e| t.rule(e)).collect(),
+            };
+            again(problem, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => failure(lang, e, &|_| String::new()),
     }
 }
 
