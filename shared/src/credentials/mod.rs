@@ -1,10 +1,11 @@
-//! Secrets: hashing, temporary passwords, the password policy, brute-force counters.
+//! Secrets: hashing, temporary passwords, the password policy.
 
 pub mod hashing;
 pub mod links;
 pub mod passphrase;
 pub mod policy;
-pub mod throttle;
+/// The lockout rules live in the domain; this is their older name.
+pub use crate::domain::lockout as throttle;
 
 pub use hashing::Hasher;
 

@@ -5,8 +5,7 @@ use super::account::Sort;
 use super::caller::Caller;
 use super::ids::{AccountId, SchoolId};
 use super::school::Language;
-use crate::export::{Content, Format, PerPage};
-use crate::ops::accounts::Selection;
+use super::selection::Selection;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,3 +73,84 @@ pub struct ExportJob {
     pub committing: Option<u64>,
     pub version: u64,
 }
+
+/// What an export holds (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Content {
+    /// New temporary passwords (seed 000 columns).
+    Credentials,
+    /// Pending accounts: login and a new activation code; activated: how to reset.
+    Activation,
+    /// Class, names, login, birth date; no secret (seed 001).
+    Identifiers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Pdf,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Pdf => "pdf",
+        }
+    }
+}
+
+/// Cards per A4 page of a PDF (1, 2 or 8 in JSON; fields of this type are
+/// documented as `u8` in the OpenAPI description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum PerPage {
+    #[default]
+    One,
+    Two,
+    Eight,
+}
+
+impl TryFrom<u8> for PerPage {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, String> {
+        match n {
+            1 => Ok(Self::One),
+            2 => Ok(Self::Two),
+            8 => Ok(Self::Eight),
+            _ => Err(format!("per_page must be 1, 2 or 8, not {n}")),
+        }
+    }
+}
+
+impl From<PerPage> for u8 {
+    fn from(per_page: PerPage) -> u8 {
+        match per_page {
+            PerPage::One => 1,
+            PerPage::Two => 2,
+            PerPage::Eight => 8,
+        }
+    }
+}
+
+impl PerPage {
+    pub fn cards(self) -> usize {
+        usize::from(u8::from(self))
+    }
+}
+
+impl utoipa::PartialSchema for PerPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .enum_values(Some([1, 2, 8]))
+            .description(Some("Cards per A4 page of a PDF."))
+            .into()
+    }
+}
+
+impl ToSchema for PerPage {}

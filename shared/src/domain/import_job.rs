@@ -5,7 +5,6 @@
 use super::caller::Caller;
 use super::distribution::RunStatus;
 use super::ids::SchoolId;
-use crate::ops::import::ImportReport;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -78,4 +77,21 @@ impl ImportJob {
         id.strip_prefix("imp_")
             .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
     }
+}
+
+/// A problem with one row (numbered as in the file, the header being row 1).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<RowError>,
 }

@@ -9,9 +9,11 @@ pub mod error;
 pub mod export_job;
 pub mod ids;
 pub mod import_job;
+pub mod lockout;
 pub mod permissions;
 pub mod school;
 pub mod secret;
+pub mod selection;
 pub mod session;
 pub mod text;
 

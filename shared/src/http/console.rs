@@ -320,11 +320,14 @@ impl Staff {
                 tr(lang, "Distributions", "Distributions"),
             ),
         ];
-        if caller.may_administer() {
+        use crate::domain::Task;
+        if caller.may_do(Task::Import) {
             links.push(("/console/imports", tr(lang, "Imports", "Imports")));
+        }
+        if caller.may_do(Task::ReadAudit) {
             links.push(("/console/audit", tr(lang, "Journal", "Audit log")));
         }
-        if caller.role == crate::domain::Role::Admin {
+        if caller.may_do(Task::ChangeSettings) {
             links.push(("/console/settings", tr(lang, "Réglages", "Settings")));
         }
         let head = html! {

@@ -497,20 +497,12 @@ async fn confirm(
     copy_to_me: bool,
 ) -> Response {
     let lang = staff.lang;
-    let accounts = state
-        .sesame
-        .accounts
-        .get_accounts(&staff.caller.school, ids)
-        .await
-        .unwrap_or_default();
-    // Only what the caller may see is named; the operation refuses the rest.
-    let mut visible = Vec::new();
-    for a in &accounts {
-        if staff.caller.can_see(a) {
-            visible.push(a.clone());
-        }
-    }
     let title = tr(lang, "Confirmer", "Confirm");
+    // Only what the caller may see is named; the operation refuses the rest.
+    let visible = match state.sesame.visible_accounts(&staff.caller, ids).await {
+        Ok(visible) => visible,
+        Err(e) => return refused(staff, title, &e),
+    };
     let warning = match action {
         Bulk::Deactivate => tr(
             lang,
@@ -628,17 +620,15 @@ async fn per_account<T>(
     ok: impl Fn(&T) -> String,
 ) -> Response {
     let lang = staff.lang;
-    let accounts = state
-        .sesame
-        .accounts
-        .get_accounts(&staff.caller.school, ids)
-        .await
-        .unwrap_or_default();
+    let accounts = match state.sesame.visible_accounts(&staff.caller, ids).await {
+        Ok(accounts) => accounts,
+        Err(e) => return refused(staff, title, &e),
+    };
     let body = html! {
         div.card {
             (scroll_table(lang, &[words(lang).name, words(lang).login, tr(lang, "Résultat", "Result")], html! {
                     @for r in results {
-                        @let account = accounts.iter().find(|a| a.id == r.account_id).filter(|a| staff.caller.can_see(a));
+                        @let account = accounts.iter().find(|a| a.id == r.account_id);
                         tr {
                             td { @if let Some(a) = account { (full_name(a)) } @else { code { (r.account_id) } } }
                             td { @if let Some(a) = account { code { (a.login) } } }
@@ -699,12 +689,10 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
         Ok(results) => results,
         Err(e) => return refused(staff, w.passwords, &e),
     };
-    let accounts = state
-        .sesame
-        .accounts
-        .get_accounts(&staff.caller.school, ids)
-        .await
-        .unwrap_or_default();
+    let accounts = match state.sesame.visible_accounts(&staff.caller, ids).await {
+        Ok(accounts) => accounts,
+        Err(e) => return refused(staff, w.passwords, &e),
+    };
     let body = html! {
         (alert(w.once))
         div.card {
@@ -717,7 +705,7 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
                 } }
                 tbody {
                     @for r in &results {
-                        @let account = accounts.iter().find(|a| a.id == r.account_id).filter(|a| staff.caller.can_see(a));
+                        @let account = accounts.iter().find(|a| a.id == r.account_id);
                         tr {
                             td { @if let Some(a) = account { (full_name(a)) } }
                             td { @if let Some(a) = account { code { (a.login) } } }
@@ -765,15 +753,10 @@ async fn account_page(
         Err(e) => return refused(staff, w.title, &e),
     };
     let family_ids: Vec<AccountId> = account.parents.iter().chain(&account.children).cloned().collect();
-    let family: Vec<Account> = state
-        .sesame
-        .accounts
-        .get_accounts(&staff.caller.school, &family_ids)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| staff.caller.can_see(a))
-        .collect();
+    let family = match state.sesame.visible_accounts(&staff.caller, &family_ids).await {
+        Ok(family) => family,
+        Err(e) => return refused(staff, w.title, &e),
+    };
     let ledger = state.sesame.ledger(&staff.caller, &account.id).await.ok();
     let federated = match &account.source {
         Source::Federated(directory) => Some(directory.clone()),
@@ -797,7 +780,7 @@ async fn account_page(
                     @if account.activation == Activation::Activated { (w.activated) } @else { (w.pending) }
                 }
                 dt { (tr(lang, "Courriel", "Email")) } dd { @if let Some(e) = &account.email { (e) } @else { "—" } }
-                @if staff.caller.is_admin() {
+                @if staff.caller.may(crate::domain::Action::SeeBirthDate, &account).is_ok() {
                     dt { (tr(lang, "Date de naissance", "Birth date")) } dd {
                         @if let Some(d) = account.birth_date { (d.format("%d/%m/%Y")) } @else { "—" }
                     }

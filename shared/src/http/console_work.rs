@@ -703,7 +703,7 @@ async fn settings_page(
 ) -> Response {
     let lang = staff.lang;
     let title = settings_title(lang);
-    if staff.caller.role != crate::domain::Role::Admin {
+    if !staff.caller.may_do(crate::domain::Task::ChangeSettings) {
         return refused(staff, "/console/settings", title, &Error::Forbidden);
     }
     let school = match state.sesame.get_settings(&staff.caller).await {

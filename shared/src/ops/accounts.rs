@@ -4,8 +4,7 @@ use super::Sesame;
 use crate::domain::Code;
 use crate::domain::text::fold;
 use crate::domain::{
-    Access, Account, AccountId, Activation, Caller, ClassName, Error, LocalAdmin, Login, Profile, Result,
-    SchoolId, Sort,
+    Access, Account, AccountId, Caller, ClassName, Error, Login, Profile, Result, SchoolId, Sort,
 };
 use crate::ports::{AccountCursor, AccountFilter, AccountQuery};
 use base64::Engine;
@@ -16,23 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
 
-/// Which accounts a caller asks for (the list's filters, also used by exports).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Selection {
-    pub profiles: Vec<Profile>,
-    pub classes: Vec<ClassName>,
-    pub level: Option<String>,
-    pub group: Option<String>,
-    pub access: Option<Access>,
-    pub activation: Option<Activation>,
-    pub has_email: Option<bool>,
-    pub local_admin: Option<LocalAdmin>,
-    pub created_from: Option<DateTime<Utc>>,
-    pub created_to: Option<DateTime<Utc>>,
-    pub disabled_within_days: Option<u32>,
-    pub pre_deletion: Option<bool>,
-    pub q: Option<String>,
-}
+pub use crate::domain::selection::Selection;
 
 impl Selection {
     /// The store filter for `caller`, narrowed to what a teacher may see; `None` when
@@ -170,6 +153,16 @@ impl Sesame {
 
     /// Whether the caller's `sub` names an account of its school (by id or login)
     /// that is disabled.
+    /// The accounts among `ids` that `caller` may see (the table's `View`), in no
+    /// particular order: what a page may name of them.
+    pub async fn visible_accounts(&self, caller: &Caller, ids: &[AccountId]) -> Result<Vec<Account>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            found.extend(self.accounts.get_accounts(&caller.school, chunk).await?);
+        }
+        Ok(found.into_iter().filter(|a| caller.can_see(a)).collect())
+    }
+
     pub async fn caller_is_disabled(&self, caller: &Caller) -> Result<bool> {
         let account = self.callers_account(caller).await?;
         Ok(account.is_some_and(|a| a.access == Access::Disabled))

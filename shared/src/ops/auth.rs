@@ -13,50 +13,7 @@ use crate::ports::Attempt;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-/// The paths whose attempts are counted apart. Login and change share one counter.
-#[derive(Debug, Clone, Copy)]
-pub enum Path {
-    Login,
-    Change,
-    Activate,
-    /// Reset links, keyed by the client's address (see [`client_subject`]).
-    Reset,
-}
-
-impl Path {
-    pub(crate) fn key(self, subject: &str) -> String {
-        let path = match self {
-            Self::Login | Self::Change => "login",
-            Self::Activate => "activate",
-            Self::Reset => "reset",
-        };
-        format!("{path}:{}", subject.trim().to_lowercase())
-    }
-}
-
-/// What attempts with a typed login are counted on: the login, or, for anything
-/// that cannot be one, a single shared counter (no account is hurt by its lock, and
-/// keys stay short: DynamoDB bounds their size).
-pub(crate) fn login_subject(login: Option<&Login>) -> &str {
-    login.map_or("!not-a-login", Login::as_str)
-}
-
-/// What wrong reset links are counted on: the client's address (an IPv6 client by
-/// its /64, which one subscriber usually holds whole), or one shared counter for
-/// clients whose address is unknown.
-pub(crate) fn client_subject(client: Option<std::net::IpAddr>) -> String {
-    match client {
-        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
-        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-        None => "!unknown-client".to_owned(),
-    }
-}
+pub(crate) use crate::domain::lockout::{Path, client_subject, login_subject};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOutcome {

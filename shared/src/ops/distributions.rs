@@ -363,7 +363,7 @@ impl Sesame {
             .and_then(|s| credentials.history.iter().find(|n| n.id == s.id))
             .map(entry);
         let mut locks = Vec::new();
-        for (path, name) in [(Path::Login, "login"), (Path::Activate, "activate")] {
+        for (path, name) in Path::OF_AN_ACCOUNT {
             let key = path.key(account.login.as_str());
             if let Some(until) = self
                 .guards
@@ -403,7 +403,7 @@ impl Sesame {
                 Some(account) => match caller.may_reset(account) {
                     Err(denied) => Err(denied.into()),
                     Ok(()) => {
-                        for path in [Path::Login, Path::Activate] {
+                        for (path, _) in Path::OF_AN_ACCOUNT {
                             self.clear_attempts(&path.key(account.login.as_str())).await?;
                         }
                         Ok(())

@@ -40,22 +40,7 @@ impl Progress for Unobserved {
     }
 }
 
-/// A problem with one row (numbered as in the file, the header being row 1).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub dry_run: bool,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub errors: Vec<RowError>,
-}
+pub use crate::domain::import_job::{ImportReport, RowError};
 
 struct Row {
     line: usize,

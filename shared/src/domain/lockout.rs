@@ -1,4 +1,5 @@
-//! Brute-force protection (SPEC §3): 10 attempts on one path for one login within
+//! Brute-force protection (SPEC §3), the one module that owns attempt counting:
+//! what is counted on which key, and the rule. 10 attempts on one path for one login within
 //! 15 minutes lock that path for 15 minutes. An attempt is counted *before* its
 //! verification runs, atomically in the store, so a burst of simultaneous guesses
 //! evaluates at most 10 of them; a success clears the counter. A lock in force is
@@ -8,8 +9,60 @@
 //! The rule is [`admit`]; a store applies it atomically (SQLite in its one write
 //! transaction, DynamoDB as conditional updates that encode the same cases).
 
+use super::ids::Login;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+/// The paths whose attempts are counted apart. Login and change share one counter.
+#[derive(Debug, Clone, Copy)]
+pub enum Path {
+    Login,
+    Change,
+    Activate,
+    /// Reset links, keyed by the client's address (see [`client_subject`]).
+    Reset,
+}
+
+impl Path {
+    /// The paths locked per account (by its login), with their names: what an
+    /// account's ledger shows and `unlock` lifts. Reset links are limited per
+    /// client address instead.
+    pub const OF_AN_ACCOUNT: [(Path, &'static str); 2] =
+        [(Path::Login, "login"), (Path::Activate, "activate")];
+
+    pub fn key(self, subject: &str) -> String {
+        let path = match self {
+            Self::Login | Self::Change => "login",
+            Self::Activate => "activate",
+            Self::Reset => "reset",
+        };
+        format!("{path}:{}", subject.trim().to_lowercase())
+    }
+}
+
+/// What attempts with a typed login are counted on: the login, or, for anything
+/// that cannot be one, a single shared counter (no account is hurt by its lock, and
+/// keys stay short: DynamoDB bounds their size).
+pub fn login_subject(login: Option<&Login>) -> &str {
+    login.map_or("!not-a-login", Login::as_str)
+}
+
+/// What wrong reset links are counted on: the client's address (an IPv6 client by
+/// its /64, which one subscriber usually holds whole), or one shared counter for
+/// clients whose address is unknown.
+pub fn client_subject(client: Option<std::net::IpAddr>) -> String {
+    match client {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "!unknown-client".to_owned(),
+    }
+}
 
 pub const MAX_ATTEMPTS: u32 = 10;
 pub const WINDOW: Duration = Duration::minutes(15);
