@@ -208,17 +208,6 @@ fn random_secret(salt: u64) -> String {
     B64.encode(bytes)
 }
 
-/// `POST /v1/auth/reset` from `address`, as the trusted proxy forwards it.
-async fn reset_from(f: &Fixture, address: &str, token: &str, password: &str) -> Reply {
-    let request = f
-        .app
-        .client
-        .post(format!("{}/v1/auth/reset", f.app.base))
-        .header("x-forwarded-for", address)
-        .json(&json!({"token": token, "new_password": password}));
-    f.app.send(request).await
-}
-
 #[tokio::test]
 async fn wrong_reset_links_are_limited_per_address_and_never_lock_the_real_link() {
     let f = Fixture::new().await;
@@ -233,12 +222,12 @@ async fn wrong_reset_links_are_limited_per_address_and_never_lock_the_real_link(
     let mut statuses = Vec::new();
     for i in 0..12 {
         let forged = format!("{prefix}{}", random_secret(i));
-        statuses.push(reset_from(&f, "203.0.113.7", &forged, CHOSEN).await.status);
+        statuses.push(f.app.reset_from("203.0.113.7", &forged, CHOSEN).await.status);
     }
 
     assert_eq!(statuses[0], 400, "{statuses:?}");
     assert_eq!(&statuses[10..], [429, 429], "{statuses:?}");
-    let genuine = reset_from(&f, "198.51.100.9", &token, CHOSEN).await;
+    let genuine = f.app.reset_from("198.51.100.9", &token, CHOSEN).await;
     assert_eq!(genuine.status, 200, "{:?}", genuine.body);
     assert_eq!(genuine.body["account_id"], f.id("SA1"));
     assert_eq!(f.app.login(f.login_of("SA1"), CHOSEN).await.status, 200);

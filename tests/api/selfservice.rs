@@ -155,41 +155,31 @@ async fn a_link_issued_while_access_is_disabled_answers_access_disabled() {
     assert_eq!((reply.status, reply.code()), (403, "access_disabled"));
 }
 
-/// A reset from the client at `address` (the test server trusts its loopback
-/// proxy's `X-Forwarded-For`).
-async fn reset_from(f: &Fixture, address: &str, token: &str, password: &str) -> sesame_tests::Reply {
-    let request = f
-        .app
-        .client
-        .post(format!("{}/v1/auth/reset", f.app.base))
-        .header("x-forwarded-for", address)
-        .json(&json!({"token": token, "new_password": password}));
-    f.app.send(request).await
-}
-
 #[tokio::test]
 async fn ten_wrong_links_lock_that_client_address_for_fifteen_minutes_and_no_account() {
     let f = Fixture::new().await;
     let link = f.reset_link("SA1").await;
     let guesser = "203.0.113.9";
     for _ in 0..10 {
-        let reply = reset_from(&f, guesser, &forged_token(&f, "SA1"), CHOSEN).await;
+        let reply = f.app.reset_from(guesser, &forged_token(&f, "SA1"), CHOSEN).await;
         assert_eq!((reply.status, reply.code()), (400, "invalid_link"));
     }
-    let locked = reset_from(&f, guesser, token_of(&link), CHOSEN).await;
+    let locked = f.app.reset_from(guesser, token_of(&link), CHOSEN).await;
     assert_eq!((locked.status, locked.code()), (429, "too_many_attempts"));
     let retry_after: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
     // The family, from its own address, is not locked out of its link.
     let other = f.reset_link("SA2").await;
     assert_eq!(
-        reset_from(&f, "198.51.100.4", token_of(&other), CHOSEN)
+        f.app
+            .reset_from("198.51.100.4", token_of(&other), CHOSEN)
             .await
             .status,
         200
     );
     assert_eq!(
-        reset_from(&f, "198.51.100.5", token_of(&link), CHOSEN)
+        f.app
+            .reset_from("198.51.100.5", token_of(&link), CHOSEN)
             .await
             .status,
         200
@@ -198,11 +188,14 @@ async fn ten_wrong_links_lock_that_client_address_for_fifteen_minutes_and_no_acc
     // The guesser's address is free again after fifteen minutes.
     let again = f.reset_link("SA1").await;
     assert_eq!(
-        reset_from(&f, guesser, token_of(&again), CHOSEN).await.status,
+        f.app.reset_from(guesser, token_of(&again), CHOSEN).await.status,
         429
     );
     f.app.clock.advance(Duration::minutes(15) + Duration::seconds(1));
-    let reply = reset_from(&f, guesser, token_of(&again), "un-autre-mot-de-passe-9").await;
+    let reply = f
+        .app
+        .reset_from(guesser, token_of(&again), "un-autre-mot-de-passe-9")
+        .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 }
 
@@ -223,7 +216,7 @@ async fn a_genuine_link_does_not_use_up_its_clients_allowance() {
                 .unwrap();
             assert_eq!(page.status().as_u16(), 200);
         }
-        let used = reset_from(&f, "192.0.2.10", token_of(&link), CHOSEN).await;
+        let used = f.app.reset_from("192.0.2.10", token_of(&link), CHOSEN).await;
         assert_eq!(used.status, 200, "{ext}: {:?}", used.body);
     }
 }

@@ -352,6 +352,17 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v1/auth/reset` from the client at `address`, as the test server's
+    /// trusted loopback proxy forwards it (`X-Forwarded-For`).
+    pub async fn reset_from(&self, address: &str, token: &str, password: &str) -> Reply {
+        let request = self
+            .client
+            .post(format!("{}/v1/auth/reset", self.base))
+            .header("x-forwarded-for", address)
+            .json(&json!({"token": token, "new_password": password}));
+        self.send(request).await
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         let request = self.client.post(format!("{}{path}", self.base)).json(&body);
         self.send(self.with_token(request, token)).await
