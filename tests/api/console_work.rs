@@ -327,6 +327,27 @@ async fn an_import_is_previewed_then_applied() {
     let prefix = "name=\"roster\" value=\"";
     let at = preview.find(prefix).unwrap() + prefix.len();
     let kept = preview[at..].split('"').next().unwrap().to_owned();
+    // The real run imports the bytes the preview checked, or refuses: another
+    // roster put in the form, or the kept one brought by another session, is not it.
+    let other = base64::engine::general_purpose::STANDARD
+        .encode("external_id,profile,first_name,last_name,classes\nNEW2,student,Otto,Autre,5A\n");
+    let mut other_admin = staff(&f, "SEC").await;
+    let (_, other_page, _) = other_admin.get("/console/imports").await;
+    for (who, token, roster) in [
+        (&mut admin, csrf(&preview), other.as_str()),
+        (&mut other_admin, csrf(&other_page), kept.as_str()),
+    ] {
+        let (status, refused, _, _) = who
+            .post("/console/imports/apply", &[("csrf", &token), ("roster", roster)])
+            .await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.contains("déposez le fichier à nouveau"), "{refused}");
+    }
+    let listed = f.app.get("/v1/accounts?q=Autre", &f.admin()).await;
+    assert_eq!(listed.body["total"], 0, "{:?}", listed.body);
+    let listed = f.app.get("/v1/accounts?q=Neuve", &f.admin()).await;
+    assert_eq!(listed.body["total"], 0, "{:?}", listed.body);
+
     let (status, applied, _, _) = admin
         .post(
             "/console/imports/apply",

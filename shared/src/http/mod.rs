@@ -7,8 +7,6 @@
 
 pub mod auth;
 pub mod console;
-mod console_accounts;
-mod console_work;
 pub mod dto;
 pub mod extract;
 #[cfg(feature = "lambda")]
@@ -17,6 +15,7 @@ pub mod idempotency;
 pub mod pages;
 pub mod problem;
 pub mod routes;
+pub mod ui;
 
 use crate::domain::Code;
 use crate::ops::Sesame;
@@ -43,6 +42,9 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Proxies whose `X-Forwarded-For` names the client (the edge behind a proxy).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Seals what a page keeps in a form for a later post (the console's previewed
+    /// roster), so that the post brings back exactly what the page was given.
+    pub form_sealer: crate::seal::Sealer,
 }
 
 /// The groups of endpoints, one per Lambda function in the cloud.
@@ -289,6 +291,7 @@ impl AppState {
             sesame,
             auth: Arc::new(Authenticator::new(token_key)),
             trusted_proxies: Arc::new([]),
+            form_sealer: crate::seal::Sealer::derive(data_secret, "sesame console form v1"),
         })
     }
 

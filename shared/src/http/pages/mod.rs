@@ -6,29 +6,27 @@
 //! a strict Content-Security-Policy and `nosniff`. The token is in the path, which
 //! the request span never logs (it logs the route template only).
 
-pub(crate) mod html;
-pub(crate) mod text;
+pub(crate) mod templates;
 
 use crate::domain::Code;
 use crate::domain::{Error, Language, SchoolId};
 use crate::http::AppState;
 use crate::http::extract::{ClientAddress, RequestId};
 use crate::http::problem::status_of;
+use crate::http::ui::{self, language, page, query_param, read_form};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use html::Problem;
+use axum::response::Response;
+use maud::Markup;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use templates::{Ending, Problem};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The one script of the pages: it fills the activation code in from the URL
 /// fragment (`#code=…`, which browsers never send to the server) and then takes
@@ -39,13 +37,7 @@ if(f&&!f.value){try{f.value=decodeURIComponent(m[1].replace(/\\+/g,' '));}catch(
 history.replaceState(null,'',location.pathname+location.search);})();\n";
 
 async fn activate_script() -> Response {
-    let mut response = ACTIVATE_SCRIPT.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    response
+    ui::asset(ACTIVATE_SCRIPT, "text/javascript; charset=utf-8")
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -54,67 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(activate_page, activate_submit))
         .route("/activate.js", axum::routing::get(activate_script))
         // A layer, so that even an extractor's rejection carries the headers.
-        .layer(middleware::map_response(security_headers))
-}
-
-pub(crate) async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    let set = [
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    response
-}
-
-fn page(status: StatusCode, lang: Language, html: String) -> Response {
-    let mut response = (status, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    response
-}
-
-/// The value of `name` in the query string, if any.
-fn query_param(uri: &Uri, name: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query()?).ok()?;
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-/// The page's language: the form's hidden field, `?lang=`, `Accept-Language`, French.
-fn language(uri: &Uri, headers: &HeaderMap, form: Option<&str>) -> Language {
-    let query = query_param(uri, "lang");
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    text::negotiate(&[form, query.as_deref()], accept)
-}
-
-/// A form-encoded body, or the status that says why there is none.
-fn read_form<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, StatusCode> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    }
-    let bytes = body.map_err(|rejection| rejection.status())?;
-    serde_urlencoded::from_bytes(&bytes).map_err(|_| StatusCode::BAD_REQUEST)
+        .layer(middleware::map_response(ui::security_headers))
 }
 
 /// A field as submitted; an empty one counts as missing.
@@ -124,100 +56,88 @@ fn filled(field: Option<SecretString>) -> Option<SecretString> {
 
 /// The password a form chose, typed twice alike; else what to say.
 fn chosen_password(
-    t: &text::Texts,
+    lang: Language,
     password: Option<SecretString>,
     confirmation: Option<SecretString>,
 ) -> Result<SecretString, &'static str> {
     let (Some(password), Some(confirmation)) = (filled(password), filled(confirmation)) else {
-        return Err(t.missing);
+        return Err(templates::missing(lang));
     };
     if password.expose_secret() != confirmation.expose_secret() {
-        return Err(t.mismatch);
+        return Err(templates::mismatch(lang));
     }
     Ok(password)
 }
 
 /// How a failure is shown: the form again with what to fix, or a page that ends
 /// the flow (the link or code cannot work, the account is locked or disabled).
-fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> String) -> Response {
-    let t = text::texts(lang);
+fn failure(lang: Language, error: Error, form: &dyn Fn(&Problem) -> Markup) -> Response {
     let status = status_of(&error);
-    let ending = |title: &str, paragraph: String| {
-        page(status, lang, html::outcome(lang, title, &paragraph, false, None))
-    };
-    match error {
-        Error::PasswordPolicy(broken) => {
-            let problem = Problem {
-                sentence: t.policy_intro.to_owned(),
-                items: broken.iter().map(|e| t.rule(e)).collect(),
-            };
-            page(status, lang, form(&problem))
-        }
+    let ending = |ending: Ending<'_>| page(status, lang, templates::ending(lang, ending));
+    let mut response = match &error {
+        Error::PasswordPolicy(broken) => page(status, lang, form(&Problem::policy(lang, broken))),
         Error::BadRequest {
             code: Code::InvalidActivationCode,
             ..
-        } => page(status, lang, form(&Problem::sentence(t.wrong_code))),
+        } => {
+            let wrong = ui::tr(
+                lang,
+                "Identifiant ou code d’activation incorrect, ou compte déjà activé.",
+                "Wrong login or activation code, or the account is already activated.",
+            );
+            page(status, lang, form(&Problem::sentence(wrong)))
+        }
         Error::BadRequest {
             code: Code::InvalidLink,
             ..
-        } => ending(t.link_failed_title, html::escape(t.invalid_link)),
+        } => ending(Ending::InvalidLink),
         Error::BadRequest {
             code: Code::LinkExpired,
             ..
-        } => ending(t.link_failed_title, html::escape(t.link_expired)),
+        } => ending(Ending::LinkExpired),
         Error::BadRequest {
             code: Code::ActivationCodeExpired,
             ..
-        } => ending(t.refused_title, html::escape(t.code_expired)),
+        } => ending(Ending::CodeExpired),
         Error::Locked { retry_after_secs } => {
             let minutes = retry_after_secs.div_ceil(60).max(1);
-            let paragraph = html::escape(&t.locked.replace("{n}", &minutes.to_string()));
-            let mut response = ending(t.locked_title, paragraph);
+            let mut response = ending(Ending::Locked { minutes });
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
-        Error::AccessDisabled => ending(t.refused_title, html::escape(t.disabled)),
-        Error::Federated { directory } => ending(
-            t.refused_title,
-            html::escape(t.federated).replace("{directory}", &html::escape(&directory)),
-        ),
+        Error::AccessDisabled => ending(Ending::Disabled),
+        Error::Federated { directory } => ending(Ending::Federated { directory }),
         other => {
-            crate::http::problem::log_internal(&other);
-            let mut response = ending(t.broken_title, html::escape(t.broken));
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
-            }
-            response
+            crate::http::problem::log_internal(other);
+            ending(Ending::Broken)
         }
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
     }
+    response
 }
 
 /// The success page, with a button to the school's login page when it has one.
 async fn success(
     state: &AppState,
     lang: Language,
-    title: &str,
+    activated: bool,
     login: &str,
-    school: Option<&SchoolId>,
+    school: &SchoolId,
 ) -> Response {
-    let t = text::texts(lang);
-    let school = match school {
-        Some(id) => state.sesame.school(id).await.ok(),
-        None => None,
-    };
+    let school = state.sesame.school(school).await.ok();
     let login_url = school
         .map(|s| s.settings.login_url)
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
-    let paragraph = t.done.replace("{login}", &html::escape(login));
-    let link = login_url.as_deref().map(|url| (url, t.go_to_login));
     page(
         StatusCode::OK,
         lang,
-        html::outcome(lang, title, &paragraph, true, link),
+        templates::done(lang, activated, login, login_url.as_deref()),
     )
 }
 
@@ -259,9 +179,9 @@ async fn reset_page(
         Ok(link) => page(
             StatusCode::OK,
             lang,
-            html::reset_form(lang, link.login.as_str(), link.min_length, None),
+            templates::reset_form(lang, link.login.as_str(), link.min_length, None),
         ),
-        Err(e) => failure(lang, e, &|_| String::new()),
+        Err(e) => failure(lang, e, &|_| maud::html! {}),
     }
 }
 
@@ -286,7 +206,6 @@ async fn reset_submit(
     let form = read_form::<ResetForm>(&headers, body);
     let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
     let token = SecretString::from(token.map(|Path(t)| t).unwrap_or_default());
-    let t = text::texts(lang);
     // The form again, with what to fix: the link is read (and counted) only then,
     // so that a submit counts one attempt, not two.
     let again = |problem: Problem, status: StatusCode| {
@@ -296,16 +215,16 @@ async fn reset_submit(
                 Ok(link) => page(
                     status,
                     lang,
-                    html::reset_form(lang, link.login.as_str(), link.min_length, Some(&problem)),
+                    templates::reset_form(lang, link.login.as_str(), link.min_length, Some(&problem)),
                 ),
-                Err(e) => failure(lang, e, &|_| String::new()),
+                Err(e) => failure(lang, e, &|_| maud::html! {}),
             }
         }
     };
     let password = match form
-        .map_err(|status| (status, t.missing.to_owned()))
+        .map_err(|status| (status, templates::missing(lang).to_owned()))
         .and_then(|form| {
-            chosen_password(t, form.new_password, form.confirmation)
+            chosen_password(lang, form.new_password, form.confirmation)
                 .map_err(|sentence| (StatusCode::UNPROCESSABLE_ENTITY, sentence.to_owned()))
         }) {
         Ok(password) => password,
@@ -316,24 +235,11 @@ async fn reset_submit(
         .reset_with_token(request_id.as_deref(), client.0, token.clone(), password)
         .await
     {
-        Ok(done) => {
-            success(
-                &state,
-                lang,
-                t.reset_done_title,
-                done.login.as_str(),
-                Some(&done.school),
-            )
-            .await
-        }
+        Ok(done) => success(&state, lang, false, done.login.as_str(), &done.school).await,
         Err(Error::PasswordPolicy(broken)) => {
-            let problem = Problem {
-                sentence: t.policy_intro.to_owned(),
-                items: broken.iter().map(|e| t.rule(e)).collect(),
-            };
-            again(problem, StatusCode::UNPROCESSABLE_ENTITY).await
+            again(Problem::policy(lang, &broken), StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => failure(lang, e, &|_| String::new()),
+        Err(e) => failure(lang, e, &|_| maud::html! {}),
     }
 }
 
@@ -363,7 +269,7 @@ pub struct ActivateForm {
 async fn activate_page(uri: Uri, headers: HeaderMap) -> Response {
     let lang = language(&uri, &headers, None);
     let login = query_param(&uri, "login").unwrap_or_default();
-    page(StatusCode::OK, lang, html::activate_form(lang, &login, None))
+    page(StatusCode::OK, lang, templates::activate_form(lang, &login, None))
 }
 
 /// Claims an account from the activation form: login, code, password and
@@ -384,7 +290,6 @@ async fn activate_submit(
 ) -> Response {
     let form = read_form::<ActivateForm>(&headers, body);
     let lang = language(&uri, &headers, form.as_ref().ok().and_then(|f| f.lang.as_deref()));
-    let t = text::texts(lang);
     let login = form
         .as_ref()
         .ok()
@@ -392,15 +297,21 @@ async fn activate_submit(
         .unwrap_or_default()
         .trim()
         .to_owned();
-    let form_again = |problem: &Problem| html::activate_form(lang, &login, Some(problem));
+    let form_again = |problem: &Problem| templates::activate_form(lang, &login, Some(problem));
     let form = match form {
         Ok(form) => form,
-        Err(status) => return page(status, lang, form_again(&Problem::sentence(t.missing))),
+        Err(status) => {
+            return page(
+                status,
+                lang,
+                form_again(&Problem::sentence(templates::missing(lang))),
+            );
+        }
     };
     let code = filled(form.activation_code).filter(|_| !login.is_empty());
     let chosen = code
-        .ok_or(t.missing)
-        .and_then(|code| Ok((code, chosen_password(t, form.new_password, form.confirmation)?)));
+        .ok_or(templates::missing(lang))
+        .and_then(|code| Ok((code, chosen_password(lang, form.new_password, form.confirmation)?)));
     let (code, password) = match chosen {
         Ok(both) => both,
         Err(sentence) => {
@@ -416,16 +327,7 @@ async fn activate_submit(
         .activate(request_id.as_deref(), &login, code, password)
         .await
     {
-        Ok(done) => {
-            success(
-                &state,
-                lang,
-                t.activate_done_title,
-                done.login.as_str(),
-                Some(&done.school),
-            )
-            .await
-        }
+        Ok(done) => success(&state, lang, true, done.login.as_str(), &done.school).await,
         Err(e) => failure(lang, e, &form_again),
     }
 }

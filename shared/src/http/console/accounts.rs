@@ -1,159 +1,22 @@
-//! The console's accounts (SPEC §11, seeds 001–004): the class drop-down, the
-//! list's filters, sort, count and pages, check boxes and the actions on the
-//! checked (each confirmed first), temporary passwords shown once on a printable
-//! page never fetched again, the recently disabled, and an account's own page
-//! (details, family, set password, ledger, unlock). Every action calls the API's
-//! operations, so every rule of §2 holds here too.
+//! The accounts page: filter and list, check accounts and act on them through the
+//! same bulk commands as the API (reset, access, activation mail, exports).
 
-use super::AppState;
-use super::console::{Posted, Staff, alert, page, scroll_table, tr};
-use super::routes::accounts::ListParams;
-use crate::domain::{Access, Account, AccountId, Activation, Error, Language, Profile, Source};
+use super::kit::*;
+use crate::domain::{Access, Account, AccountId, Activation, Language, Profile};
 use crate::export::{Content, Format, PerPage};
+use crate::http::AppState;
+use crate::http::routes::accounts::ListParams;
+use crate::http::ui::{alert, field, tr};
 use crate::ops::PerAccount;
 use crate::ops::accounts::Selection;
 use crate::ops::commands::{Bulk, Sent};
 use crate::ops::mail::{MailOutcome, MailReport};
 use crate::ops::reset::ResetMethod;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use secrecy::{ExposeSecret, SecretString};
-
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/console/accounts", axum::routing::get(accounts))
-        .route("/console/accounts/act", axum::routing::post(act))
-        .route("/console/accounts/reset", axum::routing::post(reset))
-        .route("/console/accounts/{id}", axum::routing::get(account))
-        .route(
-            "/console/accounts/{id}/password",
-            axum::routing::post(set_password),
-        )
-        .route("/console/accounts/{id}/unlock", axum::routing::post(unlock))
-}
-
-struct Words {
-    title: &'static str,
-    class: &'static str,
-    all: &'static str,
-    profile: &'static str,
-    activation: &'static str,
-    pending: &'static str,
-    activated: &'static str,
-    search: &'static str,
-    filter: &'static str,
-    count: &'static str,
-    name: &'static str,
-    login: &'static str,
-    select: &'static str,
-    next: &'static str,
-    none_checked: &'static str,
-    passwords: &'static str,
-    once: &'static str,
-    password: &'static str,
-    until: &'static str,
-    refused: &'static str,
-    back: &'static str,
-}
-
-fn words(lang: Language) -> &'static Words {
-    const FR: Words = Words {
-        title: "Comptes",
-        class: "Classe",
-        all: "Toutes",
-        profile: "Profil",
-        activation: "Activation",
-        pending: "En attente",
-        activated: "Activé",
-        search: "Nom ou identifiant",
-        filter: "Filtrer",
-        count: "comptes",
-        name: "Nom",
-        login: "Identifiant",
-        select: "Choisir",
-        next: "Page suivante",
-        none_checked: "Cochez au moins un compte.",
-        passwords: "Mots de passe temporaires",
-        once: "Ces mots de passe ne seront plus jamais affichés : imprimez ou notez-les maintenant.",
-        password: "Mot de passe temporaire",
-        until: "Valable jusqu'au",
-        refused: "Refusé",
-        back: "Retour aux comptes",
-    };
-    const EN: Words = Words {
-        title: "Accounts",
-        class: "Class",
-        all: "All",
-        profile: "Profile",
-        activation: "Activation",
-        pending: "Pending",
-        activated: "Activated",
-        search: "Name or login",
-        filter: "Filter",
-        count: "accounts",
-        name: "Name",
-        login: "Login",
-        select: "Select",
-        next: "Next page",
-        none_checked: "Check at least one account.",
-        passwords: "Temporary passwords",
-        once: "These passwords will never be shown again: print or write them down now.",
-        password: "Temporary password",
-        until: "Valid until",
-        refused: "Refused",
-        back: "Back to the accounts",
-    };
-    match lang {
-        Language::Fr => &FR,
-        Language::En => &EN,
-    }
-}
-
-/// A labelled drop-down of the filter form: `name`'s options (value, label), the one
-/// equal to `current` chosen, after an entry for "all" when `all` names it.
-fn choice(name: &str, label: &str, all: Option<&str>, options: &[(&str, &str)], current: &str) -> Markup {
-    html! {
-        div {
-            label for=(name) { (label) }
-            select id=(name) name=(name) {
-                @if let Some(all) = all { option value="" { (all) } }
-                @for (value, text) in options {
-                    option value=(value) selected[*value == current] { (text) }
-                }
-            }
-        }
-    }
-}
-
-fn profile_word(lang: Language, profile: Profile) -> &'static str {
-    crate::export::labels::Labels::of(lang).profile(profile)
-}
-
-fn full_name(a: &Account) -> String {
-    format!("{} {}", a.last_name, a.first_name)
-}
-
-fn class_list(a: &Account) -> String {
-    a.classes
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The query's pairs, empty ones and the page's language left out.
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    let pairs: Vec<(String, String)> = uri
-        .query()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    pairs
-        .into_iter()
-        .filter(|(k, v)| k != "lang" && !v.is_empty())
-        .collect()
-}
+use secrecy::ExposeSecret;
 
 fn action_label(lang: Language, action: Bulk) -> &'static str {
     match action {
@@ -185,21 +48,20 @@ fn action_label(lang: Language, action: Bulk) -> &'static str {
 }
 
 fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
-    let w = words(lang);
     html! {
         div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
             thead { tr {
                 @if checkable {
                     th scope="col" {
-                        span.muted { (w.select) }
+                        span.muted { (tr(lang, "Choisir", "Select")) }
                         input type="checkbox" data-select-all hidden aria-label=(tr(lang, "Tout cocher", "Check all"));
                     }
                 }
-                th scope="col" { (w.name) }
-                th scope="col" { (w.login) }
-                th scope="col" { (w.class) }
-                th scope="col" { (w.profile) }
-                th scope="col" { (w.activation) }
+                th scope="col" { (tr(lang, "Nom", "Name")) }
+                th scope="col" { (tr(lang, "Identifiant", "Login")) }
+                th scope="col" { (tr(lang, "Classe", "Class")) }
+                th scope="col" { (tr(lang, "Profil", "Profile")) }
+                th scope="col" { (tr(lang, "Activation", "Activation")) }
             } }
             tbody {
                 @for a in items {
@@ -213,8 +75,8 @@ fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
                         td { (profile_word(lang, a.profile)) }
                         td {
                             @if a.access == Access::Disabled { (tr(lang, "Désactivé", "Disabled")) }
-                            @else if a.activation == Activation::Activated { (w.activated) }
-                            @else { (w.pending) }
+                            @else if a.activation == Activation::Activated { (tr(lang, "Activé", "Activated")) }
+                            @else { (tr(lang, "En attente", "Pending")) }
                         }
                     }
                 }
@@ -223,9 +85,8 @@ fn list_table(lang: Language, items: &[Account], checkable: bool) -> Markup {
     }
 }
 
-async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Response {
+pub(super) async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Response {
     let (lang, caller) = (staff.lang, &staff.caller);
-    let w = words(lang);
     let kept = query_pairs(&uri);
     let params: ListParams = serde_urlencoded::to_string(&kept)
         .ok()
@@ -251,7 +112,11 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell("/console/accounts", w.title, problem(lang, &e)),
+                staff.shell(
+                    "/console/accounts",
+                    tr(lang, "Comptes", "Accounts"),
+                    problem(lang, &e),
+                ),
             );
         }
     };
@@ -265,7 +130,11 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell("/console/accounts", w.title, problem(lang, &e)),
+                staff.shell(
+                    "/console/accounts",
+                    tr(lang, "Comptes", "Accounts"),
+                    problem(lang, &e),
+                ),
             );
         }
     };
@@ -291,7 +160,7 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
             serde_urlencoded::to_string(&query).unwrap_or_default()
         )
     });
-    let all = Some(w.all);
+    let all = Some(tr(lang, "Toutes", "All"));
     let class_options: Vec<(&str, &str)> = classes
         .iter()
         .map(|c| (c.name.as_str(), c.name.as_str()))
@@ -309,17 +178,17 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
     let body = html! {
         div.card {
             form.filters method="get" action="/console/accounts" {
-                (choice("class", w.class, all, &class_options, &class))
-                (choice("profile", w.profile, all, &profile_options, &profile))
-                (choice("activation", w.activation, all, &[("pending", w.pending), ("activated", w.activated)], &activation))
+                (choice("class", tr(lang, "Classe", "Class"), all, &class_options, &class))
+                (choice("profile", tr(lang, "Profil", "Profile"), all, &profile_options, &profile))
+                (choice("activation", tr(lang, "Activation", "Activation"), all, &[("pending", tr(lang, "En attente", "Pending")), ("activated", tr(lang, "Activé", "Activated"))], &activation))
                 (choice("access", tr(lang, "Accès", "Access"), all,
                     &[("enabled", tr(lang, "Activé", "Enabled")), ("disabled", tr(lang, "Désactivé", "Disabled"))], &access))
                 (choice("email", tr(lang, "Courriel", "Email"), all,
                     &[("present", tr(lang, "Renseigné", "Present")), ("absent", tr(lang, "Manquant", "Missing"))], &email))
                 (choice("sort", tr(lang, "Trier par", "Sort by"), None,
-                    &[("name", w.name), ("class", w.class), ("profile", w.profile)], &sort))
+                    &[("name", tr(lang, "Nom", "Name")), ("class", tr(lang, "Classe", "Class")), ("profile", tr(lang, "Profil", "Profile"))], &sort))
                 div {
-                    label for="q" { (w.search) }
+                    label for="q" { (tr(lang, "Nom ou identifiant", "Name or login")) }
                     input #q name="q" value=(q);
                 }
                 div {
@@ -345,11 +214,11 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
                 }
                 (choice("pre_deletion", tr(lang, "Avant suppression", "Before deletion"), all,
                     &[("true", tr(lang, "Oui", "Yes")), ("false", tr(lang, "Non", "No"))], &chosen("pre_deletion")))
-                div { button #filter type="submit" { (w.filter) } }
+                div { button #filter type="submit" { (tr(lang, "Filtrer", "Filter")) } }
             }
         }
         div.card {
-            p { strong #count { (list.total) } " " (w.count) }
+            p { strong #count { (list.total) } " " (tr(lang, "comptes", "accounts")) }
             form method="post" action="/console/accounts/act" {
                 input type="hidden" name="csrf" value=(staff.session.csrf);
                 div.actions {
@@ -370,7 +239,7 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
                 }
                 (list_table(lang, &list.items, true))
             }
-            @if let Some(next) = next { p.pager { a href=(next) { (w.next) } } }
+            @if let Some(next) = next { p.pager { a href=(next) { (tr(lang, "Page suivante", "Next page")) } } }
         }
         @if !disabled.is_empty() {
             div.card {
@@ -379,46 +248,22 @@ async fn accounts(State(state): State<AppState>, staff: Staff, uri: Uri) -> Resp
             }
         }
     };
-    page(StatusCode::OK, staff.shell("/console/accounts", w.title, body))
-}
-
-/// An operation's refusal, with each field's message when there are several.
-pub(super) fn problem(lang: Language, e: &Error) -> Markup {
-    match e {
-        Error::NotFound => alert(tr(lang, "Introuvable.", "Not found.")),
-        Error::Forbidden => alert(tr(lang, "Vous ne pouvez pas faire cela.", "You may not do this.")),
-        Error::Validation(errors) | Error::PasswordPolicy(errors) => html! {
-            div.alert role="alert" { ul { @for e in errors { li { (e.message) } } } }
-        },
-        e => alert(&e.to_string()),
-    }
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-/// The checked ids as posted (repeats and malformed ones included: the command
-/// decides, as it does for the API).
-fn checked_ids(pairs: &[(String, String)]) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == "id")
-        .map(|(_, v)| v.clone())
-        .collect()
+    page(
+        StatusCode::OK,
+        staff.shell("/console/accounts", tr(lang, "Comptes", "Accounts"), body),
+    )
 }
 
 /// The checked accounts' action: first a confirmation naming the accounts, then,
 /// once confirmed, the action through the API's operation.
-async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
+pub(super) async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
     let lang = staff.lang;
-    let w = words(lang);
     let Some(action) = field(&pairs, "action").and_then(Bulk::parse) else {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             staff.shell(
                 "/console/accounts",
-                w.title,
+                tr(lang, "Comptes", "Accounts"),
                 alert(tr(lang, "Choisissez une action.", "Choose an action.")),
             ),
         );
@@ -427,12 +272,20 @@ async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> 
     if raw.is_empty() {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            staff.shell("/console/accounts", w.title, alert(w.none_checked)),
+            staff.shell(
+                "/console/accounts",
+                tr(lang, "Comptes", "Accounts"),
+                alert(tr(
+                    lang,
+                    "Cochez au moins un compte.",
+                    "Check at least one account.",
+                )),
+            ),
         );
     }
     let ids = match action.ids(&raw) {
         Ok(ids) => ids,
-        Err(e) => return refused(&staff, action_label(lang, action), &e),
+        Err(e) => return refused(&staff, "/console/accounts", action_label(lang, action), &e),
     };
     let copy_to_me = field(&pairs, "copy_to_me") == Some("true");
     if field(&pairs, "confirmed") != Some("yes") {
@@ -451,7 +304,7 @@ async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> 
             .await
         {
             Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
-            Err(e) => refused(&staff, title, &e),
+            Err(e) => refused(&staff, "/console/accounts", title, &e),
         },
         Bulk::SendActivation => {
             let scope = crate::domain::Scope::Ids(ids.clone());
@@ -463,7 +316,7 @@ async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> 
                 Ok(Sent::Queued(d)) => {
                     Redirect::to(&format!("/console/distributions/{}", d.id)).into_response()
                 }
-                Err(e) => refused(&staff, title, &e),
+                Err(e) => refused(&staff, "/console/accounts", title, &e),
             }
         }
         Bulk::Activate | Bulk::Deactivate => {
@@ -474,22 +327,18 @@ async fn act(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> 
             };
             match sesame.set_access(caller, request_id, &ids, access).await {
                 Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
-                Err(e) => refused(&staff, title, &e),
+                Err(e) => refused(&staff, "/console/accounts", title, &e),
             }
         }
         Bulk::Unlock => match sesame.unlock(caller, request_id, &ids).await {
             Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
-            Err(e) => refused(&staff, title, &e),
+            Err(e) => refused(&staff, "/console/accounts", title, &e),
         },
         Bulk::Export => export(&state, &staff, &pairs, ids).await,
     }
 }
 
-fn refused(staff: &Staff, title: &str, e: &Error) -> Response {
-    super::console::refused(staff, "/console/accounts", title, e)
-}
-
-async fn confirm(
+pub(super) async fn confirm(
     state: &AppState,
     staff: &Staff,
     action: Bulk,
@@ -501,7 +350,7 @@ async fn confirm(
     // Only what the caller may see is named; the operation refuses the rest.
     let visible = match state.sesame.visible_accounts(&staff.caller, ids).await {
         Ok(visible) => visible,
-        Err(e) => return refused(staff, title, &e),
+        Err(e) => return refused(staff, "/console/accounts", title, &e),
     };
     let warning = match action {
         Bulk::Deactivate => tr(
@@ -518,7 +367,7 @@ async fn confirm(
     };
     let body = html! {
         div.card {
-            p { strong { (action_label(lang, action)) } " — " (visible.len()) " " (words(lang).count) }
+            p { strong { (action_label(lang, action)) } " — " (visible.len()) " " (tr(lang, "comptes", "accounts")) }
             @if !warning.is_empty() { (alert(warning)) }
             ul { @for a in &visible { li { (full_name(a)) " (" code { (a.login) } ")" } } }
             form method="post" action="/console/accounts/act" {
@@ -565,7 +414,7 @@ fn export_options(lang: Language, staff: &Staff) -> Markup {
     }
 }
 
-async fn export(
+pub(super) async fn export(
     state: &AppState,
     staff: &Staff,
     pairs: &[(String, String)],
@@ -606,7 +455,7 @@ async fn export(
         .await
     {
         Ok(job) => Redirect::to(&format!("/console/exports/{}", job.id)).into_response(),
-        Err(e) => refused(staff, title, &e),
+        Err(e) => refused(staff, "/console/accounts", title, &e),
     }
 }
 
@@ -622,11 +471,11 @@ async fn per_account<T>(
     let lang = staff.lang;
     let accounts = match state.sesame.visible_accounts(&staff.caller, ids).await {
         Ok(accounts) => accounts,
-        Err(e) => return refused(staff, title, &e),
+        Err(e) => return refused(staff, "/console/accounts", title, &e),
     };
     let body = html! {
         div.card {
-            (scroll_table(lang, &[words(lang).name, words(lang).login, tr(lang, "Résultat", "Result")], html! {
+            (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Identifiant", "Login"), tr(lang, "Résultat", "Result")], html! {
                     @for r in results {
                         @let account = accounts.iter().find(|a| a.id == r.account_id);
                         tr {
@@ -635,13 +484,13 @@ async fn per_account<T>(
                             td {
                                 @match &r.result {
                                     Ok(value) => { "✓ " (tr(lang, "Fait", "Done")) " " (ok(value)) }
-                                    Err(e) => { (words(lang).refused) " : " (e.to_string()) }
+                                    Err(e) => { (tr(lang, "Refusé", "Refused")) " : " (e.to_string()) }
                                 }
                             }
                         }
                     }
                 }))
-            p { a href="/console/accounts" { (words(lang).back) } }
+            p { a href="/console/accounts" { (tr(lang, "Retour aux comptes", "Back to the accounts")) } }
         }
     };
     page(StatusCode::OK, staff.shell("/console/accounts", title, body))
@@ -667,11 +516,18 @@ async fn mail_report(
     per_account(state, staff, title, ids, &report.results, outcome).await
 }
 
-async fn reset(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
+pub(super) async fn reset(State(state): State<AppState>, Posted { staff, pairs }: Posted) -> Response {
     let action = Bulk::Reset(ResetMethod::Temporary);
     let ids = match action.ids(&checked_ids(&pairs)) {
         Ok(ids) => ids,
-        Err(e) => return refused(&staff, words(staff.lang).passwords, &e),
+        Err(e) => {
+            return refused(
+                &staff,
+                "/console/accounts",
+                tr(staff.lang, "Mots de passe temporaires", "Temporary passwords"),
+                &e,
+            );
+        }
     };
     show_passwords(&state, &staff, &ids, ResetMethod::Temporary).await
 }
@@ -680,28 +536,41 @@ async fn reset(State(state): State<AppState>, Posted { staff, pairs }: Posted) -
 /// the only place they appear (`no-store`), printable.
 async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], method: ResetMethod) -> Response {
     let lang = staff.lang;
-    let w = words(lang);
     let results = match state
         .sesame
         .reset_passwords(&staff.caller, staff.request_id(), ids, method, None)
         .await
     {
         Ok(results) => results,
-        Err(e) => return refused(staff, w.passwords, &e),
+        Err(e) => {
+            return refused(
+                staff,
+                "/console/accounts",
+                tr(lang, "Mots de passe temporaires", "Temporary passwords"),
+                &e,
+            );
+        }
     };
     let accounts = match state.sesame.visible_accounts(&staff.caller, ids).await {
         Ok(accounts) => accounts,
-        Err(e) => return refused(staff, w.passwords, &e),
+        Err(e) => {
+            return refused(
+                staff,
+                "/console/accounts",
+                tr(lang, "Mots de passe temporaires", "Temporary passwords"),
+                &e,
+            );
+        }
     };
     let body = html! {
-        (alert(w.once))
+        (alert(tr(lang, "Ces mots de passe ne seront plus jamais affichés : imprimez ou notez-les maintenant.", "These passwords will never be shown again: print or write them down now.")))
         div.card {
             table.print {
                 thead { tr {
-                    th scope="col" { (w.name) }
-                    th scope="col" { (w.login) }
-                    th scope="col" { (w.password) }
-                    th scope="col" { (w.until) }
+                    th scope="col" { (tr(lang, "Nom", "Name")) }
+                    th scope="col" { (tr(lang, "Identifiant", "Login")) }
+                    th scope="col" { (tr(lang, "Mot de passe temporaire", "Temporary password")) }
+                    th scope="col" { (tr(lang, "Valable jusqu'au", "Valid until")) }
                 } }
                 tbody {
                     @for r in &results {
@@ -714,234 +583,21 @@ async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], meth
                                     td { code.secret { (issued.password.expose_secret()) } }
                                     td { @if let Some(at) = issued.expires_at { (staff.when(at)) } }
                                 }
-                                Err(e) => { td colspan="2" { (w.refused) " : " (e.to_string()) } }
+                                Err(e) => { td colspan="2" { (tr(lang, "Refusé", "Refused")) " : " (e.to_string()) } }
                             }
                         }
                     }
                 }
             }
-            p.noprint { a href="/console/accounts" { (w.back) } }
+            p.noprint { a href="/console/accounts" { (tr(lang, "Retour aux comptes", "Back to the accounts")) } }
         }
     };
     page(
         StatusCode::OK,
-        staff.shell("/console/accounts", w.passwords, body),
+        staff.shell(
+            "/console/accounts",
+            tr(lang, "Mots de passe temporaires", "Temporary passwords"),
+            body,
+        ),
     )
-}
-
-/// One account's page: details, family, set password, ledger and unlock. An
-/// account the caller may not see answers 404, like the API.
-async fn account(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
-    account_page(&state, &staff, &id, StatusCode::OK, None).await
-}
-
-async fn account_page(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-    status: StatusCode,
-    message: Option<Markup>,
-) -> Response {
-    let lang = staff.lang;
-    let w = words(lang);
-    let found = match AccountId::parse(id) {
-        Ok(id) => state.sesame.get_account(&staff.caller, &id).await,
-        Err(_) => Err(Error::NotFound),
-    };
-    let account = match found {
-        Ok(account) => account,
-        Err(e) => return refused(staff, w.title, &e),
-    };
-    let family_ids: Vec<AccountId> = account.parents.iter().chain(&account.children).cloned().collect();
-    let family = match state.sesame.visible_accounts(&staff.caller, &family_ids).await {
-        Ok(family) => family,
-        Err(e) => return refused(staff, w.title, &e),
-    };
-    let ledger = state.sesame.ledger(&staff.caller, &account.id).await.ok();
-    let federated = match &account.source {
-        Source::Federated(directory) => Some(directory.clone()),
-        Source::Local => None,
-    };
-    let may_issue = staff
-        .caller
-        .may_issue(&account, crate::domain::SecretKind::TemporaryPassword)
-        .is_ok();
-    let body = html! {
-        @if let Some(message) = message { (message) }
-        div.card {
-            dl {
-                dt { (w.login) } dd { code { (account.login) } }
-                dt { (w.profile) } dd { (profile_word(lang, account.profile)) }
-                dt { (w.class) } dd { (class_list(&account)) }
-                dt { (tr(lang, "Accès", "Access")) } dd {
-                    @if account.access == Access::Enabled { (tr(lang, "Activé", "Enabled")) } @else { (tr(lang, "Désactivé", "Disabled")) }
-                }
-                dt { (w.activation) } dd {
-                    @if account.activation == Activation::Activated { (w.activated) } @else { (w.pending) }
-                }
-                dt { (tr(lang, "Courriel", "Email")) } dd { @if let Some(e) = &account.email { (e) } @else { "—" } }
-                @if staff.caller.may(crate::domain::Action::SeeBirthDate, &account).is_ok() {
-                    dt { (tr(lang, "Date de naissance", "Birth date")) } dd {
-                        @if let Some(d) = account.birth_date { (d.format("%d/%m/%Y")) } @else { "—" }
-                    }
-                }
-                @if let Some(directory) = &federated {
-                    dt { (tr(lang, "Annuaire", "Directory")) } dd { (directory) }
-                }
-            }
-            @if !family.is_empty() {
-                h2 { @if account.profile == Profile::Parent { (tr(lang, "Enfants", "Children")) } @else { (tr(lang, "Responsables", "Parents")) } }
-                ul { @for a in &family { li { a href={ "/console/accounts/" (a.id) } { (full_name(a)) } " · " (class_list(a)) } } }
-            }
-        }
-        @if let Some(directory) = &federated {
-            div.card { p { (tr(lang, "Ce compte se connecte par son annuaire", "This account signs in through its directory")) " (" (directory) ") : "
-                (tr(lang, "aucune action sur son mot de passe ici.", "no password action here.")) } }
-        } @else if may_issue {
-            div.card {
-                h2 { (tr(lang, "Définir le mot de passe", "Set the password")) }
-                form method="post" action={ "/console/accounts/" (account.id) "/password" } {
-                    input type="hidden" name="csrf" value=(staff.session.csrf);
-                    label for="password" { (tr(lang, "Nouveau mot de passe", "New password")) }
-                    input #password type="password" name="password" autocomplete="new-password" required;
-                    label for="confirmation" { (tr(lang, "Confirmez le mot de passe", "Confirm the password")) }
-                    input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
-                    div.inline { label { input type="checkbox" name="must_change" value="true" checked; " " (tr(lang, "À changer à la prochaine connexion", "Must change at next sign-in")) } }
-                    button #save-password type="submit" { (tr(lang, "Enregistrer", "Save")) }
-                }
-            }
-        }
-        @if let Some(ledger) = &ledger {
-            div.card {
-                h2 { (tr(lang, "Secrets remis", "Secrets handed out")) }
-                @if ledger.outstanding.is_none() { p.muted { (tr(lang, "Aucun secret en cours.", "No outstanding secret.")) } }
-                @if !ledger.history.is_empty() {
-                    (scroll_table(lang, &[tr(lang, "Genre", "Kind"), tr(lang, "Remis le", "Issued"), tr(lang, "Jusqu'au", "Until"), tr(lang, "État", "State"), tr(lang, "Distribution", "Distribution")], html! {
-                            @for entry in &ledger.history {
-                                tr {
-                                    td { (secret_kind(lang, entry.note.kind)) }
-                                    td { (staff.when(entry.note.issued_at)) }
-                                    td { (staff.when(entry.note.expires_at)) }
-                                    td { span class={ "state-" (state_code(entry.state)) } { (state_word(lang, entry.state)) } }
-                                    td { @if let Some(d) = &entry.note.distribution { a href={ "/console/distributions/" (d) } { code { (d) } } } }
-                                }
-                            }
-                        }))
-                }
-                @if ledger.locks.is_empty() {
-                    p.muted { (tr(lang, "Aucun blocage.", "Not locked.")) }
-                } @else {
-                    (alert(tr(lang, "Bloqué après trop d'essais.", "Locked after too many attempts.")))
-                    ul { @for lock in &ledger.locks { li { code { (lock.path) } " → " (staff.when(lock.until)) } } }
-                    form method="post" action={ "/console/accounts/" (account.id) "/unlock" } {
-                        input type="hidden" name="csrf" value=(staff.session.csrf);
-                        button type="submit" { (tr(lang, "Débloquer", "Unlock")) }
-                    }
-                }
-            }
-        }
-        p { a href="/console/accounts" { (w.back) } }
-    };
-    page(
-        status,
-        staff.shell("/console/accounts", &full_name(&account), body),
-    )
-}
-
-pub(super) fn secret_kind(lang: Language, kind: crate::domain::SecretKind) -> &'static str {
-    use crate::domain::SecretKind as K;
-    match kind {
-        K::TemporaryPassword => tr(lang, "mot de passe temporaire", "temporary password"),
-        K::BirthDatePassword => tr(lang, "date de naissance", "birth date"),
-        K::ActivationCode => tr(lang, "code d'activation", "activation code"),
-        K::ResetLink => tr(lang, "lien de réinitialisation", "reset link"),
-    }
-}
-
-pub(super) fn state_code(state: crate::domain::SecretState) -> &'static str {
-    use crate::domain::SecretState as S;
-    match state {
-        S::Open => "open",
-        S::Used => "used",
-        S::Expired => "expired",
-        S::Replaced => "replaced",
-        S::Revoked => "revoked",
-    }
-}
-
-pub(super) fn state_word(lang: Language, state: crate::domain::SecretState) -> &'static str {
-    use crate::domain::SecretState as S;
-    match state {
-        S::Open => tr(lang, "ouvert", "open"),
-        S::Used => tr(lang, "utilisé", "used"),
-        S::Expired => tr(lang, "expiré", "expired"),
-        S::Replaced => tr(lang, "remplacé", "replaced"),
-        S::Revoked => tr(lang, "révoqué", "revoked"),
-    }
-}
-
-async fn set_password(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Posted { staff, pairs }: Posted,
-) -> Response {
-    let lang = staff.lang;
-    let Ok(account_id) = AccountId::parse(&id) else {
-        return refused(&staff, words(lang).title, &Error::NotFound);
-    };
-    let secret = |name: &str| SecretString::from(field(&pairs, name).unwrap_or_default().to_owned());
-    let must_change = field(&pairs, "must_change") == Some("true");
-    let result = state
-        .sesame
-        .set_password(
-            &staff.caller,
-            staff.request_id(),
-            &account_id,
-            secret("password"),
-            secret("confirmation"),
-            must_change,
-        )
-        .await;
-    match result {
-        Ok(_) => {
-            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Mot de passe enregistré.", "Password saved.")) } } };
-            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
-        }
-        Err(e @ (Error::NotFound | Error::Forbidden)) => refused(&staff, words(lang).title, &e),
-        Err(e) => {
-            account_page(
-                &state,
-                &staff,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(problem(lang, &e)),
-            )
-            .await
-        }
-    }
-}
-
-async fn unlock(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Posted { staff, .. }: Posted,
-) -> Response {
-    let lang = staff.lang;
-    let Ok(account_id) = AccountId::parse(&id) else {
-        return refused(&staff, words(lang).title, &Error::NotFound);
-    };
-    match state
-        .sesame
-        .unlock(&staff.caller, staff.request_id(), &[account_id])
-        .await
-    {
-        Ok(results) => match results.into_iter().next().map(|r| r.result) {
-            Some(Err(e)) => refused(&staff, words(lang).title, &e),
-            _ => {
-                let done = html! { div.alert.ok role="status" { p { (tr(lang, "Compte débloqué.", "Account unlocked.")) } } };
-                account_page(&state, &staff, &id, StatusCode::OK, Some(done)).await
-            }
-        },
-        Err(e) => refused(&staff, words(lang).title, &e),
-    }
 }

@@ -1,0 +1,208 @@
+//! One account's page: its details, its ledger of secrets and locks, a chosen
+//! password, unlock.
+
+use super::kit::*;
+use crate::domain::{Access, AccountId, Activation, Error, Profile, Source};
+use crate::http::AppState;
+use crate::http::ui::{alert, field, tr};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use secrecy::SecretString;
+
+/// One account's page: details, family, set password, ledger and unlock. An
+/// account the caller may not see answers 404, like the API.
+pub(super) async fn account(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
+    account_page(&state, &staff, &id, StatusCode::OK, None).await
+}
+
+async fn account_page(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    status: StatusCode,
+    message: Option<Markup>,
+) -> Response {
+    let lang = staff.lang;
+    let found = match AccountId::parse(id) {
+        Ok(id) => state.sesame.get_account(&staff.caller, &id).await,
+        Err(_) => Err(Error::NotFound),
+    };
+    let account = match found {
+        Ok(account) => account,
+        Err(e) => return refused(staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+    };
+    let family_ids: Vec<AccountId> = account.parents.iter().chain(&account.children).cloned().collect();
+    let family = match state.sesame.visible_accounts(&staff.caller, &family_ids).await {
+        Ok(family) => family,
+        Err(e) => return refused(staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+    };
+    let ledger = state.sesame.ledger(&staff.caller, &account.id).await.ok();
+    let federated = match &account.source {
+        Source::Federated(directory) => Some(directory.clone()),
+        Source::Local => None,
+    };
+    let may_issue = staff
+        .caller
+        .may_issue(&account, crate::domain::SecretKind::TemporaryPassword)
+        .is_ok();
+    let body = html! {
+        @if let Some(message) = message { (message) }
+        div.card {
+            dl {
+                dt { (tr(lang, "Identifiant", "Login")) } dd { code { (account.login) } }
+                dt { (tr(lang, "Profil", "Profile")) } dd { (profile_word(lang, account.profile)) }
+                dt { (tr(lang, "Classe", "Class")) } dd { (class_list(&account)) }
+                dt { (tr(lang, "Accès", "Access")) } dd {
+                    @if account.access == Access::Enabled { (tr(lang, "Activé", "Enabled")) } @else { (tr(lang, "Désactivé", "Disabled")) }
+                }
+                dt { (tr(lang, "Activation", "Activation")) } dd {
+                    @if account.activation == Activation::Activated { (tr(lang, "Activé", "Activated")) } @else { (tr(lang, "En attente", "Pending")) }
+                }
+                dt { (tr(lang, "Courriel", "Email")) } dd { @if let Some(e) = &account.email { (e) } @else { "—" } }
+                @if staff.caller.may(crate::domain::Action::SeeBirthDate, &account).is_ok() {
+                    dt { (tr(lang, "Date de naissance", "Birth date")) } dd {
+                        @if let Some(d) = account.birth_date { (d.format("%d/%m/%Y")) } @else { "—" }
+                    }
+                }
+                @if let Some(directory) = &federated {
+                    dt { (tr(lang, "Annuaire", "Directory")) } dd { (directory) }
+                }
+            }
+            @if !family.is_empty() {
+                h2 { @if account.profile == Profile::Parent { (tr(lang, "Enfants", "Children")) } @else { (tr(lang, "Responsables", "Parents")) } }
+                ul { @for a in &family { li { a href={ "/console/accounts/" (a.id) } { (full_name(a)) } " · " (class_list(a)) } } }
+            }
+        }
+        @if let Some(directory) = &federated {
+            div.card { p { (tr(lang, "Ce compte se connecte par son annuaire", "This account signs in through its directory")) " (" (directory) ") : "
+                (tr(lang, "aucune action sur son mot de passe ici.", "no password action here.")) } }
+        } @else if may_issue {
+            div.card {
+                h2 { (tr(lang, "Définir le mot de passe", "Set the password")) }
+                form method="post" action={ "/console/accounts/" (account.id) "/password" } {
+                    input type="hidden" name="csrf" value=(staff.session.csrf);
+                    label for="password" { (tr(lang, "Nouveau mot de passe", "New password")) }
+                    input #password type="password" name="password" autocomplete="new-password" required;
+                    label for="confirmation" { (tr(lang, "Confirmez le mot de passe", "Confirm the password")) }
+                    input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
+                    div.inline { label { input type="checkbox" name="must_change" value="true" checked; " " (tr(lang, "À changer à la prochaine connexion", "Must change at next sign-in")) } }
+                    button #save-password type="submit" { (tr(lang, "Enregistrer", "Save")) }
+                }
+            }
+        }
+        @if let Some(ledger) = &ledger {
+            div.card {
+                h2 { (tr(lang, "Secrets remis", "Secrets handed out")) }
+                @if ledger.outstanding.is_none() { p.muted { (tr(lang, "Aucun secret en cours.", "No outstanding secret.")) } }
+                @if !ledger.history.is_empty() {
+                    (scroll_table(lang, &[tr(lang, "Genre", "Kind"), tr(lang, "Remis le", "Issued"), tr(lang, "Jusqu'au", "Until"), tr(lang, "État", "State"), tr(lang, "Distribution", "Distribution")], html! {
+                            @for entry in &ledger.history {
+                                tr {
+                                    td { (secret_kind(lang, entry.note.kind)) }
+                                    td { (staff.when(entry.note.issued_at)) }
+                                    td { (staff.when(entry.note.expires_at)) }
+                                    td { span class={ "state-" (state_code(entry.state)) } { (state_word(lang, entry.state)) } }
+                                    td { @if let Some(d) = &entry.note.distribution { a href={ "/console/distributions/" (d) } { code { (d) } } } }
+                                }
+                            }
+                        }))
+                }
+                @if ledger.locks.is_empty() {
+                    p.muted { (tr(lang, "Aucun blocage.", "Not locked.")) }
+                } @else {
+                    (alert(tr(lang, "Bloqué après trop d'essais.", "Locked after too many attempts.")))
+                    ul { @for lock in &ledger.locks { li { code { (lock.path) } " → " (staff.when(lock.until)) } } }
+                    form method="post" action={ "/console/accounts/" (account.id) "/unlock" } {
+                        input type="hidden" name="csrf" value=(staff.session.csrf);
+                        button type="submit" { (tr(lang, "Débloquer", "Unlock")) }
+                    }
+                }
+            }
+        }
+        p { a href="/console/accounts" { (tr(lang, "Retour aux comptes", "Back to the accounts")) } }
+    };
+    page(
+        status,
+        staff.shell("/console/accounts", &full_name(&account), body),
+    )
+}
+
+pub(super) async fn set_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { staff, pairs }: Posted,
+) -> Response {
+    let lang = staff.lang;
+    let Ok(account_id) = AccountId::parse(&id) else {
+        return refused(
+            &staff,
+            "/console/accounts",
+            tr(lang, "Comptes", "Accounts"),
+            &Error::NotFound,
+        );
+    };
+    let secret = |name: &str| SecretString::from(field(&pairs, name).unwrap_or_default().to_owned());
+    let must_change = field(&pairs, "must_change") == Some("true");
+    let result = state
+        .sesame
+        .set_password(
+            &staff.caller,
+            staff.request_id(),
+            &account_id,
+            secret("password"),
+            secret("confirmation"),
+            must_change,
+        )
+        .await;
+    match result {
+        Ok(_) => {
+            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Mot de passe enregistré.", "Password saved.")) } } };
+            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
+        }
+        Err(e @ (Error::NotFound | Error::Forbidden)) => {
+            refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e)
+        }
+        Err(e) => {
+            account_page(
+                &state,
+                &staff,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(problem(lang, &e)),
+            )
+            .await
+        }
+    }
+}
+
+pub(super) async fn unlock(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { staff, .. }: Posted,
+) -> Response {
+    let lang = staff.lang;
+    let Ok(account_id) = AccountId::parse(&id) else {
+        return refused(
+            &staff,
+            "/console/accounts",
+            tr(lang, "Comptes", "Accounts"),
+            &Error::NotFound,
+        );
+    };
+    match state
+        .sesame
+        .unlock(&staff.caller, staff.request_id(), &[account_id])
+        .await
+    {
+        Ok(results) => match results.into_iter().next().map(|r| r.result) {
+            Some(Err(e)) => refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+            _ => {
+                let done = html! { div.alert.ok role="status" { p { (tr(lang, "Compte débloqué.", "Account unlocked.")) } } };
+                account_page(&state, &staff, &id, StatusCode::OK, Some(done)).await
+            }
+        },
+        Err(e) => refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+    }
+}
