@@ -78,7 +78,7 @@ impl App {
             #[cfg(feature = "edge")]
             Files::Served(disk) => (
                 disk.clone(),
-                Some(crate::adapters::disk::download_router(disk, clock.clone())),
+                Some(crate::http::files::router(disk, clock.clone())),
             ),
         };
         #[cfg(feature = "edge")]
@@ -88,7 +88,7 @@ impl App {
             Jobs::Elsewhere(queue) => queue,
             #[cfg(feature = "edge")]
             Jobs::InProcess => {
-                let (queue, receiver) = crate::adapters::local_jobs::local_jobs();
+                let (queue, receiver) = crate::jobs::local_jobs();
                 worker = Some(receiver);
                 Arc::new(queue)
             }

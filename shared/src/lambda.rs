@@ -177,29 +177,20 @@ mod tests {
 
     #[test]
     fn the_worker_reads_new_jobs_from_a_stream_event_and_ignores_the_rest() {
-        let event: Event = serde_json::from_value(serde_json::json!({"Records": [
-            {"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-             "awsRegion": "eu-west-3",
-             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}},
-                          "SequenceNumber": "1", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
-            {"eventID": "2", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-             "awsRegion": "eu-west-3",
-             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "EXPORT#exp_1"}},
-                          "SequenceNumber": "2", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
-            {"eventID": "3", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-             "awsRegion": "eu-west-3",
-             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "ACCOUNT#acc_1"}},
-                          "SequenceNumber": "3", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
-            {"eventID": "4", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-             "awsRegion": "eu-west-3",
-             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "DIST#dst_1"}},
-                          "SequenceNumber": "4", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}},
-            {"eventID": "5", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-             "awsRegion": "eu-west-3",
-             "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": "IMPORT#imp_1"}},
-                          "SequenceNumber": "5", "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}}
-        ]}))
-        .unwrap();
+        let record = |n: u32, name: &str, sk: &str| {
+            serde_json::json!({"eventID": n.to_string(), "eventName": name, "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "eu-west-3",
+                "dynamodb": {"Keys": {"pk": {"S": "SCHOOL#demo"}, "sk": {"S": sk}},
+                    "SequenceNumber": n.to_string(), "SizeBytes": 40, "StreamViewType": "KEYS_ONLY"}})
+        };
+        let records = [
+            record(1, "INSERT", "EXPORT#exp_1"),
+            record(2, "MODIFY", "EXPORT#exp_1"),
+            record(3, "INSERT", "ACCOUNT#acc_1"),
+            record(4, "INSERT", "DIST#dst_1"),
+            record(5, "INSERT", "IMPORT#imp_1"),
+        ];
+        let event: Event = serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
         let demo = crate::domain::SchoolId::parse("demo").unwrap();
         let jobs: Vec<_> = event.records.iter().filter_map(job_of).collect();
         assert_eq!(

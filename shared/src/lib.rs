@@ -13,6 +13,8 @@ pub mod domain;
 pub mod export;
 pub mod html;
 pub mod http;
+#[cfg(feature = "edge")]
+pub mod jobs;
 #[cfg(all(feature = "aws", feature = "lambda"))]
 pub mod lambda;
 pub mod mail;

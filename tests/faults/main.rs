@@ -241,3 +241,82 @@ async fn throttling_and_server_errors_are_retried_or_answered_503_never_500() {
         faults.struck.summary()
     );
 }
+
+/// The value of the page's CSRF field.
+fn csrf_of(page: &str) -> String {
+    let prefix = "name=\"csrf\" value=\"";
+    let at = page.find(prefix).expect("a CSRF field") + prefix.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The `name=value` pairs of a response's cookies, for the next request.
+fn cookies_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test]
+async fn a_store_that_fails_on_the_own_page_answers_503_never_wrong_password() {
+    let (f, faults) = faulty().await;
+    let temporary = f.temporary_password("SA1").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let at = |path: &str| format!("{}{path}", f.app.base);
+    let form = client.get(at("/")).send().await.unwrap();
+    let cookie = cookies_of(&form);
+    let token = csrf_of(&form.text().await.unwrap());
+    let signed = client
+        .post(at("/sign-in"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", f.login_of("SA1")),
+            ("password", temporary.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status().as_u16(), 303);
+    let session = cookies_of(&signed);
+    let own = client
+        .get(at("/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    let token = csrf_of(&own.text().await.unwrap());
+
+    faults.arm(Rates {
+        failed: 1.0,
+        ..Rates::default()
+    });
+    let changed = client
+        .post(at("/me/password"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("current_password", temporary.as_str()),
+            ("new_password", "une-phrase-assez-longue"),
+            ("confirmation", "une-phrase-assez-longue"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    faults.disarm();
+    assert_eq!(changed.status().as_u16(), 503);
+    assert!(changed.headers().get("retry-after").is_some());
+    let text = changed.text().await.unwrap();
+    assert!(
+        !text.contains("incorrect") && !text.contains("Wrong login"),
+        "{text}"
+    );
+    assert_eq!(sign_in(&f, f.id("SA1"), &temporary).await, 200, "nothing changed");
+}

@@ -4,8 +4,6 @@
 pub mod disk;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
-#[cfg(feature = "edge")]
-pub mod local_jobs;
 #[cfg(any(feature = "smtp", feature = "aws-mail"))]
 pub mod mime;
 #[cfg(feature = "edge")]

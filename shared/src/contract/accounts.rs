@@ -6,14 +6,7 @@ use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
 use chrono::{Duration, NaiveDate};
 
 pub async fn creates_and_reads_back_an_account(store: &dyn Store) {
-    let mut zoe = account(
-        "north",
-        "zoe.lefevre",
-        "Zoé",
-        "Lefèvre",
-        Profile::Student,
-        &["6A", "Latin 2"],
-    );
+    let mut zoe = super::fixtures::zoe(&["6A", "Latin 2"]);
     zoe.level = Some("6e".to_owned());
     zoe.groups = vec!["chorale".to_owned()];
     zoe.options = vec!["latin".to_owned()];

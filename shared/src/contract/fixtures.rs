@@ -85,18 +85,23 @@ pub fn event(
     }
 }
 
-/// A school of nine with every attribute a filter reads, and a second school
-/// sharing a class name.
-pub fn roster() -> Vec<Account> {
-    let email = |address: &str| Some(Email::parse(address).expect("valid e-mail"));
-    let mut zoe = account(
+/// Zoé Lefèvre, a student of the north school in `classes`.
+pub fn zoe(classes: &[&str]) -> Account {
+    account(
         "north",
         "zoe.lefevre",
         "Zoé",
         "Lefèvre",
         Profile::Student,
-        &["6A"],
-    );
+        classes,
+    )
+}
+
+/// A school of nine with every attribute a filter reads, and a second school
+/// sharing a class name.
+pub fn roster() -> Vec<Account> {
+    let email = |address: &str| Some(Email::parse(address).expect("valid e-mail"));
+    let mut zoe = zoe(&["6A"]);
     zoe.level = Some("6e".to_owned());
     zoe.groups = vec!["latin".to_owned()];
     zoe.email = email("zoe@example.org");

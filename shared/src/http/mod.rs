@@ -9,6 +9,8 @@ pub mod auth;
 pub mod console;
 pub mod dto;
 pub mod extract;
+#[cfg(feature = "edge")]
+pub mod files;
 #[cfg(feature = "lambda")]
 pub mod gateway;
 pub mod idempotency;

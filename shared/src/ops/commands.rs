@@ -5,9 +5,10 @@
 
 use super::Sesame;
 use super::access::MAX_BULK_IDS;
-use super::mail::MailReport;
+use super::mail::{MailReport, Purpose};
 use super::mail_runs::MAX_SYNC_MAIL;
 use super::reset::{MAX_RESET_IDS, ResetMethod};
+use super::secrets::new_distribution_id;
 use crate::domain::{AccountId, Caller, Distribution, Error, Result, Scope};
 use std::collections::HashSet;
 
@@ -112,7 +113,15 @@ impl Sesame {
     ) -> Result<Sent> {
         match scope {
             Scope::Ids(ids) if ids.len() <= MAX_SYNC_MAIL => Ok(Sent::Now(
-                self.send_activation(caller, request_id, &ids, copy_to_me).await?,
+                self.send_mail(
+                    caller,
+                    request_id,
+                    &ids,
+                    copy_to_me,
+                    Purpose::Distribute,
+                    &new_distribution_id(),
+                )
+                .await?,
             )),
             scope => Ok(Sent::Queued(Box::new(
                 self.queue_send_activation(caller, request_id, scope, copy_to_me)

@@ -9,7 +9,7 @@
 //! backoff. Each kind of mail sent is an audit event naming the accounts, never the
 //! secret.
 
-use super::secrets::{Handout, Issuer, new_distribution_id};
+use super::secrets::{Handout, Issuer};
 use super::{Actor, PerAccount, Sesame};
 use crate::domain::Code;
 use crate::domain::{
@@ -65,10 +65,13 @@ impl Template {
 
 /// Why the mail is sent, which decides the permission and the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    /// `send-activation`: activation or login information.
+pub enum Purpose {
+    /// `POST /v1/accounts/send-activation` (`Action::SendMail`): pending accounts
+    /// get an activation mail with a new code (replacing the older one), activated
+    /// accounts their login and a new reset link.
     Distribute,
-    /// `reset-password` with `email_link`.
+    /// `reset-password` with `email_link` (`Action::Reset`): a new reset link by
+    /// mail, replacing the older one; the current password works until it is used.
     Reset,
 }
 
@@ -131,57 +134,10 @@ async fn send_job(mailer: &dyn Mailer, job: &Job) -> Delivered {
 }
 
 impl Sesame {
-    /// `POST /v1/accounts/send-activation`: pending accounts get an activation mail
-    /// with a new code (replacing the older one), activated accounts their login and a
-    /// new reset link. Needs `Action::SendMail`; federated and disabled accounts are
-    /// refused.
-    pub async fn send_activation(
-        &self,
-        caller: &Caller,
-        request_id: Option<&str>,
-        ids: &[AccountId],
-        copy_to_me: bool,
-    ) -> Result<MailReport> {
-        self.mail_as(caller, request_id, ids, copy_to_me, &new_distribution_id())
-            .await
-    }
-
-    /// A send-activation of a background run, whose secrets belong to `distribution`.
-    pub(crate) async fn mail_as(
-        &self,
-        caller: &Caller,
-        request_id: Option<&str>,
-        ids: &[AccountId],
-        copy_to_me: bool,
-        distribution: &str,
-    ) -> Result<MailReport> {
-        self.mail(
-            caller,
-            request_id,
-            ids,
-            copy_to_me,
-            Purpose::Distribute,
-            distribution,
-        )
-        .await
-    }
-
-    /// The `email_link` reset: a new reset link by mail (replacing the older one).
-    /// Needs `may_reset`, like the other reset methods; the current password keeps
-    /// working until the link is used.
-    pub async fn send_reset_links(
-        &self,
-        caller: &Caller,
-        request_id: Option<&str>,
-        ids: &[AccountId],
-        copy_to_me: bool,
-    ) -> Result<MailReport> {
-        let distribution = new_distribution_id();
-        self.mail(caller, request_id, ids, copy_to_me, Purpose::Reset, &distribution)
-            .await
-    }
-
-    async fn mail(
+    /// Mail for `purpose` to each of `ids`, its secrets in `distribution` (a new
+    /// one, `secrets::new_distribution_id`, or a background run's), with a copy to
+    /// the caller when `copy_to_me`. Federated and disabled accounts are refused.
+    pub async fn send_mail(
         &self,
         caller: &Caller,
         request_id: Option<&str>,

@@ -142,11 +142,12 @@ impl Sesame {
         .await?;
         for chunk in left.chunks(CHUNK) {
             let MailReport { results, .. } = self
-                .mail_as(
+                .send_mail(
                     caller,
                     run.request_id.as_deref(),
                     chunk,
                     run.copy_to_me,
+                    super::mail::Purpose::Distribute,
                     &distribution.id,
                 )
                 .await?;

@@ -71,7 +71,15 @@ impl Sesame {
     ) -> Result<Resets> {
         match method {
             ResetMethod::EmailLink => Ok(Resets::Mailed(
-                self.send_reset_links(caller, request_id, ids, copy_to_me).await?,
+                self.send_mail(
+                    caller,
+                    request_id,
+                    ids,
+                    copy_to_me,
+                    super::mail::Purpose::Reset,
+                    &super::secrets::new_distribution_id(),
+                )
+                .await?,
             )),
             ResetMethod::Temporary | ResetMethod::BirthDate => Ok(Resets::Passwords(
                 self.reset_passwords(caller, request_id, ids, method, distribution)

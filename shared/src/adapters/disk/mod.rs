@@ -1,12 +1,8 @@
 //! The edge's file store: files in `<data-dir>/files/`, readable by their owner
 //! only, downloaded through links signed with HMAC-SHA256 that say until when they
-//! are valid. `sesame` serves and verifies them (`download_router`): a tampered or
+//! are valid. `sesame` serves and verifies them (`http::files`): a tampered or
 //! expired link answers 403. Upload links (`PUT`, keys under `uploads/`) are
 //! signed the same way, for another purpose, so neither kind stands for the other.
-
-mod download;
-
-pub use download::download_router;
 
 use crate::ports::FileStore;
 use crate::ports::files::created_at_of;

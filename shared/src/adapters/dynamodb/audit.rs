@@ -4,8 +4,7 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    BODY, Item, PK, SK, audit_pk, audit_target_pk, body, event_sk, instant_prefix, json, key, nanos, s,
-    string,
+    BODY, Item, SK, audit_pk, audit_target_pk, body, event_sk, instant_prefix, json, key, nanos, s, string,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
 use crate::domain::{AccountId, AuditEvent, SchoolId};
@@ -116,14 +115,8 @@ pub(super) async fn list(
     let upper = [to, before].into_iter().flatten().min();
     // Inclusive lower bound: from `from`, where reading stops.
     let lower = query.from.map(|from| instant_prefix(nanos(from)));
-    let mut request = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_values(":pk", s(pk))
+    let mut request = super::batch::partition(store, pk)
         .scan_index_forward(false)
-        .consistent_read(true)
         .limit(i32::try_from(query.limit.saturating_add(1)).unwrap_or(i32::MAX));
     request = match (&upper, &lower) {
         (Some(upper), _) => request
@@ -134,7 +127,7 @@ pub(super) async fn list(
             .key_condition_expression("#pk = :pk AND #sk >= :lower")
             .expression_attribute_names("#sk", SK)
             .expression_attribute_values(":lower", s(lower)),
-        (None, None) => request.key_condition_expression("#pk = :pk"),
+        (None, None) => request,
     };
 
     let wanted = query.limit.saturating_add(1);

@@ -139,17 +139,29 @@ pub(super) async fn query_all(query: QueryFluentBuilder) -> StoreResult<Vec<Item
 /// Every item of the partition `pk` whose sort key starts with `prefix`, read
 /// consistently.
 pub(super) async fn query_prefix(store: &DynamoStore, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
-    let query = store
+    query_all(partition_prefix(store, pk, prefix)).await
+}
+
+/// A consistent query of the partition `pk` (`#pk`, `:pk`), whole until the
+/// caller narrows its key condition.
+pub(super) fn partition(store: &DynamoStore, pk: String) -> QueryFluentBuilder {
+    store
         .client
         .query()
         .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+        .key_condition_expression("#pk = :pk")
         .expression_attribute_names("#pk", super::item::PK)
-        .expression_attribute_names("#sk", super::item::SK)
         .expression_attribute_values(":pk", super::item::s(pk))
+        .consistent_read(true)
+}
+
+/// A consistent query of the items of the partition `pk` whose sort key starts
+/// with `prefix`.
+pub(super) fn partition_prefix(store: &DynamoStore, pk: String, prefix: &str) -> QueryFluentBuilder {
+    partition(store, pk)
+        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+        .expression_attribute_names("#sk", super::item::SK)
         .expression_attribute_values(":prefix", super::item::s(prefix))
-        .consistent_read(true);
-    query_all(query).await
 }
 
 /// An unconditional write of one item, in a batch or in a transaction.

@@ -7,9 +7,7 @@
 use super::DynamoStore;
 use super::accounts::get_item;
 use super::batch::query_all;
-use super::item::{
-    BODY, DISTRIBUTION_PREFIX as PREFIX, PK, SK, TTL, VERSION, body, json, key, n, s, school_pk,
-};
+use super::item::{BODY, DISTRIBUTION_PREFIX as PREFIX, TTL, VERSION, body, json, key, n, school_pk};
 use super::schools::put_versioned;
 use crate::domain::{Distribution, SchoolId};
 use crate::ports::{DistributionPage, DistributionQuery, StoreError, StoreResult};
@@ -57,18 +55,9 @@ pub(super) async fn list(
     school: &SchoolId,
     query: &DistributionQuery,
 ) -> StoreResult<DistributionPage> {
-    let request = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_names("#sk", SK)
+    let request = super::batch::partition_prefix(store, school_pk(school), PREFIX)
         .expression_attribute_names("#summary", SUMMARY)
-        .expression_attribute_values(":pk", s(school_pk(school)))
-        .expression_attribute_values(":prefix", s(PREFIX))
-        .projection_expression("#summary")
-        .consistent_read(true);
+        .projection_expression("#summary");
     let mut all: Vec<Distribution> = query_all(request)
         .await?
         .iter()

@@ -8,7 +8,7 @@ use super::DynamoStore;
 use super::accounts::get_many;
 use super::batch::{query_all, query_prefix};
 use super::item::{
-    ACCOUNT_PREFIX, PK, SECRET_PREFIX, SK, account_of, member_pk, parsed, s, school_pk, string, with_secrets,
+    ACCOUNT_PREFIX, SECRET_PREFIX, SK, account_of, member_pk, parsed, school_pk, string, with_secrets,
 };
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreResult};
@@ -78,16 +78,9 @@ async fn matching(
 async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) -> StoreResult<Vec<Account>> {
     let classes: BTreeSet<&ClassName> = classes.iter().collect();
     let rosters = try_join_all(classes.into_iter().map(|class| {
-        let query = store
-            .client
-            .query()
-            .table_name(&store.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
+        let query = super::batch::partition(store, member_pk(school, class))
             .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(member_pk(school, class)))
-            .projection_expression("#sk")
-            .consistent_read(true);
+            .projection_expression("#sk");
         query_all(query)
     }))
     .await?;

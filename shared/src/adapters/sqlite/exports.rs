@@ -39,15 +39,8 @@ pub(super) fn put_export(connection: &Connection, job: &ExportJob) -> StoreResul
         version: job.version.saturating_add(1),
         ..job.clone()
     };
-    let row = Row {
-        table: "exports",
-        school: &stored.school,
-        id: &stored.id,
-        read_version: job.version,
-        body: to_json(&stored)?,
-        expires_at: None,
-    };
-    put_row(connection, row)
+    let key = (&job.school, job.id.as_str(), job.version);
+    put_row(connection, Row::at("exports", key, to_json(&stored)?))
 }
 
 /// A job's row as written: its body at the version after `read_version`.
@@ -59,6 +52,31 @@ struct Row<'a> {
     body: String,
     /// When the sweep deletes it, for tables that have the column.
     expires_at: Option<i64>,
+}
+
+impl<'a> Row<'a> {
+    /// The row of `(school, id)` in `table`, read at `read_version`, as `body`.
+    fn at(
+        table: &'static str,
+        (school, id, read_version): (&'a SchoolId, &'a str, u64),
+        body: String,
+    ) -> Self {
+        Self {
+            table,
+            school,
+            id,
+            read_version,
+            body,
+            expires_at: None,
+        }
+    }
+
+    fn expiring(self, at: i64) -> Self {
+        Self {
+            expires_at: Some(at),
+            ..self
+        }
+    }
 }
 
 /// Inserts the row when `read_version` is 0, else replaces it at that version.
@@ -116,13 +134,7 @@ pub(super) fn put_import(connection: &Connection, job: &ImportJob) -> StoreResul
         version: job.version.saturating_add(1),
         ..job.clone()
     };
-    let row = Row {
-        table: "imports",
-        school: &stored.school,
-        id: &stored.id,
-        read_version: job.version,
-        body: to_json(&stored)?,
-        expires_at: Some(nanos(stored.created_at + KEEP_IMPORTS)),
-    };
-    put_row(connection, row)
+    let key = (&job.school, job.id.as_str(), job.version);
+    let row = Row::at("imports", key, to_json(&stored)?);
+    put_row(connection, row.expiring(nanos(stored.created_at + KEEP_IMPORTS)))
 }

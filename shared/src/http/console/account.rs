@@ -31,14 +31,19 @@ async fn account_page(
     };
     let account = match found {
         Ok(account) => account,
-        Err(e) => return refused(staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+        Err(e) => return accounts_refused(staff, &e),
     };
     let family_ids: Vec<AccountId> = account.parents.iter().chain(&account.children).cloned().collect();
     let family = match state.sesame.visible_accounts(&staff.caller, &family_ids).await {
         Ok(family) => family,
-        Err(e) => return refused(staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+        Err(e) => return accounts_refused(staff, &e),
     };
-    let ledger = state.sesame.ledger(&staff.caller, &account.id).await.ok();
+    // The ledger is for those who may reset the account; others see the page without it.
+    let ledger = match state.sesame.ledger(&staff.caller, &account.id).await {
+        Ok(ledger) => Some(ledger),
+        Err(Error::Forbidden | Error::NotFound) => None,
+        Err(e) => return accounts_refused(staff, &e),
+    };
     let federated = match &account.source {
         Source::Federated(directory) => Some(directory.clone()),
         Source::Local => None,
@@ -135,13 +140,9 @@ pub(super) async fn set_password(
     Posted { staff, pairs }: Posted,
 ) -> Response {
     let lang = staff.lang;
-    let Ok(account_id) = AccountId::parse(&id) else {
-        return refused(
-            &staff,
-            "/console/accounts",
-            tr(lang, "Comptes", "Accounts"),
-            &Error::NotFound,
-        );
+    let account_id = match AccountId::parse(&id) {
+        Ok(id) => id,
+        Err(_) => return accounts_refused(&staff, &Error::NotFound),
     };
     let secret = |name: &str| SecretString::from(field(&pairs, name).unwrap_or_default().to_owned());
     let must_change = field(&pairs, "must_change") == Some("true");
@@ -161,9 +162,7 @@ pub(super) async fn set_password(
             let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Mot de passe enregistré.", "Password saved.")) } } };
             account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
         }
-        Err(e @ (Error::NotFound | Error::Forbidden)) => {
-            refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e)
-        }
+        Err(e @ (Error::NotFound | Error::Forbidden)) => accounts_refused(&staff, &e),
         Err(e) => {
             account_page(
                 &state,
@@ -183,13 +182,9 @@ pub(super) async fn unlock(
     Posted { staff, .. }: Posted,
 ) -> Response {
     let lang = staff.lang;
-    let Ok(account_id) = AccountId::parse(&id) else {
-        return refused(
-            &staff,
-            "/console/accounts",
-            tr(lang, "Comptes", "Accounts"),
-            &Error::NotFound,
-        );
+    let account_id = match AccountId::parse(&id) {
+        Ok(id) => id,
+        Err(_) => return accounts_refused(&staff, &Error::NotFound),
     };
     match state
         .sesame
@@ -197,12 +192,12 @@ pub(super) async fn unlock(
         .await
     {
         Ok(results) => match results.into_iter().next().map(|r| r.result) {
-            Some(Err(e)) => refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+            Some(Err(e)) => accounts_refused(&staff, &e),
             _ => {
                 let done = html! { div.alert.ok role="status" { p { (tr(lang, "Compte débloqué.", "Account unlocked.")) } } };
                 account_page(&state, &staff, &id, StatusCode::OK, Some(done)).await
             }
         },
-        Err(e) => refused(&staff, "/console/accounts", tr(lang, "Comptes", "Accounts"), &e),
+        Err(e) => accounts_refused(&staff, &e),
     }
 }

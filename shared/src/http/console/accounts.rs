@@ -109,34 +109,19 @@ pub(super) async fn accounts(State(state): State<AppState>, staff: Staff, uri: U
     );
     let (selection, sort_by, cursor, limit) = match params.into_query() {
         Ok(query) => query,
-        Err(e) => {
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell(
-                    "/console/accounts",
-                    tr(lang, "Comptes", "Accounts"),
-                    problem(lang, &e),
-                ),
-            );
-        }
+        Err(e) => return accounts_refused(&staff, &e),
     };
-    let classes = state.sesame.visible_classes(caller).await.unwrap_or_default();
+    let classes = match state.sesame.visible_classes(caller).await {
+        Ok(classes) => classes,
+        Err(e) => return accounts_refused(&staff, &e),
+    };
     let list = match state
         .sesame
         .list_accounts(caller, &selection, sort_by, cursor.as_deref(), limit.min(100))
         .await
     {
         Ok(list) => list,
-        Err(e) => {
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                staff.shell(
-                    "/console/accounts",
-                    tr(lang, "Comptes", "Accounts"),
-                    problem(lang, &e),
-                ),
-            );
-        }
+        Err(e) => return accounts_refused(&staff, &e),
     };
     let recently = Selection {
         access: Some(Access::Disabled),
@@ -300,7 +285,14 @@ pub(super) async fn act(State(state): State<AppState>, Posted { staff, pairs }: 
             show_passwords(&state, &staff, &ids, method).await
         }
         Bulk::Reset(ResetMethod::EmailLink) => match sesame
-            .send_reset_links(caller, request_id, &ids, copy_to_me)
+            .send_mail(
+                caller,
+                request_id,
+                &ids,
+                copy_to_me,
+                crate::ops::mail::Purpose::Reset,
+                &crate::ops::secrets::new_distribution_id(),
+            )
             .await
         {
             Ok(report) => mail_report(&state, &staff, title, &ids, &report).await,
@@ -536,30 +528,18 @@ pub(super) async fn reset(State(state): State<AppState>, Posted { staff, pairs }
 /// the only place they appear (`no-store`), printable.
 async fn show_passwords(state: &AppState, staff: &Staff, ids: &[AccountId], method: ResetMethod) -> Response {
     let lang = staff.lang;
-    let results = match state
-        .sesame
-        .reset_passwords(&staff.caller, staff.request_id(), ids, method, None)
-        .await
-    {
-        Ok(results) => results,
-        Err(e) => {
-            return refused(
-                staff,
-                "/console/accounts",
-                tr(lang, "Mots de passe temporaires", "Temporary passwords"),
-                &e,
-            );
-        }
+    let shown = async {
+        let sesame = &state.sesame;
+        let results = sesame
+            .reset_passwords(&staff.caller, staff.request_id(), ids, method, None)
+            .await?;
+        Ok::<_, crate::domain::Error>((results, sesame.visible_accounts(&staff.caller, ids).await?))
     };
-    let accounts = match state.sesame.visible_accounts(&staff.caller, ids).await {
-        Ok(accounts) => accounts,
+    let (results, accounts) = match shown.await {
+        Ok(shown) => shown,
         Err(e) => {
-            return refused(
-                staff,
-                "/console/accounts",
-                tr(lang, "Mots de passe temporaires", "Temporary passwords"),
-                &e,
-            );
+            let title = tr(lang, "Mots de passe temporaires", "Temporary passwords");
+            return refused(staff, "/console/accounts", title, &e);
         }
     };
     let body = html! {

@@ -220,13 +220,13 @@ fn own_page(lang: Language, session: &Session, account: &Account, message: Optio
     }
 }
 
-pub(super) async fn me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let lang = language(&uri, &headers, None);
-    let (session, account) = match current(&state, &uri, &headers).await {
-        Ok(Some(signed)) => signed,
-        Ok(None) => return Redirect::to("/").into_response(),
-        Err(response) => return response,
-    };
+pub(super) async fn me(
+    SignedIn {
+        lang,
+        session,
+        account,
+    }: SignedIn,
+) -> Response {
     let title = tr(lang, "Changer de mot de passe", "Change my password");
     page(
         StatusCode::OK,
@@ -244,30 +244,18 @@ struct PasswordForm {
 
 pub(super) async fn change_password(
     State(state): State<AppState>,
-    uri: Uri,
+    signed: SignedIn,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let lang = language(&uri, &headers, None);
-    let (mut session, account) = match current(&state, &uri, &headers).await {
-        Ok(Some(signed)) => signed,
-        Ok(None) => return Redirect::to("/").into_response(),
-        Err(response) => return response,
-    };
+    let SignedIn {
+        lang,
+        mut session,
+        account,
+    } = signed;
     let form = crate::http::ui::form::<PasswordForm>(&headers, &body);
     let Some(form) = form.filter(|f| session.csrf_matches(f.csrf.as_deref().unwrap_or_default())) else {
-        return page(
-            StatusCode::FORBIDDEN,
-            layout(
-                lang,
-                tr(lang, "Changer de mot de passe", "Change my password"),
-                alert(tr(
-                    lang,
-                    "La page a expiré : recommencez.",
-                    "This page expired: please start again.",
-                )),
-            ),
-        );
+        return expired(lang, tr(lang, "Changer de mot de passe", "Change my password"));
     };
     let empty = || SecretString::from(String::new());
     let (current, new, confirmation) = (
@@ -343,7 +331,7 @@ pub(super) async fn change_password(
             };
             again(StatusCode::UNPROCESSABLE_ENTITY, list)
         }
-        Err(_) => again(
+        Err(Error::InvalidCredentials | Error::Unauthenticated) => again(
             StatusCode::UNAUTHORIZED,
             alert(tr(
                 lang,
@@ -351,6 +339,9 @@ pub(super) async fn change_password(
                 "Wrong login or password.",
             )),
         ),
+        Err(e @ Error::AccessDisabled) => again(logged_status(&e), problem(lang, &e)),
+        // The store did not answer, or worse: "try again", never "wrong password".
+        Err(e) => unavailable(lang, &e),
     }
 }
 
@@ -361,33 +352,16 @@ struct CsrfForm {
 
 pub(super) async fn sign_out(
     State(state): State<AppState>,
-    uri: Uri,
+    SignedIn { lang, session, .. }: SignedIn,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let lang = language(&uri, &headers, None);
     let cookies = Cookies::of(&state);
-    let (session, _) = match current(&state, &uri, &headers).await {
-        Ok(Some(signed)) => signed,
-        Ok(None) => return Redirect::to("/").into_response(),
-        Err(response) => return response,
-    };
     let presented = crate::http::ui::form::<CsrfForm>(&headers, &body)
         .and_then(|f| f.csrf)
         .unwrap_or_default();
     if !session.csrf_matches(&presented) {
-        return page(
-            StatusCode::FORBIDDEN,
-            layout(
-                lang,
-                tr(lang, "Se déconnecter", "Sign out"),
-                alert(tr(
-                    lang,
-                    "La page a expiré : recommencez.",
-                    "This page expired: please start again.",
-                )),
-            ),
-        );
+        return expired(lang, tr(lang, "Se déconnecter", "Sign out"));
     }
     if let Some(token) = cookies.read(&headers, SESSION) {
         let _ = state.sesame.sign_out(&token).await;
@@ -408,7 +382,10 @@ pub(super) async fn console(State(state): State<AppState>, staff: Staff) -> Resp
         }
         crate::domain::Role::Teacher => tr(lang, "enseignant", "teacher"),
     };
-    let classes = state.sesame.list_classes(&staff.caller).await.unwrap_or_default();
+    let classes = match state.sesame.list_classes(&staff.caller).await {
+        Ok(classes) => classes,
+        Err(e) => return unavailable(lang, &e),
+    };
     let body = html! {
         div.card {
             p { (tr(lang, "Bonjour", "Hello")) " " (staff.account.first_name) " (" code { (staff.account.login) } ")" }

@@ -95,6 +95,34 @@ impl axum::extract::FromRequestParts<AppState> for Staff {
     }
 }
 
+/// Whoever the session names, staff or not (the own page, sign-out): a request
+/// without one is sent to the sign-in page, one whose store does not answer gets
+/// "try again".
+pub(super) struct SignedIn {
+    pub lang: Language,
+    pub session: Session,
+    pub account: Account,
+}
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let lang = language(&parts.uri, &parts.headers, None);
+        match current(state, &parts.uri, &parts.headers).await? {
+            Some((session, account)) => Ok(Self {
+                lang,
+                session,
+                account,
+            }),
+            None => Err(Redirect::to("/").into_response()),
+        }
+    }
+}
+
 /// A form a member of staff posted, its CSRF token checked.
 pub(super) struct Posted {
     pub staff: Staff,
@@ -330,6 +358,22 @@ pub(super) fn refused(staff: &Staff, here: &str, title: &str, e: &Error) -> Resp
         Error::Unavailable(_) => with_retry_after(response, 1),
         _ => response,
     }
+}
+
+/// A form posted without this session's token, on a card page (own page, sign-out).
+pub(super) fn expired(lang: Language, title: &str) -> Response {
+    let message = tr(
+        lang,
+        "La page a expiré : recommencez.",
+        "This page expired: please start again.",
+    );
+    page(StatusCode::FORBIDDEN, layout(lang, title, alert(message)))
+}
+
+/// A refusal on the accounts' pages.
+pub(super) fn accounts_refused(staff: &Staff, e: &Error) -> Response {
+    let title = tr(staff.lang, "Comptes", "Accounts");
+    refused(staff, "/console/accounts", title, e)
 }
 
 pub(super) fn with_retry_after(mut response: Response, seconds: u64) -> Response {

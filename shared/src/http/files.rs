@@ -1,7 +1,8 @@
-//! `GET /files/{*key}`: serves a file of the disk store when its link verifies;
-//! `PUT /files/uploads/…`: keeps an uploaded roster when its upload link verifies.
+//! The edge's file links (the disk store's, `adapters::disk`):
+//! `GET /files/{*key}` serves a file when its link verifies;
+//! `PUT /files/uploads/…` keeps an uploaded roster when its upload link verifies.
 
-use super::DiskFiles;
+use crate::adapters::disk::DiskFiles;
 use crate::domain::Code;
 use crate::http::problem::Problem;
 use crate::ports::Clock;
@@ -39,7 +40,7 @@ struct Downloads {
 const UPLOADS_AT_ONCE: usize = 2;
 
 /// The routes that serve signed links of `files`.
-pub fn download_router(files: Arc<DiskFiles>, clock: Arc<dyn Clock>) -> Router {
+pub fn router(files: Arc<DiskFiles>, clock: Arc<dyn Clock>) -> Router {
     Router::new()
         .route("/files/{*key}", axum::routing::get(download).put(upload))
         .with_state(Downloads {
@@ -47,6 +48,11 @@ pub fn download_router(files: Arc<DiskFiles>, clock: Arc<dyn Clock>) -> Router {
             clock,
             uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
         })
+}
+
+/// A link's parameters, when they parse and `verify` accepts them.
+fn verified<P>(params: Result<Query<P>, QueryRejection>, verify: impl FnOnce(&P) -> bool) -> Option<P> {
+    params.ok().map(|Query(p)| p).filter(|p| verify(p))
 }
 
 fn refused() -> Response {
@@ -75,16 +81,12 @@ async fn upload(
     params: Result<Query<UploadParams>, QueryRejection>,
     body: axum::body::Body,
 ) -> Response {
-    let Ok(Query(params)) = params else {
+    let Some(_params) = verified(params, |p| {
+        let now = downloads.clock.now();
+        downloads.files.verify_upload(&key, p.expires, &p.signature, now)
+    }) else {
         return refused();
     };
-    let now = downloads.clock.now();
-    if !downloads
-        .files
-        .verify_upload(&key, params.expires, &params.signature, now)
-    {
-        return refused();
-    }
     let Ok(_turn) = downloads.uploads.acquire().await else {
         return internal(
             &anyhow::anyhow!("the uploads' semaphore is closed"),
@@ -127,16 +129,14 @@ async fn download(
     Path(key): Path<String>,
     params: Result<Query<LinkParams>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
+    let Some(params) = verified(params, |p| {
+        let now = downloads.clock.now();
+        downloads
+            .files
+            .verify(&key, &p.filename, p.expires, &p.signature, now)
+    }) else {
         return refused();
     };
-    let now = downloads.clock.now();
-    if !downloads
-        .files
-        .verify(&key, &params.filename, params.expires, &params.signature, now)
-    {
-        return refused();
-    }
     match downloads.files.read(&key).await {
         Ok(Some(bytes)) => {
             let disposition = crate::ports::files::attachment(&params.filename);
