@@ -347,7 +347,10 @@ pub fn parse_ttl(raw: &str) -> Result<chrono::Duration, String> {
 #[cfg(feature = "aws")]
 async fn ses_mailer(api: SesApi) -> anyhow::Result<Arc<dyn sesame::ports::Mailer>> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(sesame::adapters::ses::mailer(&config, api))
+    let configuration_set = std::env::var("SESAME_SES_CONFIGURATION_SET")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    Ok(sesame::adapters::ses::mailer(&config, api, configuration_set))
 }
 
 #[cfg(not(feature = "aws"))]

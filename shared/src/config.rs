@@ -24,6 +24,9 @@ pub struct CloudConfig {
     /// `SESAME_SES_API`: `v1` mails by SES v1 `SendRawEmail` (emulators without
     /// SES v2); unset, empty or `v2`: SES v2.
     pub ses_api: SesApi,
+    /// `SESAME_SES_CONFIGURATION_SET`: the SES configuration set every message
+    /// uses, whose event destination feeds the accounts' mail state (SPEC §6).
+    pub ses_configuration_set: Option<String>,
 }
 
 impl std::fmt::Debug for CloudConfig {
@@ -33,6 +36,7 @@ impl std::fmt::Debug for CloudConfig {
             .field("sender", &self.sender)
             .field("bucket", &self.bucket)
             .field("ses_api", &self.ses_api)
+            .field("ses_configuration_set", &self.ses_configuration_set)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
@@ -101,6 +105,9 @@ impl CloudConfig {
                     .map(|raw| raw.to_string_lossy().into_owned())
                     .as_deref(),
             )?,
+            ses_configuration_set: std::env::var("SESAME_SES_CONFIGURATION_SET")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
         })
     }
 

@@ -57,7 +57,7 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
         store: Arc::new(DynamoStore::from_config(&sdk, &config.table)),
         clock: Arc::new(SystemClock),
         mailer: if needs.mail {
-            mailer(&sdk, config.ses_api)?
+            mailer(&sdk, config.ses_api, config.ses_configuration_set.clone())?
         } else {
             Arc::new(NoMail)
         },
@@ -76,12 +76,17 @@ pub async fn app(needs: Needs) -> Result<App, Error> {
 fn mailer(
     sdk: &aws_config::SdkConfig,
     api: crate::adapters::ses_api::SesApi,
+    configuration_set: Option<String>,
 ) -> Result<Arc<dyn Mailer>, Error> {
-    Ok(crate::adapters::ses::mailer(sdk, api))
+    Ok(crate::adapters::ses::mailer(sdk, api, configuration_set))
 }
 
 #[cfg(not(feature = "aws-mail"))]
-fn mailer(_: &aws_config::SdkConfig, _: crate::adapters::ses_api::SesApi) -> Result<Arc<dyn Mailer>, Error> {
+fn mailer(
+    _: &aws_config::SdkConfig,
+    _: crate::adapters::ses_api::SesApi,
+    _: Option<String>,
+) -> Result<Arc<dyn Mailer>, Error> {
     Ok(Arc::new(NoMail))
 }
 
@@ -146,6 +151,75 @@ pub async fn run_export_worker() -> Result<(), Error> {
             handle_stream(&sesame, &event.payload).await?;
             Ok::<(), Error>(())
         }
+    }))
+    .await
+}
+
+/// The SQS event the mail-events function is fed: each record's id and body (an
+/// SES event, through SNS). Read with serde alone (no event crate feature).
+#[derive(Debug, serde::Deserialize)]
+pub struct QueueEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<QueueRecord>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct QueueRecord {
+    #[serde(rename = "messageId")]
+    pub message_id: String,
+    pub body: String,
+}
+
+/// The records to deliver again (`ReportBatchItemFailures`): those whose event
+/// could not be applied now (the store did not answer).
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub id: String,
+}
+
+/// Applies each record's delivery events to the account it is about (SPEC §6).
+/// An event that is not SES's, or concerns no account, is logged and dropped; one
+/// that fails to apply is delivered again (then to the dead-letter queue).
+pub async fn handle_mail_events(sesame: &crate::ops::Sesame, event: &QueueEvent) -> BatchResponse {
+    let mut response = BatchResponse::default();
+    for record in &event.records {
+        let tagged = match crate::mail::events::read(&record.body) {
+            Ok(Some(tagged)) => tagged,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(message_id = record.message_id, error = %e, "dropped a queue message");
+                continue;
+            }
+        };
+        for delivery in &tagged.events {
+            if let Err(e) = sesame
+                .record_delivery(&tagged.school, &tagged.account, delivery)
+                .await
+            {
+                tracing::warn!(message_id = record.message_id, error = %e, "a mail event will be retried");
+                response.failures.push(ItemFailure {
+                    id: record.message_id.clone(),
+                });
+                break;
+            }
+        }
+    }
+    response
+}
+
+/// Applies the SES delivery events of the mail-events queue.
+pub async fn run_mail_events() -> Result<(), Error> {
+    let app = app(Needs::default()).await?;
+    lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<QueueEvent>| {
+        let sesame = app.sesame().clone();
+        async move { Ok::<BatchResponse, Error>(handle_mail_events(&sesame, &event.payload).await) }
     }))
     .await
 }

@@ -683,7 +683,176 @@ mod smtp {
             .find(|e| e["outcome"] == "error")
             .unwrap_or_else(|| panic!("{:?}", audit.body));
         assert_eq!(failed["targets"], json!([ids[0], ids[1]]));
-        assert_eq!(failed["detail"], "not delivered: rejected, throttled");
+        assert_eq!(failed["detail"], "not delivered: bounced, throttled");
+    }
+
+    /// SPEC §4 "mail state" on the edge: the sink answers `rejected@…`'s
+    /// `RCPT TO` with 550 5.1.1.
+    #[tokio::test]
+    async fn a_refused_recipient_is_marked_bounced_and_gets_no_mail_until_its_address_changes() {
+        let (_, dir) = sink();
+        let good = format!("rita.{}@example.org", unique());
+        let rows = "R1,parent,Rita,Refusée,5A,rejected@example.org\nS1,student,Sam,Suivi,5A,\n";
+        let (app, admin, ids) = school(rows).await;
+        let (rita, sam) = (&ids[0], &ids[1]);
+        let account = app.get(&format!("/v1/accounts/{rita}"), &admin).await;
+        assert_eq!(
+            account.body["email_state"]["status"], "unknown",
+            "{:?}",
+            account.body
+        );
+        let without = app.get(&format!("/v1/accounts/{sam}"), &admin).await;
+        assert!(without.body.get("email_state").is_none(), "no address, no state");
+
+        let send = || {
+            app.post(
+                "/v1/accounts/send-activation",
+                Some(&admin),
+                json!({"account_ids": [rita]}),
+            )
+        };
+        let first = send().await;
+        assert_eq!(first.body["results"][0]["mail"], "failed", "{:?}", first.body);
+        let account = app.get(&format!("/v1/accounts/{rita}"), &admin).await;
+        let state = &account.body["email_state"];
+        assert_eq!(state["status"], "bounced", "{:?}", account.body);
+        assert!(state["diagnostic"].as_str().unwrap().contains("550"), "{state}");
+        assert!(state["at"].is_string(), "{state}");
+        let bounced = app.get("/v1/accounts?email_state=bounced", &admin).await;
+        assert_eq!(bounced.body["total"], 1, "{:?}", bounced.body);
+        assert_eq!(bounced.body["items"][0]["id"], rita.as_str());
+        let follow = app.get("/v1/classes/5A/follow-up", &admin).await;
+        assert_eq!(
+            follow.body["parents"]["mail_not_delivered"], 1,
+            "{:?}",
+            follow.body
+        );
+        let audit = app.get("/v1/audit?action=mail.bounced", &admin).await;
+        assert_eq!(
+            audit.body["items"][0]["targets"],
+            json!([rita]),
+            "{:?}",
+            audit.body
+        );
+
+        // Not sent again, and said so; no code handed out for nothing.
+        let again = send().await;
+        let item = &again.body["results"][0];
+        assert_eq!(item["status"], "error", "{item}");
+        assert_eq!(item["mail"], "email_undeliverable", "{item}");
+        assert_eq!(item["error"]["code"], "email_undeliverable", "{item}");
+        let ledger = app.get(&format!("/v1/accounts/{rita}/credentials"), &admin).await;
+        let issued = ledger.body.to_string().matches("activation_code").count();
+
+        // A teacher may not clear or change it; the admin corrects the address.
+        let teacher = app.token("riverside", "teacher", "t-5a", &["5A"]);
+        let cleared = app
+            .post(
+                "/v1/accounts/clear-email-state",
+                Some(&teacher),
+                json!({"account_ids": [rita]}),
+            )
+            .await;
+        assert_ne!(cleared.body["results"][0]["status"], "ok", "{:?}", cleared.body);
+        let patched = app
+            .patch(&format!("/v1/accounts/{rita}"), &teacher, json!({"email": good}))
+            .await;
+        assert!(matches!(patched.status, 403 | 404), "{:?}", patched.body);
+        let bad = app
+            .patch(
+                &format!("/v1/accounts/{rita}"),
+                &admin,
+                json!({"email": "pas-une-adresse"}),
+            )
+            .await;
+        assert_eq!(
+            (bad.status, bad.code()),
+            (422, "validation_failed"),
+            "{:?}",
+            bad.body
+        );
+        assert_eq!(bad.body["errors"][0]["field"], "email", "{:?}", bad.body);
+        let patched = app
+            .patch(&format!("/v1/accounts/{rita}"), &admin, json!({"email": good}))
+            .await;
+        assert_eq!(patched.status, 200, "{:?}", patched.body);
+        assert_eq!(patched.body["email"], good.as_str());
+        assert_eq!(patched.body["email_state"]["status"], "unknown");
+        let audit = app.get("/v1/audit?action=account.email", &admin).await;
+        assert_eq!(
+            audit.body["items"][0]["targets"],
+            json!([rita]),
+            "{:?}",
+            audit.body
+        );
+        assert_eq!(send().await.body["results"][0]["mail"], "sent");
+        assert_eq!(stored_for(&dir, &good).len(), 1);
+        assert!(issued <= ledger.body.to_string().matches("activation_code").count());
+
+        // Bounced again at the old address through a later correction, then cleared.
+        let back = app
+            .patch(
+                &format!("/v1/accounts/{rita}"),
+                &admin,
+                json!({"email": "rejected@example.org"}),
+            )
+            .await;
+        assert_eq!(back.status, 200);
+        assert_eq!(send().await.body["results"][0]["mail"], "failed");
+        assert_eq!(send().await.body["results"][0]["mail"], "email_undeliverable");
+        let cleared = app
+            .post(
+                "/v1/accounts/clear-email-state",
+                Some(&admin),
+                json!({"account_ids": [rita]}),
+            )
+            .await;
+        assert_eq!(cleared.body["results"][0]["status"], "ok", "{:?}", cleared.body);
+        let account = app.get(&format!("/v1/accounts/{rita}"), &admin).await;
+        assert_eq!(account.body["email_state"]["status"], "unknown");
+        assert_eq!(
+            send().await.body["results"][0]["mail"],
+            "failed",
+            "mail is tried again"
+        );
+    }
+
+    /// A copy to an administrator whose own address is refused marks nobody.
+    #[tokio::test]
+    async fn a_refused_copy_marks_neither_the_account_nor_the_admin() {
+        let (_, dir) = sink();
+        let parent = format!("paul.{}@example.org", unique());
+        let rows = format!("P1,parent,Paul,Parent,5A,{parent}\nA1,staff,Ada,Admin,,rejected@example.org\n");
+        let (app, _, ids) = school(&rows).await;
+        let admin_login = app
+            .get(
+                &format!("/v1/accounts/{}", ids[1]),
+                &app.token("riverside", "admin", "fixture", &[]),
+            )
+            .await
+            .body["login"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let admin = app.token("riverside", "admin", &admin_login, &[]);
+        let reply = app
+            .post(
+                "/v1/accounts/send-activation",
+                Some(&admin),
+                json!({"account_ids": [ids[0]], "copy_to_me": true}),
+            )
+            .await;
+        assert_eq!(reply.body["results"][0]["mail"], "sent", "{:?}", reply.body);
+        assert_eq!(reply.body["copy"], "failed", "{:?}", reply.body);
+        assert_eq!(stored_for(&dir, &parent).len(), 1);
+        for id in &ids {
+            let account = app.get(&format!("/v1/accounts/{id}"), &admin).await;
+            assert_eq!(
+                account.body["email_state"]["status"], "unknown",
+                "{:?}",
+                account.body
+            );
+        }
     }
 
     #[tokio::test]
@@ -696,6 +865,7 @@ mod smtp {
             subject: "s".into(),
             text: "t".into(),
             html: None,
+            tags: Vec::new(),
         };
         let nobody = SmtpMailer::new("smtp://127.0.0.1:9").unwrap();
 
@@ -705,7 +875,7 @@ mod smtp {
 
         assert!(matches!(throttled, Err(MailError::Throttled)), "{throttled:?}");
         assert!(
-            matches!(&rejected, Err(MailError::Rejected(why)) if why.contains("550")),
+            matches!(&rejected, Err(MailError::Bounced(why)) if why.contains("550")),
             "{rejected:?}"
         );
         assert!(

@@ -13,6 +13,7 @@ mod imports_upload;
 mod imports_xlsx;
 mod listing;
 mod mail;
+mod mail_events;
 mod passwords;
 mod permissions;
 mod scripts;

@@ -371,3 +371,97 @@ async fn the_console_pages_fit_a_phone_and_load_cleanly() {
 async fn the_console_pages_fit_a_desktop_and_load_cleanly() {
     tour(DESKTOP).await;
 }
+
+/// Issue 21's "first Monday of September": two parents of a class whose mail
+/// bounced show in the class's follow-up as "mail did not arrive", and the cards
+/// printed for them are exactly theirs.
+#[tokio::test]
+async fn the_follow_up_shows_two_bounced_parents_and_prints_exactly_their_cards() {
+    use sesame::domain::{AccountId, DeliveryEvent, DeliveryKind, Email, SchoolId};
+    let (app, info) = demo().await;
+    let base = app.base.clone();
+    let admin = app.token(info.school.as_str(), "admin", &info.admin_id, &[]);
+    let class = "CM2-B";
+    let follow = app.get(&format!("/v1/classes/{class}/follow-up"), &admin).await;
+    let pending_parents: Vec<(String, String, String)> = follow.body["to_chase"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["profile"] == "parent" && c["has_email"] == true)
+        .map(|c| {
+            (
+                c["account_id"].as_str().unwrap().to_owned(),
+                c["login"].as_str().unwrap().to_owned(),
+                c["last_name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(pending_parents.len() > 2, "{:?}", follow.body);
+    let school = SchoolId::parse(info.school.as_str()).unwrap();
+    let bounced = &pending_parents[..2];
+    for (i, (id, _, _)) in bounced.iter().enumerate() {
+        let account = app.get(&format!("/v1/accounts/{id}"), &admin).await;
+        let event = DeliveryEvent {
+            kind: DeliveryKind::Bounce { permanent: true },
+            recipient: Email::parse(account.body["email"].as_str().unwrap()).unwrap(),
+            at: chrono::Utc::now(),
+            message_id: format!("ses-{i}"),
+            diagnostic: Some("smtp; 550 5.1.1 user unknown".into()),
+        };
+        let id = AccountId::parse(id).unwrap();
+        assert!(
+            app.state
+                .sesame
+                .record_delivery(&school, &id, &event)
+                .await
+                .unwrap()
+        );
+    }
+    let follow = app.get(&format!("/v1/classes/{class}/follow-up"), &admin).await;
+    assert_eq!(
+        follow.body["parents"]["mail_not_delivered"], 2,
+        "{:?}",
+        follow.body
+    );
+
+    let link = with_browser_on(DESKTOP, {
+        let (base, admin_login) = (base.clone(), info.admin_login.clone());
+        move |browser| async move {
+            sign_in(&browser, &base, &admin_login, DEMO_STAFF_PASSWORD).await;
+            wait_for_heading(&browser, "Console de l'établissement").await;
+            browser
+                .goto(&format!("{base}/console/follow-up/{class}"))
+                .await
+                .unwrap();
+            wait_for(&browser, "#print-cards").await;
+            assert_eq!(texts(&browser, ".state-undelivered").await.len(), 2);
+            loads_cleanly(&browser).await;
+            screenshot(&browser, "console-follow-up-undelivered-1280.png").await;
+            click(&browser, "#print-cards").await;
+            wait_for(&browser, "#download").await;
+            browser
+                .find(Locator::Id("download"))
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    })
+    .await;
+    let link = if link.starts_with('/') {
+        format!("{base}{link}")
+    } else {
+        link
+    };
+    let file = reqwest::get(&link).await.unwrap();
+    assert_eq!(file.status(), 200);
+    let text = sesame_tests::pdf_text(&file.bytes().await.unwrap());
+    for (_, login, _) in bounced {
+        assert!(text.contains(login.as_str()), "{login} has a card: {text}");
+    }
+    for (_, login, _) in &pending_parents[2..] {
+        assert!(!text.contains(login.as_str()), "{login} has no card: {text}");
+    }
+}

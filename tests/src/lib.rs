@@ -378,6 +378,16 @@ impl TestApp {
         .await
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(
+            self.client
+                .patch(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
     pub async fn create_school(&self, id: &str, name: &str) {
         use sesame::domain::{School, SchoolId, Settings};
         let school = School::new(SchoolId::parse(id).unwrap(), name, Settings::default());

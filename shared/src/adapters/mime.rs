@@ -45,6 +45,7 @@ mod tests {
             subject: "Collège : activez votre compte".into(),
             text: "Bonjour Zoé".into(),
             html: html.map(Into::into),
+            tags: Vec::new(),
         }
     }
 

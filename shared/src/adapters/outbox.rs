@@ -73,6 +73,7 @@ mod tests {
             subject: "Bonjour\r\nBcc: spy@evil.test".to_owned(),
             text: "Bonjour Zoé,\nvotre code : K7MPQ2XR\n".to_owned(),
             html: None,
+            tags: Vec::new(),
         };
         let raw = String::from_utf8(eml(&message).unwrap()).unwrap();
         let (head, body) = raw.split_once("\r\n\r\n").unwrap();

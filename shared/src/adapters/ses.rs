@@ -16,17 +16,26 @@ use std::sync::Arc;
 
 pub use super::ses_api::{SES_API_VAR, SesApi, UnknownSesApi};
 
-/// The SES mailer of `api`, on the standard AWS configuration (`AWS_ENDPOINT_URL` included).
-pub fn mailer(config: &aws_config::SdkConfig, api: SesApi) -> Arc<dyn Mailer> {
+/// The SES mailer of `api`, on the standard AWS configuration (`AWS_ENDPOINT_URL`
+/// included); every message uses `configuration_set` when one is named, and
+/// carries its tags (which account it is about) for the events to come back.
+pub fn mailer(
+    config: &aws_config::SdkConfig,
+    api: SesApi,
+    configuration_set: Option<String>,
+) -> Arc<dyn Mailer> {
     match api {
-        SesApi::V1 => Arc::new(super::ses_v1::SesV1Mailer::from_config(config)),
-        SesApi::V2 => Arc::new(SesMailer::from_config(config)),
+        SesApi::V1 => Arc::new(
+            super::ses_v1::SesV1Mailer::from_config(config).with_configuration_set(configuration_set),
+        ),
+        SesApi::V2 => Arc::new(SesMailer::from_config(config).with_configuration_set(configuration_set)),
     }
 }
 
 /// The SES v2 mailer.
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
@@ -34,7 +43,14 @@ impl SesMailer {
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         Self {
             client: aws_sdk_sesv2::Client::new(config),
+            configuration_set: None,
         }
+    }
+
+    /// Every message uses `name` (its event destination feeds the mail state).
+    pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
+        self.configuration_set = name;
+        self
     }
 }
 
@@ -62,11 +78,29 @@ impl Mailer for SesMailer {
             .from_email_address(message.from.as_str())
             .destination(Destination::builder().to_addresses(message.to.as_str()).build())
             .content(EmailContent::builder().simple(simple).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .set_email_tags(Some(tags(message)?))
             .send()
             .await
             .map(|_| ())
             .map_err(classify)
     }
+}
+
+/// The message's tags as SES takes them (names and values of letters, digits,
+/// `_`, `-`, `.`, `@`: ids are).
+fn tags(message: &Message) -> Result<Vec<aws_sdk_sesv2::types::MessageTag>, MailError> {
+    message
+        .tags
+        .iter()
+        .map(|(name, value)| {
+            aws_sdk_sesv2::types::MessageTag::builder()
+                .name(*name)
+                .value(value)
+                .build()
+                .map_err(|e| MailError::Backend(e.into()))
+        })
+        .collect()
 }
 
 type SendError = SdkError<SendEmailError, aws_sdk_sesv2::config::http::HttpResponse>;

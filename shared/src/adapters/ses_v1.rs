@@ -14,6 +14,7 @@ use aws_sdk_ses::types::RawMessage;
 
 pub struct SesV1Mailer {
     client: aws_sdk_ses::Client,
+    configuration_set: Option<String>,
 }
 
 impl SesV1Mailer {
@@ -21,7 +22,14 @@ impl SesV1Mailer {
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         Self {
             client: aws_sdk_ses::Client::new(config),
+            configuration_set: None,
         }
+    }
+
+    /// Every message uses `name` (its event destination feeds the mail state).
+    pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
+        self.configuration_set = name;
+        self
     }
 }
 
@@ -37,6 +45,20 @@ impl Mailer for SesV1Mailer {
             .send_raw_email()
             .source(message.from.as_str())
             .raw_message(raw)
+            .set_configuration_set_name(self.configuration_set.clone())
+            .set_tags(Some(
+                message
+                    .tags
+                    .iter()
+                    .map(|(name, value)| {
+                        aws_sdk_ses::types::MessageTag::builder()
+                            .name(*name)
+                            .value(value)
+                            .build()
+                            .map_err(|e| MailError::Backend(e.into()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
             .send()
             .await
             .map(|_| ())

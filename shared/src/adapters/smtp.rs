@@ -2,9 +2,15 @@
 //! `smtp://host:25` in clear (a relay on the local network), `smtp://user:pass@host:587?tls=required`
 //! for STARTTLS, `smtps://user:pass@host` for TLS from the first byte (port 465).
 //! A transient answer (4xx: 421, 450, 451, 452…) becomes `MailError::Throttled`,
-//! retried with backoff by the caller; a permanent one (5xx) `Rejected`; a server
-//! that cannot be reached or spoken to `Backend`. Messages are multipart: plain text
-//! and HTML, UTF-8.
+//! retried with backoff by the caller; a permanent one (5xx) `Bounced` when it
+//! refuses the recipient's mailbox (a message has one recipient, so a refusal of
+//! the message's address or of the message is that recipient's), else `Rejected`
+//! (the sender, the relay, authentication: the session's fault, which marks no
+//! address); a server that cannot be reached or spoken to `Backend`. Messages are
+//! multipart: plain text and HTML, UTF-8.
+//!
+//! What the edge cannot see: a bounce that a relay accepted first and returns
+//! later, by mail, to the sender's address.
 
 use crate::ports::{MailError, Mailer, Message};
 use anyhow::Context;
@@ -43,7 +49,13 @@ impl Mailer for SmtpMailer {
                 );
                 Err(MailError::Throttled)
             }
-            Err(e) if e.is_permanent() => Err(MailError::Rejected(e.to_string())),
+            Err(e) if e.is_permanent() => {
+                let said = e.to_string();
+                match e.status().map(u16::from) {
+                    Some(code) if refuses_the_recipient(code, &said) => Err(MailError::Bounced(said)),
+                    _ => Err(MailError::Rejected(said)),
+                }
+            }
             Err(e) => Err(MailError::Backend(
                 anyhow::Error::new(e).context("talking to the SMTP server"),
             )),
@@ -51,9 +63,60 @@ impl Mailer for SmtpMailer {
     }
 }
 
+/// Whether a permanent SMTP answer refuses the recipient's mailbox (RFC 5321
+/// replies 550, 551, 553; RFC 3463 status 5.1.x of the destination, 5.2.x of the
+/// mailbox), not the sender, the relay or the session (5.1.7, 5.1.8, 5.7.x, 530,
+/// 535…). When unsure, it is not: an address is marked only on a clear refusal.
+fn refuses_the_recipient(code: u16, said: &str) -> bool {
+    let enhanced = said
+        .split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+        .find(|word| {
+            let mut parts = word.split('.');
+            parts.next() == Some("5")
+                && parts.next().is_some_and(|p| p.parse::<u16>().is_ok())
+                && parts.next().is_some_and(|p| p.parse::<u16>().is_ok())
+                && parts.next().is_none()
+        });
+    match enhanced {
+        Some("5.1.7" | "5.1.8") => false,
+        Some(status) => status.starts_with("5.1.") || status.starts_with("5.2."),
+        None => {
+            let lower = said.to_ascii_lowercase();
+            matches!(code, 550 | 551 | 553)
+                && !["sender", "relay", "auth", "from"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_mailbox_is_a_bounce_a_refused_session_is_not() {
+        for (code, said) in [
+            (
+                550,
+                "5.1.1 <x@example.org>: Recipient address rejected: User unknown",
+            ),
+            (550, "No such user here"),
+            (552, "5.2.2 Mailbox full"),
+            (553, "mailbox name not allowed"),
+        ] {
+            assert!(refuses_the_recipient(code, said), "{code} {said}");
+        }
+        for (code, said) in [
+            (535, "5.7.8 Authentication credentials invalid"),
+            (550, "5.7.1 Relaying denied"),
+            (553, "5.1.8 Sender address rejected: Domain not found"),
+            (550, "Sender verify failed"),
+            (554, "Transaction failed"),
+        ] {
+            assert!(!refuses_the_recipient(code, said), "{code} {said}");
+        }
+    }
 
     #[test]
     fn urls_with_an_unknown_scheme_are_refused_without_echoing_them() {

@@ -48,6 +48,7 @@ pub fn account(
         groups: Vec::new(),
         options: Vec::new(),
         email: None,
+        email_state: Default::default(),
         birth_date: None,
         local_admin: LocalAdmin::None,
         parents: Vec::new(),

@@ -125,6 +125,9 @@ pub struct Account {
     pub groups: Vec<String>,
     pub options: Vec<String>,
     pub email: Option<Email>,
+    /// Whether mail reaches `email` (SPEC §4): reset when the address changes.
+    #[serde(default)]
+    pub email_state: super::email_state::EmailState,
     pub birth_date: Option<NaiveDate>,
     pub local_admin: LocalAdmin,
     pub parents: Vec<AccountId>,
@@ -171,6 +174,7 @@ impl Account {
             groups: vec![],
             options: vec![],
             email: None,
+            email_state: Default::default(),
             birth_date: None,
             local_admin,
             parents: vec![],

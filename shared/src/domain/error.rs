@@ -68,6 +68,8 @@ codes! {
     Busy => "busy",
     /// The store did not answer (an outage, throttling beyond the retries): try again.
     Unavailable => "unavailable",
+    /// The address is marked bounced or complained: no mail goes there.
+    EmailUndeliverable => "email_undeliverable",
     Internal => "internal",
     /// The resource changed meanwhile.
     Conflict => "conflict",

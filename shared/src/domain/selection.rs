@@ -3,6 +3,7 @@
 //! (`ops::accounts` turns a selection into a store filter for a caller).
 
 use super::account::{Access, Activation, LocalAdmin, Profile};
+use super::email_state::EmailStatus;
 use super::ids::ClassName;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,8 @@ pub struct Selection {
     pub access: Option<Access>,
     pub activation: Option<Activation>,
     pub has_email: Option<bool>,
+    /// Accounts with an address in this mail state.
+    pub email_state: Option<EmailStatus>,
     pub local_admin: Option<LocalAdmin>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,

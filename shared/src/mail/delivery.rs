@@ -39,6 +39,8 @@ pub enum Failure {
     Unavailable,
     /// Neither the school nor the deployment names a sender address: nothing was sent.
     NoSender,
+    /// The recipient's address was refused for good: it is marked bounced.
+    Bounced,
 }
 
 impl Failure {
@@ -50,6 +52,7 @@ impl Failure {
                 "the mail service refused this message: check the address, and that the sender may send"
             }
             Self::Unavailable => "the mail service failed; try again later",
+            Self::Bounced => "the recipient's mail server refused this address for good: correct the address",
             Self::NoSender => {
                 "no sender address: set the school's sender (PUT /v1/settings) or the deployment's SESAME_SENDER"
             }
@@ -59,6 +62,18 @@ impl Failure {
 
 /// Sends `message`, retrying while the service throttles.
 pub async fn deliver(mailer: &dyn Mailer, message: &Message, backoff: Backoff) -> Result<(), Failure> {
+    deliver_noting(mailer, message, backoff)
+        .await
+        .map_err(|(failure, _)| failure)
+}
+
+/// [`deliver`], with what the service said when it refused the recipient for
+/// good (a bounce's diagnostic, for the account's mail state).
+pub async fn deliver_noting(
+    mailer: &dyn Mailer,
+    message: &Message,
+    backoff: Backoff,
+) -> Result<(), (Failure, Option<String>)> {
     let mut pause = backoff.first;
     let mut attempt = 1;
     loop {
@@ -72,15 +87,19 @@ pub async fn deliver(mailer: &dyn Mailer, message: &Message, backoff: Backoff) -
             }
             Err(MailError::Throttled) => {
                 tracing::warn!(attempts = attempt, "the mail service kept throttling; giving up");
-                return Err(Failure::Throttled);
+                return Err((Failure::Throttled, None));
             }
             Err(MailError::Rejected(reason)) => {
                 tracing::warn!(reason, "the mail service refused a message");
-                return Err(Failure::Rejected);
+                return Err((Failure::Rejected, None));
+            }
+            Err(MailError::Bounced(diagnostic)) => {
+                tracing::warn!(diagnostic, "the recipient's address was refused for good");
+                return Err((Failure::Bounced, Some(diagnostic)));
             }
             Err(MailError::Backend(e)) => {
                 tracing::error!(error = format!("{e:#}"), "the mail service failed");
-                return Err(Failure::Unavailable);
+                return Err((Failure::Unavailable, None));
             }
         }
     }
@@ -135,6 +154,7 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             html: None,
+            tags: Vec::new(),
         }
     }
 

@@ -6,5 +6,6 @@
 pub mod delivery;
 pub mod templates;
 
-pub use delivery::{Backoff, Failure, deliver};
+pub mod events;
+pub use delivery::{Backoff, Failure, deliver, deliver_noting};
 pub use templates::{Kind, Letter};

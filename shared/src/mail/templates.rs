@@ -68,6 +68,7 @@ impl Letter<'_> {
             from: from.clone(),
             text: text(&blocks, self.language),
             html: Some(html(&blocks, self.language, &subject)),
+            tags: Vec::new(),
             subject,
         }
     }
@@ -122,6 +123,7 @@ impl Letter<'_> {
             from: from.clone(),
             text: text(&blocks, self.language),
             html: Some(html(&blocks, self.language, &subject)),
+            tags: Vec::new(),
             subject,
         }
     }

@@ -57,6 +57,7 @@ impl Selection {
             access: self.access,
             activation: self.activation,
             has_email: self.has_email,
+            email_state: self.email_state,
             local_admin,
             created_from: self.created_from,
             created_to: self.created_to,

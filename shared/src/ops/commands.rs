@@ -20,12 +20,14 @@ pub enum Bulk {
     Activate,
     Deactivate,
     Unlock,
+    /// Mail may go to these addresses again (SPEC §4).
+    ClearEmailState,
     Export,
 }
 
 impl Bulk {
     /// Every action, in the order a menu offers them.
-    pub const ALL: [Bulk; 8] = [
+    pub const ALL: [Bulk; 9] = [
         Self::Reset(ResetMethod::Temporary),
         Self::Reset(ResetMethod::BirthDate),
         Self::Reset(ResetMethod::EmailLink),
@@ -34,6 +36,7 @@ impl Bulk {
         Self::Deactivate,
         Self::Export,
         Self::Unlock,
+        Self::ClearEmailState,
     ];
 
     /// The action's name in forms.
@@ -47,6 +50,7 @@ impl Bulk {
             Self::Deactivate => "deactivate",
             Self::Export => "export",
             Self::Unlock => "unlock",
+            Self::ClearEmailState => "clear_email_state",
         }
     }
 
@@ -60,7 +64,11 @@ impl Bulk {
         match self {
             Self::Reset(_) => MAX_RESET_IDS,
             Self::Export => super::export::MAX_EXPORT_IDS,
-            Self::SendActivation | Self::Activate | Self::Deactivate | Self::Unlock => MAX_BULK_IDS,
+            Self::SendActivation
+            | Self::Activate
+            | Self::Deactivate
+            | Self::Unlock
+            | Self::ClearEmailState => MAX_BULK_IDS,
         }
     }
 

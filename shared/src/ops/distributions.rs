@@ -48,6 +48,9 @@ pub struct FollowUpCounts {
     pub revoked: u64,
     /// Pending, never handed a secret.
     pub never_handed_out: u64,
+    /// Pending, whose mail did not arrive: the address bounced or complained
+    /// (these families need a card instead).
+    pub mail_not_delivered: u64,
 }
 
 /// Someone to chase: a pending account, and where their secret stands.
@@ -59,6 +62,9 @@ pub struct ToChase {
     pub first_name: String,
     pub last_name: String,
     pub has_email: bool,
+    /// The address's mail state, when there is an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_state: Option<crate::domain::EmailStatus>,
     /// `open`, `expired`, `revoked`, `replaced`, or absent when never handed out.
     pub secret: Option<SecretState>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -322,6 +328,9 @@ impl Sesame {
                 continue;
             }
             counts.pending += 1;
+            if account.mail_blocked() {
+                counts.mail_not_delivered += 1;
+            }
             let last = last_state(account, now);
             match last.map(|(state, _)| state) {
                 None => counts.never_handed_out += 1,
@@ -336,6 +345,7 @@ impl Sesame {
                 first_name: account.first_name.clone(),
                 last_name: account.last_name.clone(),
                 has_email: account.email.is_some(),
+                email_state: account.email.is_some().then_some(account.email_state.status),
                 secret: last.map(|(state, _)| state),
                 expires_at: last.map(|(_, at)| at),
             });

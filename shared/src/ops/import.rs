@@ -161,6 +161,7 @@ fn validate(
         groups: split_list(raw.groups.as_deref()),
         options: split_list(raw.options.as_deref()),
         email,
+        email_state: Default::default(),
         birth_date,
         local_admin,
         parents: Vec::new(),
@@ -254,7 +255,10 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
     named(raw, "level", &mut account.level, fresh.level);
     named(raw, "groups", &mut account.groups, fresh.groups);
     named(raw, "options", &mut account.options, fresh.options);
-    named(raw, "email", &mut account.email, fresh.email);
+    if raw.has("email") {
+        // A new address starts with an unknown mail state (SPEC §4).
+        account.set_email(fresh.email);
+    }
     named(raw, "birth_date", &mut account.birth_date, fresh.birth_date);
     if caller.role == Role::Admin {
         named(raw, "local_admin", &mut account.local_admin, fresh.local_admin);

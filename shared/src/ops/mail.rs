@@ -13,10 +13,10 @@ use super::secrets::{Handout, Issuer};
 use super::{Actor, PerAccount, Sesame};
 use crate::domain::Code;
 use crate::domain::{
-    Access, Account, AccountId, Action, Activation, Caller, Email, Error, Login, Outcome, Result, School,
-    SecretKind,
+    Access, Account, AccountId, Action, Activation, Caller, DeliveryEvent, DeliveryKind, Email, Error, Login,
+    Outcome, Result, School, SchoolId, SecretKind,
 };
-use crate::mail::{Backoff, Failure, Kind, Letter, deliver};
+use crate::mail::{Backoff, Failure, Kind, Letter, deliver, deliver_noting};
 use crate::ports::{Mailer, Message};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
@@ -31,6 +31,9 @@ pub enum MailOutcome {
     Sent,
     /// The account has no address: nothing was sent, nor handed out.
     NoEmail,
+    /// The address is marked bounced or complained (SPEC §4): nothing was sent,
+    /// nor handed out, until it changes or an administrator clears the mark.
+    Undeliverable,
     Failed(Failure),
 }
 
@@ -120,12 +123,13 @@ struct Job {
     copy: Option<Message>,
 }
 
-/// What became of a job: its mail, and its copy if one was due.
-type Delivered = (Result<(), Failure>, Option<Result<(), Failure>>);
+/// What became of a job: its mail (with a bounce's diagnostic), and its copy if
+/// one was due.
+type Delivered = (Result<(), (Failure, Option<String>)>, Option<Result<(), Failure>>);
 
 /// Sends a job's mail, then its copy if the mail went.
 async fn send_job(mailer: &dyn Mailer, job: &Job) -> Delivered {
-    let sent = deliver(mailer, &job.message, Backoff::default()).await;
+    let sent = deliver_noting(mailer, &job.message, Backoff::default()).await;
     let copied = match (&sent, &job.copy) {
         (Ok(()), Some(copy)) => Some(deliver(mailer, copy, Backoff::default()).await),
         _ => None,
@@ -168,6 +172,9 @@ impl Sesame {
                 Ok((_, account)) if account.email.is_none() => {
                     results.insert(id.clone(), Ok(MailOutcome::NoEmail));
                 }
+                Ok((_, account)) if account.mail_blocked() => {
+                    results.insert(id.clone(), Ok(MailOutcome::Undeliverable));
+                }
                 Ok(planned) => wanted.push(planned),
             }
         }
@@ -189,7 +196,7 @@ impl Sesame {
                     &school,
                     &from,
                     wanted,
-                    copy_to.clone().flatten(),
+                    copy_to.clone().and_then(std::result::Result::ok),
                     &mut results,
                 )
                 .await?
@@ -209,8 +216,8 @@ impl Sesame {
         let delivered: Vec<Delivered> = futures::stream::iter(sends).buffered(CONCURRENCY).collect().await;
 
         let mut copy = copy_to.map(|address| match address {
-            Some(_) => MailOutcome::Sent,
-            None => MailOutcome::NoEmail,
+            Ok(_) => MailOutcome::Sent,
+            Err(outcome) => outcome,
         });
         for (_, copied) in &delivered {
             if let Some(Err(failure)) = copied {
@@ -220,7 +227,13 @@ impl Sesame {
         for (job, (sent, _)) in jobs.iter().zip(&delivered) {
             let outcome = match sent {
                 Ok(()) => MailOutcome::Sent,
-                Err(failure) => MailOutcome::Failed(*failure),
+                Err((failure, diagnostic)) => {
+                    if *failure == Failure::Bounced {
+                        self.note_bounce(&caller.school, job, diagnostic.as_deref())
+                            .await?;
+                    }
+                    MailOutcome::Failed(*failure)
+                }
             };
             results.insert(job.account_id.clone(), Ok(outcome));
         }
@@ -312,9 +325,28 @@ impl Sesame {
                 login: account.login.as_str(),
                 kind,
             };
+            // The tags the mail service gives back with its events (SES): which
+            // account a bounce is about; a copy says so and marks nobody.
+            use crate::mail::events::tags;
+            let mut message = letter.message(from, to);
+            message.tags = vec![
+                (tags::SCHOOL, school.id.to_string()),
+                (tags::ACCOUNT, account.id.to_string()),
+            ];
+            if let Some((distribution, _)) = by.distribution {
+                message.tags.push((tags::DISTRIBUTION, distribution.to_owned()));
+            }
+            let copy = copy_to.as_ref().map(|admin| {
+                let mut copy = letter.copy(from, admin, to);
+                copy.tags = vec![
+                    (tags::SCHOOL, school.id.to_string()),
+                    (tags::COPY, "true".to_owned()),
+                ];
+                copy
+            });
             jobs.push(Job {
-                message: letter.message(from, to),
-                copy: copy_to.as_ref().map(|admin| letter.copy(from, admin, to)),
+                message,
+                copy,
                 account_id: account.id,
                 template,
             });
@@ -335,10 +367,30 @@ impl Sesame {
     }
 
     /// The address of the caller's own account (whose id or login is the token's
-    /// `sub`, in the caller's school), if it has one.
-    async fn own_address(&self, caller: &Caller) -> Result<Option<Email>> {
+    /// `sub`, in the caller's school), or why no copy can go there.
+    async fn own_address(&self, caller: &Caller) -> Result<std::result::Result<Email, MailOutcome>> {
         let account = self.callers_account(caller).await?;
-        Ok(account.and_then(|a| a.email))
+        Ok(match account {
+            Some(a) if a.mail_blocked() => Err(MailOutcome::Undeliverable),
+            Some(a) => a.email.ok_or(MailOutcome::NoEmail),
+            None => Err(MailOutcome::NoEmail),
+        })
+    }
+
+    /// The recipient's server refused a job's address for good (the edge's SMTP):
+    /// the account's address is marked bounced, as an SES bounce would.
+    async fn note_bounce(&self, school: &SchoolId, job: &Job, diagnostic: Option<&str>) -> Result<()> {
+        let now = self.now();
+        let event = DeliveryEvent {
+            kind: DeliveryKind::Bounce { permanent: true },
+            recipient: job.message.to.clone(),
+            at: now,
+            // One refusal, one event: the account and the instant name it.
+            message_id: format!("smtp-{}-{}", job.account_id, now.timestamp_micros()),
+            diagnostic: diagnostic.map(str::to_owned),
+        };
+        self.record_delivery(school, &job.account_id, &event).await?;
+        Ok(())
     }
 
     /// One event per kind of mail sent, naming the accounts it reached, and one per
@@ -362,7 +414,7 @@ impl Sesame {
                 }
                 match result {
                     Ok(()) => sent.push(job.account_id.clone()),
-                    Err(failure) => failed.push((job.account_id.clone(), *failure)),
+                    Err((failure, _)) => failed.push((job.account_id.clone(), *failure)),
                 }
             }
             let tried = sent.len() + failed.len();
@@ -404,6 +456,7 @@ pub fn outcome_name(outcome: MailOutcome) -> &'static str {
     match outcome {
         MailOutcome::Sent => "sent",
         MailOutcome::NoEmail => "no_email",
+        MailOutcome::Undeliverable => "email_undeliverable",
         MailOutcome::Failed(_) => "failed",
     }
 }
@@ -414,5 +467,6 @@ fn failure_name(failure: Failure) -> &'static str {
         Failure::Rejected => "rejected",
         Failure::Unavailable => "unavailable",
         Failure::NoSender => "no_sender",
+        Failure::Bounced => "bounced",
     }
 }

@@ -22,6 +22,11 @@ fn run_result(r: PerAccount<MailOutcome>) -> RunResult {
     let (status, mail, code) = match r.result {
         Ok(MailOutcome::Sent) => ("ok", Some("sent"), None),
         Ok(MailOutcome::NoEmail) => ("error", Some("no_email"), Some(crate::domain::Code::NoEmail)),
+        Ok(MailOutcome::Undeliverable) => (
+            "error",
+            Some("email_undeliverable"),
+            Some(crate::domain::Code::EmailUndeliverable),
+        ),
         Ok(MailOutcome::Failed(_)) => ("error", Some("failed"), Some(crate::domain::Code::MailFailed)),
         Err(e) => ("error", None, Some(e.code())),
     };

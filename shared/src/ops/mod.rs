@@ -9,6 +9,7 @@ pub(crate) mod bulk;
 pub mod commands;
 pub mod console;
 pub mod distributions;
+pub mod email_state;
 pub mod export;
 pub mod import;
 pub mod import_runs;
@@ -152,5 +153,13 @@ impl<T> PerAccount<T> {
             .filter(|r| r.result.is_ok())
             .map(|r| r.account_id.clone())
             .collect()
+    }
+
+    /// The one result of a request about one account.
+    pub fn only(results: Vec<Self>) -> Result<T> {
+        results
+            .into_iter()
+            .next()
+            .map_or(Err(Error::NotFound), |r| r.result)
     }
 }

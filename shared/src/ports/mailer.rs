@@ -12,6 +12,9 @@ pub struct Message {
     /// Plain text; the link or code it carries is a secret, so `Debug` hides it.
     pub text: String,
     pub html: Option<String>,
+    /// Names for the mail service to give back with its events (SES message
+    /// tags: `mail::events::tags`); empty for services that give none back.
+    pub tags: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for Message {
@@ -31,6 +34,10 @@ pub enum MailError {
     /// The service refused this message (bad address, unverified sender…).
     #[error("the mail service refused the message: {0}")]
     Rejected(String),
+    /// The recipient's server refused this address for good (an SMTP 5xx to its
+    /// `RCPT TO`): what it said, for the account's mail state.
+    #[error("the recipient's address was refused: {0}")]
+    Bounced(String),
     #[error("the mail service failed")]
     Backend(#[source] anyhow::Error),
 }

@@ -81,6 +81,8 @@ pub struct AccountFilter {
     pub activation: Option<Activation>,
     /// `Some(true)`: has an e-mail address; `Some(false)`: has none.
     pub has_email: Option<bool>,
+    /// Has an address, in this mail state.
+    pub email_state: Option<crate::domain::EmailStatus>,
     pub local_admin: Option<LocalAdmin>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
@@ -104,6 +106,9 @@ impl AccountFilter {
             && self.access.is_none_or(|x| a.access == x)
             && self.activation.is_none_or(|x| a.activation == x)
             && self.has_email.is_none_or(|x| a.email.is_some() == x)
+            && self
+                .email_state
+                .is_none_or(|x| a.email.is_some() && a.email_state.status == x)
             && self.local_admin.is_none_or(|x| a.local_admin == x)
             && self.created_from.is_none_or(|t| a.created_at >= t)
             && self.created_to.is_none_or(|t| a.created_at <= t)

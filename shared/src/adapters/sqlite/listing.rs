@@ -138,6 +138,12 @@ impl Selection {
         if let Some(has_email) = filter.has_email {
             condition("a.has_email = ?", Value::Integer(has_email.into()));
         }
+        if let Some(state) = filter.email_state {
+            condition(
+                "a.has_email = 1 AND coalesce(json_extract(a.body, '$.email_state.status'), 'unknown') = ?",
+                Value::Text(state.as_str().to_owned()),
+            );
+        }
         if let Some(local_admin) = filter.local_admin {
             condition("a.local_admin = ?", Value::Text(local_admin.as_str().to_owned()));
         }

@@ -44,6 +44,11 @@ fn action_label(lang: Language, action: Bulk) -> &'static str {
             "Export (CSV, XLSX, PDF cards)",
         ),
         Bulk::Unlock => tr(lang, "Débloquer", "Unlock"),
+        Bulk::ClearEmailState => tr(
+            lang,
+            "Lever l'alerte « courriel non remis »",
+            "Clear the \"mail not delivered\" mark",
+        ),
     }
 }
 
@@ -326,6 +331,10 @@ pub(super) async fn act(State(state): State<AppState>, Posted { staff, pairs }: 
             Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
             Err(e) => refused(&staff, "/console/accounts", title, &e),
         },
+        Bulk::ClearEmailState => match sesame.clear_email_state(caller, request_id, &ids).await {
+            Ok(results) => per_account(&state, &staff, title, &ids, &results, |_| String::new()).await,
+            Err(e) => refused(&staff, "/console/accounts", title, &e),
+        },
         Bulk::Export => export(&state, &staff, &pairs, ids).await,
     }
 }
@@ -502,6 +511,12 @@ async fn mail_report(
             MailOutcome::NoEmail => {
                 tr(lang, "pas d'adresse : rien envoyé", "no address: nothing sent").to_owned()
             }
+            MailOutcome::Undeliverable => tr(
+                lang,
+                "adresse en échec (rejetée ou signalée) : rien n'est envoyé",
+                "address failing (bounced or complained): nothing sent",
+            )
+            .to_owned(),
             MailOutcome::Failed(_) => tr(lang, "échec de l'envoi", "sending failed").to_owned(),
         }
     };

@@ -127,6 +127,7 @@ pub(super) async fn follow_up(
         Ok(f) => f,
         Err(e) => return refused(&staff, "/console/follow-up", title, &e),
     };
+    let undelivered = f.students.mail_not_delivered + f.parents.mail_not_delivered;
     let body = html! {
         div.card {
             h2 { (f.class) }
@@ -141,12 +142,22 @@ pub(super) async fn follow_up(
                     input type="hidden" name="csrf" value=(staff.session.csrf);
                     button #send-pending type="submit" { (tr(lang, "Envoyer l'activation à tous ceux qui attendent", "Send the activation to everyone still pending")) }
                 }
+                @if undelivered > 0 {
+                    form method="post" action={ "/console/follow-up/" (path_segment(&f.class)) "/cards" } {
+                        input type="hidden" name="csrf" value=(staff.session.csrf);
+                        button #print-cards type="submit" { (tr(lang, "Imprimer les cartes de ces familles (courriel non remis)", "Print cards for these families (mail did not arrive)")) " (" (undelivered) ")" }
+                    }
+                }
                 (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Profil", "Profile"), tr(lang, "Courriel", "Email"), tr(lang, "Dernier secret", "Last secret")], html! {
                         @for c in &f.to_chase {
                             tr {
                                 td { a href={ "/console/accounts/" (c.account_id) } { (c.last_name) " " (c.first_name) } }
                                 td { (crate::export::labels::Labels::of(lang).profile(c.profile)) }
-                                td { @if c.has_email { "✓" } @else { (tr(lang, "aucun", "none")) } }
+                                td { @match c.email_state {
+                                    Some(s) if s.blocks_mail() => { span.state-undelivered { (tr(lang, "courriel non remis", "mail did not arrive")) } }
+                                    Some(_) => { "✓" }
+                                    None => { (tr(lang, "aucun", "none")) }
+                                } }
                                 td { @match c.secret {
                                     Some(s) => { span class={ "state-" (state_code(s)) } { (state_word(lang, s)) } }
                                     None => { (tr(lang, "jamais remis", "never handed out")) }
@@ -191,6 +202,28 @@ pub(super) async fn send_to_pending(
         .await
     {
         Ok(d) => Redirect::to(&format!("/console/distributions/{}", d.id)).into_response(),
+        Err(e) => refused(&staff, "/console/follow-up", title, &e),
+    }
+}
+
+/// "Print cards for these families": the activation cards (PDF) of the class's
+/// pending accounts whose mail did not arrive, those the caller may hand a code
+/// to (a teacher's: their pupils, not the parents).
+pub(super) async fn cards(
+    State(state): State<AppState>,
+    Path(class): Path<String>,
+    Posted { staff, .. }: Posted,
+) -> Response {
+    let title = follow_up_title(staff.lang);
+    let Ok(name) = ClassName::parse(&class) else {
+        return refused(&staff, "/console/follow-up", title, &Error::NotFound);
+    };
+    match state
+        .sesame
+        .cards_for_undelivered(&staff.caller, staff.request_id(), &name)
+        .await
+    {
+        Ok(job) => Redirect::to(&format!("/console/exports/{}", job.id)).into_response(),
         Err(e) => refused(&staff, "/console/follow-up", title, &e),
     }
 }

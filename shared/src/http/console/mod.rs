@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             "/console/follow-up/{class}/send",
             post(follow_up::send_to_pending),
         )
+        .route("/console/follow-up/{class}/cards", post(follow_up::cards))
         .route("/console/distributions", get(distributions::distributions))
         .route("/console/distributions/{id}", get(distributions::distribution))
         .route("/console/distributions/{id}/revoke", post(distributions::revoke))

@@ -1,6 +1,8 @@
 //! Reading: classes, the filtered account list, one account.
 
-use crate::domain::{Access, AccountId, Activation, ClassName, Error, FieldError, LocalAdmin, Profile, Sort};
+use crate::domain::{
+    Access, AccountId, Activation, ClassName, EmailStatus, Error, FieldError, LocalAdmin, Profile, Sort,
+};
 use crate::http::AppState;
 use crate::http::dto::AccountView;
 use crate::http::extract::{ApiQuery, Authenticated};
@@ -80,6 +82,9 @@ pub struct ListParams {
     /// Whether the account has an e-mail address.
     #[param(schema_with = schema::email_presence)]
     pub email: Option<String>,
+    /// Accounts with an address in this mail state (SPEC §4).
+    #[param(value_type = Option<EmailStatus>)]
+    pub email_state: Option<String>,
     #[param(value_type = Option<LocalAdmin>)]
     pub local_admin: Option<String>,
     /// Created at or after: an RFC 3339 instant, or a day (from its start, UTC).
@@ -207,6 +212,12 @@ impl ListParams {
                 "absent" => Some(false),
                 _ => None,
             }),
+            email_state: p.one(
+                "email_state",
+                self.email_state.as_deref(),
+                "unknown, delivered, bounced, complained or delayed",
+                EmailStatus::parse,
+            ),
             local_admin: p.one(
                 "local_admin",
                 self.local_admin.as_deref(),

@@ -2,17 +2,19 @@
 //! shape of every mailing (also that of `email_link` resets).
 
 use crate::domain::Code;
-use crate::domain::{Error, Scope};
+use crate::domain::{AccountId, Email, Error, Scope};
 use crate::http::AppState;
-use crate::http::dto::{ItemError, ItemStatus, item_error};
+use crate::http::dto::{AccountView, BulkResults, ItemError, ItemStatus, item_error};
 use crate::http::extract::{ApiJson, Authenticated, RequestId};
 use crate::http::idempotency;
 use crate::http::problem::{ApiResult, Problem};
+use crate::http::routes::access::AccountIds;
 use crate::http::routes::distributions::DistributionSummary;
 use crate::http::routes::schema::ListFilter;
 use crate::ops::commands::{Bulk, Sent};
 use crate::ops::mail::{MailOutcome, MailReport};
-use axum::extract::State;
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(send_activation))
+    OpenApiRouter::new()
+        .routes(routes!(send_activation))
+        .routes(routes!(change_email))
+        .routes(routes!(clear_email_state))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -48,6 +53,9 @@ pub enum MailStatus {
     Sent,
     /// No address: nothing was sent, nor handed out.
     NoEmail,
+    /// The address is marked bounced or complained: nothing was sent, nor handed
+    /// out, until it changes or the mark is cleared.
+    EmailUndeliverable,
     Failed,
 }
 
@@ -56,6 +64,7 @@ impl From<MailOutcome> for MailStatus {
         match outcome {
             MailOutcome::Sent => Self::Sent,
             MailOutcome::NoEmail => Self::NoEmail,
+            MailOutcome::Undeliverable => Self::EmailUndeliverable,
             MailOutcome::Failed(_) => Self::Failed,
         }
     }
@@ -96,6 +105,13 @@ impl From<MailReport> for MailResults {
                         Some(ItemError {
                             code: Code::NoEmail,
                             detail: "this account has no e-mail address".into(),
+                        }),
+                    ),
+                    Ok(MailOutcome::Undeliverable) => (
+                        ItemStatus::Error,
+                        Some(ItemError {
+                            code: Code::EmailUndeliverable,
+                            detail: "this account's address is marked bounced or complained: correct it, or clear the mark".into(),
                         }),
                     ),
                     Ok(MailOutcome::Failed(failure)) => (
@@ -178,4 +194,67 @@ async fn send_activation(
 enum Mailed {
     Now(MailResults),
     Queued(DistributionSummary),
+}
+
+/// A corrected address.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmail {
+    /// The new address, or `null` to remove it. A new address starts with an
+    /// unknown mail state.
+    #[schema(schema_with = crate::http::routes::schema::email_or_null)]
+    pub email: Option<String>,
+}
+
+/// Corrects an account's address (administrators; audited). A new address resets
+/// its mail state: mail goes there again.
+#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "mail", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id")),
+    request_body = ChangeEmail,
+    responses((status = 200, body = AccountView),
+        (status = 403, description = "The caller may not change this account (`forbidden`).", body = Problem),
+        (status = 404, description = "No such account that the caller may see (`not_found`).", body = Problem),
+        (status = 422, description = "Not an e-mail address (`validation_failed`, the field named).", body = Problem)))]
+async fn change_email(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    Path(id): Path<String>,
+    body: ApiJson<ChangeEmail>,
+) -> ApiResult<Json<AccountView>> {
+    let id = AccountId::parse(&id).map_err(|_| Error::NotFound)?;
+    let email = body
+        .value
+        .email
+        .as_deref()
+        .map(|e| Email::parse(e.trim()).map_err(|e| Error::invalid("email", e.to_string())))
+        .transpose()?;
+    let sesame = &state.sesame;
+    let account = sesame
+        .change_email(&caller, request_id.as_deref(), &id, email)
+        .await?;
+    let retention = sesame.school(&caller.school).await?.settings.retention_days;
+    Ok(Json(AccountView::new(account, &caller, sesame.now(), retention)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EmailStateCleared {}
+
+/// Clears the mail state of the accounts' addresses (a bounce or complaint that
+/// no longer holds): mail goes there again. Administrators; audited.
+#[utoipa::path(post, path = "/v1/accounts/clear-email-state", tag = "mail", request_body = AccountIds,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Per account: `ok`, or its `error`", body = BulkResults<EmailStateCleared>)))]
+async fn clear_email_state(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    request_id: RequestId,
+    body: ApiJson<AccountIds>,
+) -> ApiResult<Json<BulkResults<EmailStateCleared>>> {
+    let ids = Bulk::ClearEmailState.ids(&body.value.account_ids)?;
+    let results = state
+        .sesame
+        .clear_email_state(&caller, request_id.as_deref(), &ids)
+        .await?;
+    Ok(Json(BulkResults::from_results(results, |_| EmailStateCleared {})))
 }

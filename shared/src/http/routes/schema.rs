@@ -185,6 +185,26 @@ pub fn label_text() -> RefOr<Schema> {
     from_json(json!({ "type": "string", "pattern": trimmed(&label()) }))
 }
 
+/// An e-mail address as `Email::parse` takes it (one `@`, a dotted domain, no
+/// spaces), with any spaces around it.
+pub fn email_pattern() -> String {
+    trimmed(&format!(
+        r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@{d}[^@{s}]*\.[^@{s}]*{d}",
+        d = r"[^.@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        s = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    ))
+}
+
+/// An address (at most 254 characters), or `null`.
+pub fn email_or_null() -> RefOr<Schema> {
+    from_json(json!({
+        "type": ["string", "null"],
+        "maxLength": 254,
+        "pattern": email_pattern(),
+        "description": "An e-mail address (one `@`, a dotted domain, no spaces; at most 254 characters), or `null` to remove it.",
+    }))
+}
+
 pub fn email_presence() -> RefOr<Schema> {
     from_json(json!({ "type": "string", "enum": ["present", "absent"] }))
 }

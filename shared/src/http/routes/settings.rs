@@ -89,11 +89,7 @@ fn bounds() -> [(&'static str, Value); 8] {
             json!({
                 "description": "An e-mail address (one `@`, a dotted domain, no spaces; at most 254 characters), or `null` to clear it.",
                 "maxLength": 254,
-                "pattern": schema::trimmed(&format!(
-                    r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@{d}[^@{s}]*\.[^@{s}]*{d}",
-                    d = r"[^.@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-                    s = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
-                )),
+                "pattern": schema::email_pattern(),
             }),
         ),
         ("time_zone", json!({ "enum": zones })),
