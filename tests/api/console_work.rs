@@ -485,3 +485,88 @@ async fn the_audit_log_and_the_settings_are_the_administrators_and_bad_values_ar
         unchanged
     );
 }
+
+#[tokio::test]
+async fn the_account_page_shows_a_bounced_address_and_corrects_it_or_clears_the_mark() {
+    use sesame::domain::{AccountId, DeliveryEvent, DeliveryKind, Email, SchoolId};
+    let f = Fixture::new().await;
+    let pa1 = f.id("PA1").to_owned();
+    let bounce = |minute: u32| DeliveryEvent {
+        kind: DeliveryKind::Bounce { permanent: true },
+        recipient: Email::parse("seb@example.org").unwrap(),
+        at: chrono::DateTime::parse_from_rfc3339(&format!("2026-09-01T08:{minute:02}:00Z"))
+            .unwrap()
+            .into(),
+        message_id: format!("m{minute}"),
+        diagnostic: Some("smtp; 550 5.1.1 user unknown".into()),
+    };
+    let school = SchoolId::parse("riverside").unwrap();
+    let id = AccountId::parse(&pa1).unwrap();
+    let sesame = &f.app.state.sesame;
+    assert!(sesame.record_delivery(&school, &id, &bounce(1)).await.unwrap());
+
+    let mut admin = staff(&f, "ADM").await;
+    let (status, page, _) = admin.get(&format!("/console/accounts/{pa1}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("non remis : adresse refusée") && page.contains("550 5.1.1"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"clear-email-state\""), "{page}");
+
+    let token = csrf(&page);
+    let (status, refused, _, _) = admin
+        .post(
+            &format!("/console/accounts/{pa1}/email"),
+            &[("csrf", &token), ("email", "pas une adresse")],
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, saved, _, _) = admin
+        .post(
+            &format!("/console/accounts/{pa1}/email"),
+            &[("csrf", &token), ("email", " seb.l@example.org ")],
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.contains("Adresse enregistrée"), "{saved}");
+    let account = f.app.get(&format!("/v1/accounts/{pa1}"), &f.admin()).await;
+    assert_eq!(account.body["email"], "seb.l@example.org");
+    assert_eq!(account.body["email_state"]["status"], "unknown");
+
+    // Bounced at the new address, then the mark cleared from the page.
+    let mut again = bounce(2);
+    again.recipient = Email::parse("seb.l@example.org").unwrap();
+    assert!(sesame.record_delivery(&school, &id, &again).await.unwrap());
+    let (status, cleared, _, _) = admin
+        .post(
+            "/console/accounts/act",
+            &[
+                ("csrf", &token),
+                ("action", "clear_email_state"),
+                ("id", &pa1),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{cleared}");
+    let account = f.app.get(&format!("/v1/accounts/{pa1}"), &f.admin()).await;
+    assert_eq!(
+        account.body["email_state"]["status"], "unknown",
+        "{:?}",
+        account.body
+    );
+
+    // A teacher sees no such form and may not post it.
+    let mut teacher = staff(&f, "TA").await;
+    let (_, page, _) = teacher.get(&format!("/console/accounts/{}", f.id("SA1"))).await;
+    assert!(!page.contains("id=\"save-email\""), "{page}");
+    let token = csrf(&page);
+    let (status, _, _, _) = teacher
+        .post(
+            &format!("/console/accounts/{}/email", f.id("SA1")),
+            &[("csrf", &token), ("email", "x@example.org")],
+        )
+        .await;
+    assert!(matches!(status, 403 | 404), "{status}");
+}

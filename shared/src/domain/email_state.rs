@@ -72,6 +72,27 @@ pub struct EmailState {
     pub message_id: Option<String>,
 }
 
+/// What is shown of a mail state (the API, the ledger): its status, since when,
+/// and what the service said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EmailStateView {
+    pub status: EmailStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostic: Option<String>,
+}
+
+impl From<&EmailState> for EmailStateView {
+    fn from(state: &EmailState) -> Self {
+        Self {
+            status: state.status,
+            at: state.at,
+            diagnostic: state.diagnostic.clone(),
+        }
+    }
+}
+
 /// What the mail service said about one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryKind {

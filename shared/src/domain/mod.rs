@@ -22,7 +22,7 @@ pub use account::{Access, Account, Activation, LocalAdmin, Profile, Sort, Source
 pub use audit::{AuditEvent, Outcome};
 pub use caller::{Caller, Denied, Role};
 pub use distribution::{Distribution, DistributionKind, MailRun, RunResult, RunStatus};
-pub use email_state::{DeliveryEvent, DeliveryKind, EmailState, EmailStatus};
+pub use email_state::{DeliveryEvent, DeliveryKind, EmailState, EmailStateView, EmailStatus};
 pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
 pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};

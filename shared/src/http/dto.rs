@@ -23,7 +23,7 @@ pub struct AccountView {
     /// Whether mail reaches `email` (absent without an address): a bounced or
     /// complained address gets no mail until it changes or the mark is cleared.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_state: Option<EmailStateView>,
+    pub email_state: Option<crate::domain::EmailStateView>,
     /// Shown to administrators only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
@@ -41,26 +41,6 @@ pub struct AccountView {
     pub disabled_at: Option<DateTime<Utc>>,
     /// Disabled for longer than the school's retention period.
     pub pre_deletion: bool,
-}
-
-/// An address's mail state: its status, since when, and what the mail service said.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EmailStateView {
-    pub status: crate::domain::EmailStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnostic: Option<String>,
-}
-
-impl From<crate::domain::EmailState> for EmailStateView {
-    fn from(state: crate::domain::EmailState) -> Self {
-        Self {
-            status: state.status,
-            at: state.at,
-            diagnostic: state.diagnostic,
-        }
-    }
 }
 
 impl AccountView {
@@ -85,7 +65,7 @@ impl AccountView {
             email_state: a
                 .email
                 .is_some()
-                .then(|| EmailStateView::from(a.email_state.clone())),
+                .then(|| crate::domain::EmailStateView::from(&a.email_state)),
             email: a.email.map(String::from),
             birth_date: a.birth_date.filter(|_| birth_date_seen),
             local_admin: a.local_admin,

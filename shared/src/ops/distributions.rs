@@ -25,6 +25,10 @@ pub struct Handed {
     pub last_name: String,
     pub state: SecretState,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The account's mail state now, when it has an address (did the mail of a
+    /// send-activation or a reset link arrive?).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_state: Option<crate::domain::EmailStatus>,
 }
 
 /// A distribution as its view shows it: the record and, per account the caller
@@ -98,6 +102,10 @@ pub struct Ledger {
     /// Its recent secrets, newest first.
     pub history: Vec<LedgerEntry>,
     pub locks: Vec<LockState>,
+    /// Whether mail reaches the account's address (absent without one): a
+    /// mailed secret behind a bounced address never arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_state: Option<crate::domain::EmailStateView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -224,6 +232,7 @@ impl Sesame {
                     last_name: account.last_name.clone(),
                     state: note.state(now),
                     expires_at: Some(note.expires_at),
+                    email_state: account.email.is_some().then_some(account.email_state.status),
                 });
             }
         }
@@ -395,6 +404,10 @@ impl Sesame {
             outstanding,
             history: credentials.history.iter().map(entry).collect(),
             locks,
+            email_state: account
+                .email
+                .is_some()
+                .then(|| crate::domain::EmailStateView::from(&account.email_state)),
         })
     }
 

@@ -48,6 +48,7 @@ async fn account_page(
         Source::Federated(directory) => Some(directory.clone()),
         Source::Local => None,
     };
+    let may_change = staff.caller.may(crate::domain::Action::Change, &account).is_ok();
     let may_issue = staff
         .caller
         .may_issue(&account, crate::domain::SecretKind::TemporaryPassword)
@@ -66,6 +67,13 @@ async fn account_page(
                     @if account.activation == Activation::Activated { (tr(lang, "Activé", "Activated")) } @else { (tr(lang, "En attente", "Pending")) }
                 }
                 dt { (tr(lang, "Courriel", "Email")) } dd { @if let Some(e) = &account.email { (e) } @else { "—" } }
+                @if account.email.is_some() {
+                    dt { (tr(lang, "Remise du courriel", "Mail delivery")) } dd #email-state {
+                        span class={ "mail-" (account.email_state.status.as_str()) } { (email_status_word(lang, account.email_state.status)) }
+                        @if let Some(at) = account.email_state.at { " · " (staff.when(at)) }
+                        @if let Some(said) = &account.email_state.diagnostic { br; small { code { (said) } } }
+                    }
+                }
                 @if staff.caller.may(crate::domain::Action::SeeBirthDate, &account).is_ok() {
                     dt { (tr(lang, "Date de naissance", "Birth date")) } dd {
                         @if let Some(d) = account.birth_date { (d.format("%d/%m/%Y")) } @else { "—" }
@@ -94,6 +102,30 @@ async fn account_page(
                     input #confirmation type="password" name="confirmation" autocomplete="new-password" required;
                     div.inline { label { input type="checkbox" name="must_change" value="true" checked; " " (tr(lang, "À changer à la prochaine connexion", "Must change at next sign-in")) } }
                     button #save-password type="submit" { (tr(lang, "Enregistrer", "Save")) }
+                }
+            }
+        }
+        @if may_change {
+            div.card {
+                h2 { (tr(lang, "Adresse de courriel", "Email address")) }
+                @if account.mail_blocked() {
+                    p { (tr(lang, "Aucun courriel ne part vers cette adresse tant qu'elle n'est pas corrigée ou que l'alerte n'est pas levée.",
+                        "No mail goes to this address until it is corrected or the mark is cleared.")) }
+                }
+                form method="post" action={ "/console/accounts/" (account.id) "/email" } {
+                    input type="hidden" name="csrf" value=(staff.session.csrf);
+                    label for="email" { (tr(lang, "Adresse (vide pour la retirer)", "Address (empty to remove it)")) }
+                    input #email type="email" name="email" autocomplete="off" value=[account.email.as_ref().map(|e| e.as_str())];
+                    button #save-email type="submit" { (tr(lang, "Corriger l'adresse", "Correct the address")) }
+                }
+                @if account.mail_blocked() {
+                    form method="post" action="/console/accounts/act" {
+                        input type="hidden" name="csrf" value=(staff.session.csrf);
+                        input type="hidden" name="action" value="clear_email_state";
+                        input type="hidden" name="id" value=(account.id);
+                        input type="hidden" name="confirmed" value="yes";
+                        button #clear-email-state type="submit" { (tr(lang, "Lever l'alerte « courriel non remis »", "Clear the \"mail not delivered\" mark")) }
+                    }
                 }
             }
         }
@@ -199,5 +231,61 @@ pub(super) async fn unlock(
             }
         },
         Err(e) => accounts_refused(&staff, &e),
+    }
+}
+
+/// An address's mail state in words.
+fn email_status_word(lang: crate::domain::Language, status: crate::domain::EmailStatus) -> &'static str {
+    use crate::domain::EmailStatus as S;
+    match status {
+        S::Unknown => tr(lang, "pas encore de nouvelles", "nothing heard yet"),
+        S::Delivered => tr(lang, "remis", "delivered"),
+        S::Bounced => tr(
+            lang,
+            "non remis : adresse refusée",
+            "not delivered: address refused",
+        ),
+        S::Complained => tr(lang, "signalé comme indésirable", "marked as spam"),
+        S::Delayed => tr(lang, "retardé", "delayed"),
+    }
+}
+
+/// Corrects (or removes) the account's address, as `PATCH /v1/accounts/{id}`.
+pub(super) async fn change_email(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { staff, pairs }: Posted,
+) -> Response {
+    let lang = staff.lang;
+    let account_id = match AccountId::parse(&id) {
+        Ok(id) => id,
+        Err(_) => return accounts_refused(&staff, &Error::NotFound),
+    };
+    let typed = field(&pairs, "email").map(str::trim).unwrap_or_default();
+    let email = match typed {
+        "" => Ok(None),
+        typed => crate::domain::Email::parse(typed)
+            .map(Some)
+            .map_err(|e| Error::invalid("email", e.to_string())),
+    };
+    let changed = match email {
+        Ok(email) => {
+            state
+                .sesame
+                .change_email(&staff.caller, staff.request_id(), &account_id, email)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(_) => {
+            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Adresse enregistrée.", "Address saved.")) } } };
+            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
+        }
+        Err(e @ (Error::NotFound | Error::Forbidden)) => accounts_refused(&staff, &e),
+        Err(e) => {
+            let status = logged_status(&e);
+            account_page(&state, &staff, &id, status, Some(problem(lang, &e))).await
+        }
     }
 }

@@ -117,13 +117,18 @@ async fn distribution_page(state: &AppState, staff: &Staff, id: &str, message: O
             }
         }
         div.card {
-            (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Identifiant", "Login"), tr(lang, "État du secret", "Secret's state"), tr(lang, "Jusqu'au", "Until")], html! {
+            (scroll_table(lang, &[tr(lang, "Nom", "Name"), tr(lang, "Identifiant", "Login"), tr(lang, "État du secret", "Secret's state"), tr(lang, "Jusqu'au", "Until"), tr(lang, "Courriel", "Mail")], html! {
                     @for a in &view.accounts {
                         tr {
                             td { a href={ "/console/accounts/" (a.account_id) } { (a.last_name) " " (a.first_name) } }
                             td { code { (a.login) } }
                             td { span class={ "state-" (state_code(a.state)) } { (state_word(lang, a.state)) } }
                             td { @if let Some(at) = a.expires_at { (staff.when(at)) } }
+                            td { @match a.email_state {
+                                Some(s) if s.blocks_mail() => { span.state-undelivered { (tr(lang, "non remis", "not delivered")) } }
+                                Some(crate::domain::EmailStatus::Delivered) => { (tr(lang, "remis", "delivered")) }
+                                _ => {}
+                            } }
                         }
                     }
                 }))

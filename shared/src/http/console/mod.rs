@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/accounts/{id}", get(account::account))
         .route("/console/accounts/{id}/password", post(account::set_password))
         .route("/console/accounts/{id}/unlock", post(account::unlock))
+        .route("/console/accounts/{id}/email", post(account::change_email))
         .route("/console/exports/{id}", get(exports::export))
         .route("/console/imports", get(imports::imports))
         .route(
