@@ -166,16 +166,14 @@ async fn account_page(
     )
 }
 
-pub(super) async fn set_password(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Posted { staff, pairs }: Posted,
-) -> Response {
+pub(super) async fn set_password(State(state): State<AppState>, posted: PostedTo<AccountId>) -> Response {
+    let PostedTo {
+        staff,
+        pairs,
+        raw: id,
+        named: account_id,
+    } = posted;
     let lang = staff.lang;
-    let account_id = match AccountId::parse(&id) {
-        Ok(id) => id,
-        Err(_) => return accounts_refused(&staff, &Error::NotFound),
-    };
     let secret = |name: &str| SecretString::from(field(&pairs, name).unwrap_or_default().to_owned());
     let must_change = field(&pairs, "must_change") == Some("true");
     let result = state
@@ -208,16 +206,14 @@ pub(super) async fn set_password(
     }
 }
 
-pub(super) async fn unlock(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Posted { staff, .. }: Posted,
-) -> Response {
+pub(super) async fn unlock(State(state): State<AppState>, posted: PostedTo<AccountId>) -> Response {
+    let PostedTo {
+        staff,
+        raw: id,
+        named: account_id,
+        ..
+    } = posted;
     let lang = staff.lang;
-    let account_id = match AccountId::parse(&id) {
-        Ok(id) => id,
-        Err(_) => return accounts_refused(&staff, &Error::NotFound),
-    };
     match state
         .sesame
         .unlock(&staff.caller, staff.request_id(), &[account_id])
@@ -251,16 +247,14 @@ fn email_status_word(lang: crate::domain::Language, status: crate::domain::Email
 }
 
 /// Corrects (or removes) the account's address, as `PATCH /v1/accounts/{id}`.
-pub(super) async fn change_email(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Posted { staff, pairs }: Posted,
-) -> Response {
+pub(super) async fn change_email(State(state): State<AppState>, posted: PostedTo<AccountId>) -> Response {
+    let PostedTo {
+        staff,
+        pairs,
+        raw: id,
+        named: account_id,
+    } = posted;
     let lang = staff.lang;
-    let account_id = match AccountId::parse(&id) {
-        Ok(id) => id,
-        Err(_) => return accounts_refused(&staff, &Error::NotFound),
-    };
     let typed = field(&pairs, "email").map(str::trim).unwrap_or_default();
     let email = match typed {
         "" => Ok(None),

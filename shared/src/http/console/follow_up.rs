@@ -171,15 +171,11 @@ pub(super) async fn follow_up(
     page(StatusCode::OK, staff.shell("/console/follow-up", title, body))
 }
 
-pub(super) async fn send_to_pending(
-    State(state): State<AppState>,
-    Path(class): Path<String>,
-    Posted { staff, .. }: Posted,
-) -> Response {
+pub(super) async fn send_to_pending(State(state): State<AppState>, posted: PostedTo<ClassName>) -> Response {
+    let PostedTo {
+        staff, named: name, ..
+    } = posted;
     let title = follow_up_title(staff.lang);
-    let Ok(name) = ClassName::parse(&class) else {
-        return refused(&staff, "/console/follow-up", title, &Error::NotFound);
-    };
     if !staff.caller.may_follow(&name) {
         return refused(&staff, "/console/follow-up", title, &Error::NotFound);
     }
@@ -209,15 +205,11 @@ pub(super) async fn send_to_pending(
 /// "Print cards for these families": the activation cards (PDF) of the class's
 /// pending accounts whose mail did not arrive, those the caller may hand a code
 /// to (a teacher's: their pupils, not the parents).
-pub(super) async fn cards(
-    State(state): State<AppState>,
-    Path(class): Path<String>,
-    Posted { staff, .. }: Posted,
-) -> Response {
+pub(super) async fn cards(State(state): State<AppState>, posted: PostedTo<ClassName>) -> Response {
+    let PostedTo {
+        staff, named: name, ..
+    } = posted;
     let title = follow_up_title(staff.lang);
-    let Ok(name) = ClassName::parse(&class) else {
-        return refused(&staff, "/console/follow-up", title, &Error::NotFound);
-    };
     match state
         .sesame
         .cards_for_undelivered(&staff.caller, staff.request_id(), &name)

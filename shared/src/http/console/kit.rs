@@ -146,6 +146,72 @@ impl axum::extract::FromRequest<AppState> for Posted {
     }
 }
 
+/// What a console path names: an account, or a class.
+pub(super) trait Named: Sized {
+    /// The page whose navigation a refusal shows, and its title.
+    fn page(lang: Language) -> (&'static str, &'static str);
+    fn parse(raw: &str) -> Option<Self>;
+}
+
+impl Named for crate::domain::AccountId {
+    fn page(lang: Language) -> (&'static str, &'static str) {
+        ("/console/accounts", tr(lang, "Comptes", "Accounts"))
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl Named for crate::domain::ClassName {
+    fn page(lang: Language) -> (&'static str, &'static str) {
+        (
+            "/console/follow-up",
+            tr(lang, "Suivi des classes", "Class follow-up"),
+        )
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+/// A form posted about what the path names (`/console/accounts/{id}/…`,
+/// `/console/follow-up/{class}/…`), its CSRF token checked; a path that names
+/// nothing is refused as not found, on its page.
+pub(super) struct PostedTo<T> {
+    pub staff: Staff,
+    pub pairs: Vec<(String, String)>,
+    /// The path's value as written (to link back to it).
+    pub raw: String,
+    pub named: T,
+}
+
+impl<T: Named + Send> axum::extract::FromRequest<AppState> for PostedTo<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let raw = axum::extract::Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map(|p| p.0)
+            .unwrap_or_default();
+        let request = axum::extract::Request::from_parts(parts, body);
+        let Posted { staff, pairs } = Posted::from_request(request, state).await?;
+        let Some(named) = T::parse(&raw) else {
+            let (here, title) = T::page(staff.lang);
+            return Err(refused(&staff, here, title, &Error::NotFound));
+        };
+        Ok(Self {
+            staff,
+            pairs,
+            raw,
+            named,
+        })
+    }
+}
+
 impl Staff {
     /// The staff member the request's session names, or where to send the browser.
     pub(super) async fn of(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Self, Response> {
