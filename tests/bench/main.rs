@@ -4,6 +4,9 @@
 //! Each measurement talks HTTP to a real server on loopback with a fresh SQLite
 //! database, as the black-box tests do.
 
+#[cfg(feature = "aws")]
+mod mail_events;
+
 use serde_json::json;
 use sesame::domain::{Caller, Role, SchoolId};
 use sesame::ops::roster::RosterRow;
@@ -107,6 +110,12 @@ async fn main() {
     // `--only recall`: that section alone, printed (to refresh it by hand).
     if std::env::args().any(|a| a == "recall") {
         recall(&mut report).await;
+        println!("{report}");
+        return;
+    }
+    #[cfg(feature = "aws")]
+    if std::env::args().any(|a| a == "mail-events") {
+        mail_events::mail_events(&mut report).await;
         println!("{report}");
         return;
     }

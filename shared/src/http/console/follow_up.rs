@@ -77,7 +77,7 @@ pub(super) async fn follow_ups(State(state): State<AppState>, staff: Staff) -> R
 
 fn counts_table(lang: Language, students: &FollowUpCounts, parents: &FollowUpCounts) -> Markup {
     type Count = fn(&FollowUpCounts) -> u64;
-    let rows: [(&str, Count); 6] = [
+    let rows: [(&str, Count); 7] = [
         (tr(lang, "Activés", "Activated"), |c| c.activated),
         (tr(lang, "En attente", "Pending"), |c| c.pending),
         (
@@ -95,6 +95,14 @@ fn counts_table(lang: Language, students: &FollowUpCounts, parents: &FollowUpCou
         (tr(lang, "… jamais remis", "… never handed out"), |c| {
             c.never_handed_out
         }),
+        (
+            tr(
+                lang,
+                "… dont le courriel n'est pas arrivé",
+                "… whose mail did not arrive",
+            ),
+            |c| c.mail_not_delivered,
+        ),
     ];
     html! {
         div.scroll tabindex="0" role="region" aria-label=(tr(lang, "Tableau", "Table")) { table {
