@@ -103,9 +103,13 @@ impl Sesame {
                 })
             })
             .await?;
-        let Ok(after) = PerAccount::only(results) else {
+        let after = match PerAccount::only(results) {
+            Ok(after) => after,
             // The account is gone: nothing to mark.
-            return Ok(false);
+            Err(crate::domain::Error::NotFound) => return Ok(false),
+            // Anything else (the account kept changing, the store): the event is
+            // delivered again, never dropped.
+            Err(e) => return Err(e),
         };
         if changed && after.email_state.status.blocks_mail() {
             let actor = Actor {
