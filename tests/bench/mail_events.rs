@@ -201,9 +201,32 @@ pub async fn mail_events(report: &mut String) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let worker = tokio::spawn(work(app.clone(), emulator.clone(), queue.clone(), stop.clone()));
 
-    // One bounce per account, published every 25 ms; each watched until the API
-    // (which the console reads alike) shows it.
-    let mut watchers = Vec::new();
+    // One bounce per account, published every 25 ms. One watcher lists the
+    // bounced accounts through the API (which the console reads alike) every
+    // 250 ms and notes when each first shows: watching each account on its own
+    // would load the emulator more than the events do.
+    let published: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> = Arc::default();
+    let watcher = {
+        let (app, token, published) = (app.clone(), token.clone(), published.clone());
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let mut seen: std::collections::HashMap<String, Duration> = std::collections::HashMap::new();
+            while seen.len() < accounts && start.elapsed() < Duration::from_secs(600) {
+                let listed = app
+                    .get("/v1/accounts?email_state=bounced&limit=500", &token)
+                    .await;
+                let now = Instant::now();
+                for item in listed.body["items"].as_array().into_iter().flatten() {
+                    let id = item["id"].as_str().unwrap_or_default().to_owned();
+                    if let Some(at) = published.lock().unwrap().get(&id).copied() {
+                        seen.entry(id).or_insert(now - at);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            seen
+        })
+    };
     for (i, (id, email)) in ids.iter().enumerate() {
         let event = json!({
             "eventType": "Bounce",
@@ -214,31 +237,20 @@ pub async fn mail_events(report: &mut String) {
                 "bouncedRecipients": [{"emailAddress": email, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
                 "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)},
         });
-        let published = Instant::now();
-        emulator
+        published.lock().unwrap().insert(id.clone(), Instant::now());
+        let said = emulator
             .sns(&[
                 ("Action", "Publish"),
                 ("TopicArn", &topic),
                 ("Message", &event.to_string()),
             ])
             .await;
-        let (app, token, id) = (app.clone(), token.clone(), id.clone());
-        watchers.push(tokio::spawn(async move {
-            loop {
-                let account = app.get(&format!("/v1/accounts/{id}"), &token).await;
-                if account.body["email_state"]["status"] == "bounced" {
-                    return published.elapsed();
-                }
-                assert!(published.elapsed() < Duration::from_secs(300), "never applied");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }));
+        assert!(said.contains("<MessageId>"), "publish answered: {said}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let mut latencies = Vec::new();
-    for watcher in watchers {
-        latencies.push(watcher.await.unwrap());
-    }
+    let seen = watcher.await.unwrap();
+    assert_eq!(seen.len(), accounts, "every event shows within 10 minutes");
+    let mut latencies: Vec<Duration> = seen.into_values().collect();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     worker.await.unwrap();
     latencies.sort();
@@ -248,7 +260,7 @@ pub async fn mail_events(report: &mut String) {
         "## SES delivery events: from publication to the account's state (cloud shape, emulator)\n"
     )
     .unwrap();
-    writeln!(report, "{accounts} permanent bounces, one per account, published to an SNS topic every 25 ms, delivered raw to an SQS queue, received by a worker long-polling in batches of up to 10 (as Lambda's SQS event source does) that runs the mail-events handler on the DynamoDB store; each account read back through the API (the console reads the same) every 200 ms until it shows `bounced`. Target: p95 ≤ 60 s.\n").unwrap();
+    writeln!(report, "{accounts} permanent bounces, one per account, published to an SNS topic every 25 ms, delivered raw to an SQS queue, received by a worker long-polling in batches of up to 10 (as Lambda's SQS event source does) that runs the mail-events handler on the DynamoDB store; the bounced accounts listed through the API (the console reads the same) every 250 ms, each timed from its publication to the first list that shows it. Target: p95 ≤ 60 s.\n").unwrap();
     writeln!(report, "| p50 | p95 | max |\n|---|---|---|").unwrap();
     writeln!(
         report,
