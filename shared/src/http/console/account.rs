@@ -187,23 +187,8 @@ pub(super) async fn set_password(State(state): State<AppState>, posted: PostedTo
             must_change,
         )
         .await;
-    match result {
-        Ok(_) => {
-            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Mot de passe enregistré.", "Password saved.")) } } };
-            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
-        }
-        Err(e @ (Error::NotFound | Error::Forbidden)) => accounts_refused(&staff, &e),
-        Err(e) => {
-            account_page(
-                &state,
-                &staff,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(problem(lang, &e)),
-            )
-            .await
-        }
-    }
+    let saved = tr(lang, "Mot de passe enregistré.", "Password saved.");
+    answered(&state, &staff, &id, result.map(drop), saved).await
 }
 
 pub(super) async fn unlock(State(state): State<AppState>, posted: PostedTo<AccountId>) -> Response {
@@ -271,15 +256,29 @@ pub(super) async fn change_email(State(state): State<AppState>, posted: PostedTo
         }
         Err(e) => Err(e),
     };
-    match changed {
-        Ok(_) => {
-            let saved = html! { div.alert.ok role="status" { p { (tr(lang, "Adresse enregistrée.", "Address saved.")) } } };
-            account_page(&state, &staff, &id, StatusCode::OK, Some(saved)).await
+    let saved = tr(lang, "Adresse enregistrée.", "Address saved.");
+    answered(&state, &staff, &id, changed.map(drop), saved).await
+}
+
+/// The account page after a change made from it: `saved` when it was, else the
+/// refusal on the accounts' pages (not found, forbidden) or the page with the
+/// problem and the API's status (503 when the store did not answer).
+async fn answered(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    result: Result<(), Error>,
+    saved: &str,
+) -> Response {
+    match result {
+        Ok(()) => {
+            let saved = html! { div.alert.ok role="status" { p { (saved) } } };
+            account_page(state, staff, id, StatusCode::OK, Some(saved)).await
         }
-        Err(e @ (Error::NotFound | Error::Forbidden)) => accounts_refused(&staff, &e),
+        Err(e @ (Error::NotFound | Error::Forbidden)) => accounts_refused(staff, &e),
         Err(e) => {
             let status = logged_status(&e);
-            account_page(&state, &staff, &id, status, Some(problem(lang, &e))).await
+            account_page(state, staff, id, status, Some(problem(staff.lang, &e))).await
         }
     }
 }
