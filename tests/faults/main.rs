@@ -320,3 +320,190 @@ async fn a_store_that_fails_on_the_own_page_answers_503_never_wrong_password() {
     );
     assert_eq!(sign_in(&f, f.id("SA1"), &temporary).await, 200, "nothing changed");
 }
+
+/// The messages SES (moto) accepted for `address`.
+async fn sent_by_ses_to(address: &str) -> usize {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let state: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["ses"]["Message"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|m| m["destinations"]["ToAddresses"] == json!([address]))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// SES throttling and failing (SPEC §8): every account's result says what happened
+/// to its mail (sent: exactly one message; failed: none), and the retries are bounded.
+#[tokio::test]
+async fn ses_throttling_and_failures_leave_every_result_true_and_retries_bounded() {
+    use sesame_tests::faults::Service;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_sesv2::Client::new(&sdk)
+        .create_email_identity()
+        .email_identity(sesame_tests::TEST_SENDER)
+        .send()
+        .await
+        .expect("the emulator verifies the sender");
+    let faults = Arc::new(Faults::before(Service::SesV2));
+    let ses = aws_sdk_sesv2::config::Builder::from(&sdk)
+        .interceptor(sesame_tests::faults::Shared(faults.clone()))
+        .build();
+    let mailer = Arc::new(sesame::adapters::ses::SesMailer::from_client(
+        aws_sdk_sesv2::Client::from_conf(ses),
+    ));
+    let app = TestApp::spawn_mailing(Some(mailer), Some(sesame_tests::TEST_SENDER)).await;
+    let f = Fixture::on(app).await;
+    let run = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut roster = "external_id,profile,first_name,last_name,classes,email\n".to_owned();
+    for i in 0..16 {
+        roster.push_str(&format!(
+            "SESP{i},parent,Parent,Numéro{i},,p{i}.{run}@familles.example\n"
+        ));
+    }
+    let report = f.app.import("riverside", &roster).await;
+    assert_eq!(report.body["errors"], json!([]), "{:?}", report.body);
+    let parents = f
+        .app
+        .get("/v1/accounts?profile=parent&limit=100", &f.admin())
+        .await;
+    let id_of = |address: &str| {
+        parents.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["email"] == address)
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{address}: {:?}", parents.body))
+    };
+    let ids: Vec<String> = (0..16)
+        .map(|i| id_of(&format!("p{i}.{run}@familles.example")))
+        .collect();
+    faults.arm(Rates {
+        throttled: 0.3,
+        failed: 0.1,
+        lost: 0.0,
+    });
+    let reply = f
+        .app
+        .post(
+            "/v1/accounts/send-activation",
+            Some(&f.admin()),
+            json!({"account_ids": ids}),
+        )
+        .await;
+    faults.disarm();
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let results = reply.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 16);
+    let mut sent = 0;
+    for (i, result) in results.iter().enumerate() {
+        let address = format!("p{i}.{run}@familles.example");
+        assert_eq!(result["account_id"], ids[i].as_str());
+        let delivered = sent_by_ses_to(&address).await;
+        match result["mail"].as_str() {
+            Some("sent") => {
+                assert_eq!(delivered, 1, "{address}: {result}");
+                sent += 1;
+            }
+            Some("failed") => assert_eq!(delivered, 0, "{address}: {result}"),
+            other => panic!("{other:?}: {result}"),
+        }
+    }
+    let requests = faults.struck.requests.load(std::sync::atomic::Ordering::Relaxed);
+    // The SDK's 3 attempts, within the mail's own retries of throttling (5 at most).
+    assert!(requests <= 16 * 3 * 5, "{}", faults.struck.summary());
+    assert!(sent >= 12, "{sent} of 16 sent: {}", faults.struck.summary());
+    assert!(
+        faults.struck.throttled.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "{}",
+        faults.struck.summary()
+    );
+}
+
+/// S3 failing during an export that hands out passwords (SPEC §5): the export
+/// fails, and no password changed (the ones the accounts had still work).
+#[tokio::test]
+async fn an_export_whose_file_s3_refuses_fails_having_changed_no_password() {
+    use sesame_tests::faults::Service;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let bucket = format!(
+        "sesame-faults-{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let plain = aws_sdk_s3::Client::from_conf(sesame::adapters::s3::S3Files::client_config(&sdk).build());
+    let region = aws_sdk_s3::types::BucketLocationConstraint::from(sdk.region().unwrap().as_ref());
+    plain
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(region)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the emulator makes the bucket");
+    let faults = Arc::new(Faults::before(Service::S3));
+    let s3 = sesame::adapters::s3::S3Files::client_config(&sdk)
+        .interceptor(sesame_tests::faults::Shared(faults.clone()))
+        .build();
+    let files = Arc::new(sesame::adapters::s3::S3Files::from_client(
+        aws_sdk_s3::Client::from_conf(s3),
+        &bucket,
+    ));
+    let app = TestApp::spawn_with_files(None, files).await;
+    let f = Fixture::on(app).await;
+    // Passwords the students have before the export.
+    let known = [
+        ("SA1", "tortue-violette-nuage-1"),
+        ("SA2", "tortue-violette-nuage-2"),
+    ];
+    for (ext, password) in known {
+        let path = format!("/v1/accounts/{}/password", f.id(ext));
+        let set = f
+            .app
+            .put(
+                &path,
+                &f.admin(),
+                json!({"password": password, "confirmation": password}),
+            )
+            .await;
+        assert_eq!(set.status, 200, "{:?}", set.body);
+    }
+    faults.arm(Rates {
+        throttled: 0.5,
+        failed: 0.5,
+        lost: 0.0,
+    });
+    let body = json!({"account_ids": [f.id("SA1"), f.id("SA2")], "content": "credentials", "format": "csv"});
+    let created = f.app.post("/v1/exports", Some(&f.admin()), body).await;
+    assert_eq!(created.status, 202, "{:?}", created.body);
+    let done = export_done(&f, created.body["id"].as_str().unwrap()).await;
+    faults.disarm();
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(faults.struck.requests.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    for (ext, password) in known {
+        assert_eq!(
+            sign_in(&f, f.id(ext), password).await,
+            200,
+            "{ext} kept its password"
+        );
+    }
+}

@@ -1,8 +1,8 @@
-//! Faults between the DynamoDB store and the emulator, as an SDK interceptor: a
-//! request may be throttled or fail with a 5xx before it reaches the table, or be
-//! applied and have its answer lost (a time-out after the commit). The SDK retries
-//! each of them as it would in AWS; the store must tell its own earlier success
-//! from a conflict.
+//! Faults between Sésame and the emulator, as an SDK interceptor on one service's
+//! client (DynamoDB, SES v2 or S3): a request may be throttled or fail with a 5xx
+//! before it reaches the service, or (DynamoDB) be applied and have its answer lost
+//! (a time-out after the commit). The SDK retries each of them as it would in AWS;
+//! the store must tell its own earlier success from a conflict.
 
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
@@ -58,14 +58,75 @@ impl Storable for Fate {
     type Storer = StoreReplace<Self>;
 }
 
+/// The service a fault layer stands in front of: how it says "slow down" and "failed".
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Service {
+    #[default]
+    DynamoDb,
+    SesV2,
+    S3,
+}
+
+impl Service {
+    /// The status, headers and body the service answers for a fault.
+    fn answer(self, fate: Fate) -> (u16, Vec<(&'static str, &'static str)>, String) {
+        let throttled = fate == Fate::Throttled;
+        match self {
+            Self::DynamoDb => {
+                let (status, kind) = if throttled {
+                    (400, "ProvisionedThroughputExceededException")
+                } else {
+                    (500, "InternalServerError")
+                };
+                let body =
+                    format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected"}}"#);
+                (status, vec![("content-type", "application/x-amz-json-1.0")], body)
+            }
+            Self::SesV2 => {
+                let (status, kind) = if throttled {
+                    (429, "TooManyRequestsException")
+                } else {
+                    (500, "InternalFailure")
+                };
+                let body = r#"{"message":"injected"}"#.to_owned();
+                (
+                    status,
+                    vec![("x-amzn-errortype", kind), ("content-type", "application/json")],
+                    body,
+                )
+            }
+            Self::S3 => {
+                let (status, code) = if throttled {
+                    (503, "SlowDown")
+                } else {
+                    (500, "InternalError")
+                };
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>injected</Message></Error>"
+                );
+                (status, vec![("content-type", "application/xml")], body)
+            }
+        }
+    }
+}
+
 /// The fault layer: no fault until armed.
 #[derive(Debug, Default)]
 pub struct Faults {
     rates: std::sync::Mutex<Rates>,
+    service: Service,
     pub struck: Struck,
 }
 
 impl Faults {
+    /// A fault layer in front of `service` (`Faults::default()` is DynamoDB's).
+    pub fn before(service: Service) -> Self {
+        Self {
+            service,
+            ..Self::default()
+        }
+    }
+
     /// From now on, faults strike at `rates`.
     pub fn arm(&self, rates: Rates) {
         *self.rates.lock().unwrap() = rates;
@@ -121,11 +182,15 @@ impl Intercept for Shared {
         } else {
             Fate::Pass
         };
+        if fate == Fate::Lost && faults.service != Service::DynamoDb {
+            return Err("answers lost after the commit are injected on DynamoDB only".into());
+        }
         if matches!(fate, Fate::Throttled | Fate::Failed) {
-            // Never reaches the table: an empty request the emulator refuses.
+            // Never reaches the service: a GET of a path it has nothing at.
             let request = context.request_mut();
-            *request.body_mut() = SdkBody::from("{}");
-            request.headers_mut().insert("content-length", "2");
+            let uri = request.uri().to_owned();
+            let origin = uri.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+            *request = aws_smithy_runtime_api::http::Request::get(format!("{origin}/sesame-fault-injected"))?;
         }
         cfg.interceptor_state().store_put(fate);
         Ok(())
@@ -137,24 +202,23 @@ impl Intercept for Shared {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (status, kind, counter) = match cfg.load::<Fate>() {
-            Some(Fate::Throttled) => (
-                400,
-                "ProvisionedThroughputExceededException",
-                &self.0.struck.throttled,
-            ),
-            Some(Fate::Failed) => (500, "InternalServerError", &self.0.struck.failed),
-            Some(Fate::Lost) => (500, "InternalServerError", &self.0.struck.lost),
+        let (fate, counter) = match cfg.load::<Fate>() {
+            Some(Fate::Throttled) => (Fate::Throttled, &self.0.struck.throttled),
+            Some(Fate::Failed) => (Fate::Failed, &self.0.struck.failed),
+            Some(Fate::Lost) => (Fate::Lost, &self.0.struck.lost),
             _ => return Ok(()),
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected"}}"#);
+        let (status, headers, body) = self.0.service.answer(fate);
         let response = context.response_mut();
         *response.status_mut() = status.try_into()?;
         response
             .headers_mut()
             .insert("content-length", body.len().to_string());
         response.headers_mut().remove("x-amz-crc32");
+        for (name, value) in headers {
+            response.headers_mut().insert(name, value);
+        }
         *response.body_mut() = SdkBody::from(body);
         Ok(())
     }

@@ -4,6 +4,8 @@
 #[cfg(feature = "aws")]
 pub mod faults;
 pub mod handouts;
+#[cfg(feature = "aws")]
+pub mod iam;
 pub mod uploads;
 
 use chrono::{DateTime, Duration, Utc};
@@ -224,6 +226,18 @@ impl TestApp {
         .await
     }
 
+    /// A server on the suite's store (SQLite, or DynamoDB) that mails through
+    /// `mailer` and keeps its credential files in `files` (S3, say): the cloud's
+    /// parts, each with the faults its test puts in front of it.
+    pub async fn spawn_with_files(
+        mailer: Option<Arc<dyn sesame::ports::Mailer>>,
+        files: Arc<dyn sesame::ports::FileStore>,
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, backend) = store(dir.path()).await;
+        Self::spawn_full(dir, store, backend, mailer, Some(TEST_SENDER), Some(files)).await
+    }
+
     async fn spawn_on(
         dir: tempfile::TempDir,
         store: Arc<dyn sesame::ports::Store>,
@@ -231,33 +245,80 @@ impl TestApp {
         mailer: Option<Arc<dyn sesame::ports::Mailer>>,
         sender: Option<&str>,
     ) -> Self {
+        Self::spawn_full(dir, store, backend, mailer, sender, None).await
+    }
+
+    async fn spawn_full(
+        dir: tempfile::TempDir,
+        store: Arc<dyn sesame::ports::Store>,
+        backend: Backend,
+        mailer: Option<Arc<dyn sesame::ports::Mailer>>,
+        sender: Option<&str>,
+        linked: Option<Arc<dyn sesame::ports::FileStore>>,
+    ) -> Self {
         capture_logs();
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
         let key = TokenKey::new(b"test-key-test-key-test-key-test-key");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let files = Arc::new(DiskFiles::new(dir.path().join("files"), b"test-files-key", &base).unwrap());
-        let config = AppConfig {
+        let config = |console| AppConfig {
             data_key: b"test-data-key".to_vec(),
             token_key: Some(key.clone()),
             public_url: base.clone(),
             sender: sender.map(|s| sesame::domain::Email::parse(s).unwrap()),
-            console: true,
+            console,
             // Tests name their client with `X-Forwarded-For`.
             trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
         };
+        let mailer = mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()));
         let adapters = Adapters {
             store,
             clock: clock.clone(),
-            mailer: mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap())),
-            files: Files::Served(files),
+            mailer: mailer.clone(),
+            files: match &linked {
+                Some(linked) => Files::Linked(linked.clone()),
+                None => Files::Served(files.clone()),
+            },
             jobs: Jobs::InProcess,
         };
-        let built = App::build(config, adapters).unwrap();
+        let built = App::build(config(true), adapters).unwrap();
         let state = built.state.clone();
-        let app = built
-            .router(&Group::ALL)
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let mut router = built.router(&Group::ALL);
+        // The cloud as deployed: each function with its own policy (see iam.rs).
+        #[cfg(feature = "aws")]
+        if let (Backend::Dynamo(table), Some(functions)) = (&backend, iam::functions()) {
+            let (queue, worker) = sesame::jobs::local_jobs();
+            let queue: Arc<dyn sesame::ports::JobQueue> = Arc::new(queue);
+            let mut served = Vec::new();
+            let mut worker = Some(worker);
+            for function in functions {
+                let adapters = Adapters {
+                    store: Arc::new(function.store(table).await),
+                    clock: clock.clone(),
+                    mailer: mailer.clone(),
+                    files: Files::Linked(match &linked {
+                        Some(linked) => linked.clone(),
+                        None => files.clone(),
+                    }),
+                    jobs: Jobs::Elsewhere(queue.clone()),
+                };
+                let app = App::build(config(false), adapters).unwrap();
+                if function.binary == "sesame-export-worker" {
+                    let worker = worker.take().expect("one export worker");
+                    worker.spawn(app.sesame().clone());
+                    continue;
+                }
+                let groups = iam::groups_of(&function.binary);
+                if !groups.is_empty() {
+                    let router = app.router(groups);
+                    served.push((function, router));
+                }
+            }
+            assert!(worker.is_none(), "SESAME_TEST_IAM names no sesame-export-worker");
+            router = iam::dispatch(served, router);
+        }
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             base,

@@ -19,12 +19,19 @@ pub struct S3Files {
 
 impl S3Files {
     pub fn new(config: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        // Path-style addressing works with every endpoint, emulators included.
-        let s3 = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build();
+        Self::from_client(Client::from_conf(Self::client_config(config).build()), bucket)
+    }
+
+    /// The S3 client's configuration: path-style addressing, which works with every
+    /// endpoint, emulators included.
+    pub fn client_config(config: &aws_config::SdkConfig) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::from(config).force_path_style(true)
+    }
+
+    /// A file store on a client configured by the caller (interceptors, retries).
+    pub fn from_client(client: Client, bucket: impl Into<String>) -> Self {
         Self {
-            client: Client::from_conf(s3),
+            client,
             bucket: bucket.into(),
         }
     }

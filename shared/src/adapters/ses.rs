@@ -47,6 +47,14 @@ impl SesMailer {
         }
     }
 
+    /// A mailer on a client configured by the caller (interceptors, retries).
+    pub fn from_client(client: aws_sdk_sesv2::Client) -> Self {
+        Self {
+            client,
+            configuration_set: None,
+        }
+    }
+
     /// Every message uses `name` (its event destination feeds the mail state).
     pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
         self.configuration_set = name;
