@@ -176,7 +176,8 @@ impl Paths {
     pub async fn app(&self) -> anyhow::Result<App> {
         let store =
             Arc::new(SqliteStore::open(&self.dir()?.join("sesame.db")).context("opening the database")?);
-        let app = self.app_on(store.clone(), self.mailer(self.dir()?).await?)?;
+        // The edge on its own SQLite file answers every sign-in and unlock of it.
+        let app = self.app_on(store.clone(), self.mailer(self.dir()?).await?, true)?;
         // Exports a crash or a restart interrupted end one way or the other now.
         for job in store.unfinished_exports().await? {
             let id = job.id.clone();
@@ -210,7 +211,8 @@ impl Paths {
                     .as_deref()
                     .context("--backend aws needs SESAME_TABLE (or --table)")?;
                 let mailer = self.mailer(self.dir()?).await?;
-                self.app_on(Arc::new(crate::aws::store(table).await?), mailer)
+                // The cloud's functions may answer sign-ins and unlocks on the same table.
+                self.app_on(Arc::new(crate::aws::store(table).await?), mailer, false)
             }
             #[cfg(not(feature = "aws"))]
             Backend::Aws => {
@@ -220,8 +222,9 @@ impl Paths {
         }
     }
 
-    /// The configuration of this edge: keys from the environment or the data folder.
-    pub fn app_config(&self) -> anyhow::Result<AppConfig> {
+    /// The configuration of this edge: keys from the environment or the data folder;
+    /// `alone` when no other process shares its store (see `AppConfig::alone`).
+    pub fn app_config(&self, alone: bool) -> anyhow::Result<AppConfig> {
         Ok(AppConfig {
             data_key: self.secret("SESAME_DATA_KEY", "data.key")?,
             token_key: Some(self.token_key()?),
@@ -229,6 +232,7 @@ impl Paths {
             sender: self.sender()?,
             console: true,
             trusted_proxies: self.trusted_proxy.clone(),
+            alone,
         })
     }
 
@@ -236,6 +240,7 @@ impl Paths {
         &self,
         store: Arc<dyn sesame::ports::Store>,
         mailer: Arc<dyn sesame::ports::Mailer>,
+        alone: bool,
     ) -> anyhow::Result<App> {
         let adapters = Adapters {
             store,
@@ -245,7 +250,7 @@ impl Paths {
             // Exports are built, and old files swept, by a background task.
             jobs: Jobs::InProcess,
         };
-        App::build(self.app_config()?, adapters)
+        App::build(self.app_config(alone)?, adapters)
     }
 
     /// Where mail goes, the option's default resolved.

@@ -26,6 +26,10 @@ pub struct AppConfig {
     /// Proxies in front of this app whose `X-Forwarded-For` names the client (the
     /// edge behind a TLS proxy); the cloud reads API Gateway's `sourceIp` instead.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Whether this process alone answers the sign-ins and unlocks of its store
+    /// (the edge on SQLite), so that a burst at a locked account may be answered
+    /// from memory; never in the cloud, where an unlock runs in another function.
+    pub alone: bool,
 }
 
 /// Where credential files live.
@@ -103,7 +107,8 @@ impl App {
         let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
             .with_sender(config.sender)
             .with_sign_in_page(config.console)
-            .with_trusted_proxies(&config.trusted_proxies);
+            .with_trusted_proxies(&config.trusted_proxies)
+            .with_remembered_locks(config.alone);
         let extra = match (config.console, extra) {
             (false, extra) => extra,
             (true, None) => Some(crate::http::console::router(state.clone())),

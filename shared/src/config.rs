@@ -125,6 +125,7 @@ impl CloudConfig {
             sender: self.sender.clone(),
             console: false,
             trusted_proxies: Vec::new(),
+            alone: false,
         }
     }
 }

@@ -119,6 +119,11 @@ async fn main() {
         println!("{report}");
         return;
     }
+    if std::env::args().any(|a| a == "burst") {
+        burst(&mut report).await;
+        println!("{report}");
+        return;
+    }
     if std::env::args().any(|a| a == "console") {
         let app = TestApp::spawn().await;
         school_with_import_only(&app, "big", &roster(100_000, 35)).await;

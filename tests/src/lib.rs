@@ -94,6 +94,15 @@ pub enum Backend {
     Dynamo(String),
 }
 
+/// Whether a DynamoDB test server runs as deployed when `SESAME_TEST_IAM` names
+/// the functions' keys (see `iam.rs`).
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+enum AsDeployed {
+    Yes,
+    No,
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -165,7 +174,7 @@ impl TestApp {
     pub async fn spawn_mailing(mailer: Option<Arc<dyn sesame::ports::Mailer>>, sender: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, backend) = store(dir.path()).await;
-        Self::spawn_on(dir, store, backend, mailer, sender).await
+        Self::spawn_full(dir, store, backend, mailer, sender, None, AsDeployed::Yes).await
     }
 
     /// A server on a DynamoDB store whose endpoint answers nothing (a closed
@@ -235,9 +244,21 @@ impl TestApp {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, backend) = store(dir.path()).await;
-        Self::spawn_full(dir, store, backend, mailer, Some(TEST_SENDER), Some(files)).await
+        Self::spawn_full(
+            dir,
+            store,
+            backend,
+            mailer,
+            Some(TEST_SENDER),
+            Some(files),
+            AsDeployed::Yes,
+        )
+        .await
     }
 
+    /// A server on a store the test made itself (a dead one, a faulty one): its own
+    /// identity, whatever `SESAME_TEST_IAM` says.
+    #[cfg(feature = "aws")]
     async fn spawn_on(
         dir: tempfile::TempDir,
         store: Arc<dyn sesame::ports::Store>,
@@ -245,7 +266,7 @@ impl TestApp {
         mailer: Option<Arc<dyn sesame::ports::Mailer>>,
         sender: Option<&str>,
     ) -> Self {
-        Self::spawn_full(dir, store, backend, mailer, sender, None).await
+        Self::spawn_full(dir, store, backend, mailer, sender, None, AsDeployed::No).await
     }
 
     async fn spawn_full(
@@ -255,6 +276,7 @@ impl TestApp {
         mailer: Option<Arc<dyn sesame::ports::Mailer>>,
         sender: Option<&str>,
         linked: Option<Arc<dyn sesame::ports::FileStore>>,
+        deployed: AsDeployed,
     ) -> Self {
         capture_logs();
         let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
@@ -262,6 +284,16 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let files = Arc::new(DiskFiles::new(dir.path().join("files"), b"test-files-key", &base).unwrap());
+        // As deployed, an unlock runs in another function than the sign-in.
+        #[cfg(feature = "aws")]
+        let as_deployed = matches!(backend, Backend::Dynamo(_))
+            && deployed == AsDeployed::Yes
+            && iam::functions().is_some();
+        #[cfg(not(feature = "aws"))]
+        let as_deployed = {
+            let _ = deployed;
+            false
+        };
         let config = |console| AppConfig {
             data_key: b"test-data-key".to_vec(),
             token_key: Some(key.clone()),
@@ -270,6 +302,7 @@ impl TestApp {
             console,
             // Tests name their client with `X-Forwarded-For`.
             trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+            alone: !as_deployed,
         };
         let mailer = mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()));
         let adapters = Adapters {
@@ -284,10 +317,13 @@ impl TestApp {
         };
         let built = App::build(config(true), adapters).unwrap();
         let state = built.state.clone();
+        #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
         let mut router = built.router(&Group::ALL);
         // The cloud as deployed: each function with its own policy (see iam.rs).
         #[cfg(feature = "aws")]
-        if let (Backend::Dynamo(table), Some(functions)) = (&backend, iam::functions()) {
+        if let (Backend::Dynamo(table), AsDeployed::Yes, Some(functions)) =
+            (&backend, deployed, iam::functions())
+        {
             let (queue, worker) = sesame::jobs::local_jobs();
             let queue: Arc<dyn sesame::ports::JobQueue> = Arc::new(queue);
             let mut served = Vec::new();

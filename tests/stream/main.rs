@@ -108,6 +108,7 @@ async fn the_worker_runs_what_the_tables_stream_announces() {
         sender: Some(sesame::domain::Email::parse("no-reply@sesame.test").unwrap()),
         console: false,
         trusted_proxies: Vec::new(),
+        alone: false,
     };
     let app = App::build(config, adapters).unwrap();
     let sesame = app.sesame();
@@ -237,6 +238,7 @@ async fn a_roster_uploaded_to_s3_is_imported_by_the_stream_worker_as_on_the_edge
         sender: None,
         console: false,
         trusted_proxies: Vec::new(),
+        alone: false,
     };
     let cloud = App::build(config, adapters).unwrap();
     let school = School::new(

@@ -283,7 +283,7 @@ impl AppState {
             jobs,
             hasher: crate::credentials::Hasher::new(0)?,
             checker: crate::credentials::Hasher::bounded(0, SELF_SERVICE_QUEUE)?,
-            locks: Arc::default(),
+            locks: None,
             sealer: crate::seal::Sealer::derive(data_secret, "sesame idempotency v1"),
             public_url: public_url.trim_end_matches('/').to_owned(),
             sign_in_page: false,
@@ -295,6 +295,13 @@ impl AppState {
             trusted_proxies: Arc::new([]),
             form_sealer: crate::seal::Sealer::derive(data_secret, "sesame console form v1"),
         })
+    }
+
+    /// Whether this process alone answers the sign-ins and unlocks of its store
+    /// (the edge on SQLite): then a lock it saw lately answers from memory.
+    pub(crate) fn with_remembered_locks(mut self, alone: bool) -> Self {
+        self.sesame.locks = alone.then(Arc::default);
+        self
     }
 
     /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.

@@ -39,7 +39,9 @@ impl LoginOutcome {
 /// The locks this process learnt of in the last few seconds, so that a burst at a
 /// locked account is answered 429 from memory, with no hashing and no I/O. The
 /// store stays the authority: an entry is trusted for [`KnownLocks::TRUST`] only,
-/// so a lock lifted elsewhere (an unlock on another instance) lifts here soon too.
+/// and only where this process answers every sign-in and unlock of its store (the
+/// edge on SQLite): in the cloud an unlock runs in another function, and must lift
+/// the lock at once (SPEC §3), so each attempt reads the store there.
 #[derive(Default)]
 pub struct KnownLocks(std::sync::Mutex<std::collections::HashMap<String, SeenLock>>);
 
@@ -96,7 +98,7 @@ impl Sesame {
         // A lock in force costs no hashing and no write (counting would change
         // nothing: a lock is never shortened nor extended): it answers from
         // memory when this process saw it lately, else from a read.
-        if let Some(until) = self.locks.until(&key, now) {
+        if let Some(until) = self.locks.as_ref().and_then(|l| l.until(&key, now)) {
             return Err(locked(until));
         }
         if let Some(until) = self
@@ -105,22 +107,30 @@ impl Sesame {
             .await?
             .and_then(|t| t.locked_at(now))
         {
-            self.locks.learn(&key, until, now);
+            self.learn_lock(&key, until, now);
             return Err(locked(until));
         }
         let place = self.checker.reserve()?;
         match self.guards.count_attempt(&key, now).await? {
             Attempt::Admitted => Ok(Admitted { key, place }),
             Attempt::Locked { until } => {
-                self.locks.learn(&key, until, now);
+                self.learn_lock(&key, until, now);
                 Err(locked(until))
             }
         }
     }
 
+    fn learn_lock(&self, key: &str, until: DateTime<Utc>, now: DateTime<Utc>) {
+        if let Some(locks) = &self.locks {
+            locks.learn(key, until, now);
+        }
+    }
+
     /// Forgets the attempts counted on `key` (after a success).
     pub(crate) async fn clear_attempts(&self, key: &str) -> Result<()> {
-        self.locks.forget(key);
+        if let Some(locks) = &self.locks {
+            locks.forget(key);
+        }
         Ok(self.guards.clear_throttle(key).await?)
     }
 

@@ -56,8 +56,9 @@ pub struct Sesame {
     /// Self-service checks (sign-in, activation, change), on a pool of its own with
     /// a bounded queue.
     pub checker: Hasher,
-    /// Locks this process has seen lately (see `auth::KnownLocks`).
-    pub locks: std::sync::Arc<auth::KnownLocks>,
+    /// Locks this process has seen lately (see `auth::KnownLocks`), where it alone
+    /// answers sign-ins and unlocks for its store.
+    pub locks: Option<std::sync::Arc<auth::KnownLocks>>,
     pub sealer: Sealer,
     /// The public base URL of this deployment (links in mail and files point here).
     pub public_url: String,
