@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end on the cloud code: the Lambda functions built and served by
 # `cargo lambda watch`, on a fresh DynamoDB table of the emulator that
-# AWS_ENDPOINT_URL names (moto; `scripts/test.sh` starts it through scripts/moto.sh).
+# AWS_ENDPOINT_URL names: fakecloud with IAM enforced, each function signing with
+# the key of its own policy (`SESAME_TEST_IAM`, from scripts/fakecloud.sh), or moto.
 # A teacher lists their class, resets a student's password; the student logs in
 # with the temporary password, must change it, changes it and logs in again.
 #
@@ -16,19 +17,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sesame/target}"
-[ -n "${AWS_ENDPOINT_URL:-}" ] || { echo "e2e-lambda.sh: AWS_ENDPOINT_URL must name an emulator (source scripts/moto.sh)" >&2; exit 1; }
+[ -n "${AWS_ENDPOINT_URL:-}" ] || { echo "e2e-lambda.sh: AWS_ENDPOINT_URL must name an emulator (source scripts/fakecloud.sh or scripts/moto.sh)" >&2; exit 1; }
 source scripts/cargo-lambda.sh
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sesame-e2e-lambda.XXXXXX")"
-serve_pid="" watch_pid=""
+serve_pid="" watch_pids=()
 stop() {
     # `cargo lambda watch` runs each function under `cargo run`: stop its whole group.
-    if [ -n "$watch_pid" ]; then
-        kill -TERM -- "-$watch_pid" 2>/dev/null || true
-        wait "$watch_pid" 2>/dev/null || true
-        kill -KILL -- "-$watch_pid" 2>/dev/null || true
-        watch_pid=""
-    fi
+    local pid
+    for pid in "${watch_pids[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done
+    watch_pids=()
     if [ -n "$serve_pid" ]; then
         kill "$serve_pid" 2>/dev/null || true
         wait "$serve_pid" 2>/dev/null || true
@@ -52,10 +54,10 @@ call() {
     curl "${args[@]}" >"$work/status" 2>"$work/curl.err" &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
-        if grep -q "command exited" "$work/watch.log" 2>/dev/null; then
+        if grep -q "command exited" "$work"/watch*.log 2>/dev/null; then
             kill "$pid" 2>/dev/null
             wait "$pid" 2>/dev/null
-            echo "    a function exited: $(grep -B3 "command exited" "$work/watch.log" | head -c 1500)" >&2
+            echo "    a function exited: $(grep -h -B3 "command exited" "$work"/watch*.log | head -c 1500)" >&2
             echo "000"
             return
         fi
@@ -128,10 +130,12 @@ seed() {
     stop
 }
 
-watch() {
+# `watch_as LOG CREDENTIALS`: a `cargo lambda watch` whose functions reach AWS with
+# CREDENTIALS (`KEY SECRET`); sets `watched` to its base URL (not a subshell: stop()
+# must know its process).
+watch_as() {
     local port
     port="$(free_port)"
-    base="http://127.0.0.1:$port/lambda-url"
     # What infra/template.yaml gives every function, and the key an authorizer would use.
     {
         echo "SESAME_TABLE=$table"
@@ -141,26 +145,47 @@ watch() {
         echo "SESAME_PUBLIC_URL=http://127.0.0.1:$port"
         echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
         echo "AWS_REGION=$AWS_REGION"
-        echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
-        echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
-    } >"$work/functions.env"
+        echo "AWS_ACCESS_KEY_ID=${2% *}"
+        echo "AWS_SECRET_ACCESS_KEY=${2#* }"
+    } >"$work/$1.env"
     # Its own process group (setsid), so that stop() ends the functions it runs too.
     setsid cargo lambda watch --ignore-changes --quiet -A 127.0.0.1 -P "$port" \
-        --env-file "$work/functions.env" >"$work/watch.log" 2>&1 &
-    watch_pid=$!
-    wait_http "http://127.0.0.1:$port/" "$watch_pid" "cargo lambda watch" 120 || { cat "$work/watch.log" >&2; return 1; }
+        --env-file "$work/$1.env" >"$work/$1.log" 2>&1 &
+    watch_pids+=("$!")
+    wait_http "http://127.0.0.1:$port/" "$!" "cargo lambda watch" 120 || { cat "$work/$1.log" >&2; return 1; }
+    watched="http://127.0.0.1:$port/lambda-url"
+}
+
+declare -A base
+watch() {
+    local function credentials
+    for function in sesame-list sesame-reset sesame-auth; do
+        if [ -n "${SESAME_TEST_IAM:-}" ]; then
+            # As deployed: each function with the key of its own policy (scripts/fakecloud.sh).
+            credentials="$(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))[sys.argv[2]]; print(f["access_key_id"], f["secret_access_key"])' \
+                "$SESAME_TEST_IAM" "$function")" || fail "no key for $function in $SESAME_TEST_IAM" || return 1
+            watch_as "watch-$function" "$credentials" || return 1
+            base[$function]="$watched"
+        else
+            # One emulator identity for all (moto enforces no IAM).
+            if [ -z "${watched:-}" ]; then
+                watch_as watch "$AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY" || return 1
+            fi
+            base[$function]="$watched"
+        fi
+    done
 }
 
 list_needs_a_token() {
     local status
-    status="$(call GET "$base/sesame-list/v1/accounts?class=5A")"
+    status="$(call GET "${base[sesame-list]}/sesame-list/v1/accounts?class=5A")"
     expect_status 401 "$status"
 }
 
 teacher_lists_their_class() {
     local status
     teacher="$(token --role teacher --sub "$teacher_id" --classes 5A)" || fail "sesame token failed" || return 1
-    status="$(call GET "$base/sesame-list/v1/accounts?class=5A&profile=student" "$teacher")"
+    status="$(call GET "${base[sesame-list]}/sesame-list/v1/accounts?class=5A&profile=student" "$teacher")"
     expect_status 200 "$status" || return 1
     [ "$(field 'sorted(i["last_name"] for i in b["items"])')" = "['Lefèvre', 'Martin']" ] ||
         fail "expected the two students of 5A: $(body)" || return 1
@@ -170,7 +195,7 @@ teacher_lists_their_class() {
 
 teacher_resets_a_password() {
     local status
-    status="$(call POST "$base/sesame-reset/v1/accounts/reset-password" "$teacher" \
+    status="$(call POST "${base[sesame-reset]}/sesame-reset/v1/accounts/reset-password" "$teacher" \
         "{\"account_ids\":[\"$student_id\"],\"method\":\"temporary\"}")"
     expect_status 200 "$status" || return 1
     [ "$(field 'b["results"][0]["status"]')" = "ok" ] || fail "the reset did not succeed: $(body)" || return 1
@@ -180,7 +205,7 @@ teacher_resets_a_password() {
 
 student_logs_in_with_the_temporary_password() {
     local status
-    status="$(call POST "$base/sesame-auth/v1/auth/login" "" \
+    status="$(call POST "${base[sesame-auth]}/sesame-auth/v1/auth/login" "" \
         "$(python3 -c 'import json, sys; print(json.dumps({"login": sys.argv[1], "password": sys.argv[2]}))' "$student_login" "$temporary")")"
     expect_status 200 "$status" || return 1
     [ "$(field 'b["must_change_password"], b["account_id"]')" = "(True, '$student_id')" ] ||
@@ -190,7 +215,7 @@ student_logs_in_with_the_temporary_password() {
 chosen="tortue-violette-nuage"
 student_changes_it() {
     local status
-    status="$(call POST "$base/sesame-auth/v1/auth/change-password" "" \
+    status="$(call POST "${base[sesame-auth]}/sesame-auth/v1/auth/change-password" "" \
         "$(python3 -c 'import json, sys; print(json.dumps({"login": sys.argv[1], "current_password": sys.argv[2], "new_password": sys.argv[3]}))' "$student_login" "$temporary" "$chosen")")"
     expect_status 200 "$status" || return 1
     [ "$(field 'b["must_change_password"]')" = "False" ] || fail "expected must_change_password false: $(body)"
@@ -198,11 +223,11 @@ student_changes_it() {
 
 student_logs_in_with_the_new_password() {
     local status
-    status="$(call POST "$base/sesame-auth/v1/auth/login" "" \
+    status="$(call POST "${base[sesame-auth]}/sesame-auth/v1/auth/login" "" \
         "$(python3 -c 'import json, sys; print(json.dumps({"login": sys.argv[1], "password": sys.argv[2]}))' "$student_login" "$chosen")")"
     expect_status 200 "$status" || return 1
     [ "$(field 'b["must_change_password"]')" = "False" ] || fail "expected must_change_password false: $(body)" || return 1
-    status="$(call POST "$base/sesame-auth/v1/auth/login" "" \
+    status="$(call POST "${base[sesame-auth]}/sesame-auth/v1/auth/login" "" \
         "$(python3 -c 'import json, sys; print(json.dumps({"login": sys.argv[1], "password": sys.argv[2]}))' "$student_login" "$temporary")")"
     expect_status 401 "$status" || fail "the temporary password still works"
 }
@@ -219,7 +244,9 @@ step() {
         return
     else
         echo "test $name ... FAILED"
-        [ -s "$work/watch.log" ] && { echo "    cargo lambda watch's log:"; tail -n 40 "$work/watch.log"; } >&2
+        for log in "$work"/watch*.log; do
+            [ -s "$log" ] && { echo "    $(basename "$log"):"; tail -n 40 "$log"; } >&2
+        done
     fi
     failed=$((failed + 1))
 }

@@ -77,15 +77,35 @@ echo "== schema-driven fuzzing: schemathesis against the demo, as the descriptio
 # Installs a pinned schemathesis when missing; reuses the binary the tests built.
 bash scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
 
-echo "== the black-box HTTP tests again, on the DynamoDB store (moto)"
-SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api 2>&1 \
-    | tee -a "$log" || status=$?
-
-echo "== end to end: the Lambda functions under cargo lambda watch, on moto"
-# Installs a pinned cargo-lambda when missing (scripts/cargo-lambda.sh); a teacher
-# lists, resets, and the student logs in and changes the password, through the
-# functions. Its steps print as tests, so the closing line counts them.
-bash scripts/e2e-lambda.sh 2>&1 | tee -a "$log" || status=$?
+echo "== the cloud as deployed, on fakecloud: each function with its own IAM policy"
+# fakecloud (scripts/fakecloud.sh: built once per machine into the tools' cache)
+# enforces IAM. The black-box HTTP tests run on its DynamoDB, every request going to
+# the function the template routes it to, signed with a key holding exactly that
+# function's policy (tests/src/iam.rs); then the Lambda functions themselves, under
+# `cargo lambda watch`, each with its own key: a teacher lists, resets, and the
+# student logs in and changes the password (scripts/e2e-lambda.sh, which installs a
+# pinned cargo-lambda when missing; its steps print as tests, so the closing line
+# counts them). A call the template does not allow fails the test that made it.
+(
+    trap 'fakecloud_stop' EXIT
+    source scripts/fakecloud.sh
+    cloud=0
+    SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api || cloud=$?
+    bash scripts/e2e-lambda.sh || cloud=$?
+    # A refusal the code only logged (a best-effort cleanup) fails the run too.
+    denied="$(grep -c "IAM policy evaluation denied" "$SESAME_FAKECLOUD_LOG" || true)"
+    echo "fakecloud refused ${denied:-0} calls under the template's policies"
+    if [ "${denied:-0}" -gt 0 ]; then
+        grep "IAM policy evaluation denied" "$SESAME_FAKECLOUD_LOG" | sed 's/\x1b\[[0-9;]*m//g' | head -20
+        echo "test cloud::every_call_is_allowed_by_the_template ... FAILED"
+        echo "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"
+        cloud=1
+    else
+        echo "test cloud::every_call_is_allowed_by_the_template ... ok"
+        echo "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
+    fi
+    exit "$cloud"
+) 2>&1 | tee -a "$log" || status=$?
 
 # One closing line for the whole run: the sum of every test binary's results.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

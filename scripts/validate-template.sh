@@ -18,6 +18,9 @@ if ! "$venv/bin/cfn-lint" --version 2>/dev/null | grep -q "$CFN_LINT_VERSION" \
         || { echo "validate-template.sh: could not install cfn-lint and aws-sam-cli" >&2; exit 1; }
 fi
 
+# `--install-only`: the tools, for scripts that use SAM's translator (iam-policies.py).
+[ "${1:-}" = "--install-only" ] && exit 0
+
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-west-3}"
 "$venv/bin/sam" validate --template-file infra/template.yaml --region "$AWS_DEFAULT_REGION"
 "$venv/bin/sam" validate --lint --template-file infra/template.yaml --region "$AWS_DEFAULT_REGION"

@@ -131,3 +131,48 @@ pub fn dispatch(functions: Vec<(Function, Router)>, rest: Router) -> Router {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(binary: &str, routes: &[(&str, &str)]) -> Function {
+        Function {
+            binary: binary.to_owned(),
+            routes: routes
+                .iter()
+                .map(|(m, p)| (Method::from_bytes(m.as_bytes()).unwrap(), segments(p)))
+                .collect(),
+            credentials: Credentials::new("k", "s", None, None, "test"),
+        }
+    }
+
+    #[test]
+    fn a_request_goes_to_the_most_specific_route_of_its_method() {
+        let list = function("list", &[("GET", "/v1/accounts/{id}"), ("GET", "/v1/classes")]);
+        let distributions = function(
+            "distributions",
+            &[
+                ("GET", "/v1/accounts/{id}/credentials"),
+                ("GET", "/v1/classes/{name}/follow-up"),
+            ],
+        );
+        let reset = function("reset", &[("POST", "/v1/accounts/reset-password")]);
+        let path = |p: &'static str| p.trim_matches('/').split('/').collect::<Vec<_>>();
+        assert_eq!(list.matches(&Method::GET, &path("/v1/accounts/acc_1")), Some(2));
+        assert_eq!(list.matches(&Method::POST, &path("/v1/accounts/acc_1")), None);
+        assert_eq!(
+            list.matches(&Method::GET, &path("/v1/accounts/acc_1/credentials")),
+            None
+        );
+        assert_eq!(
+            distributions.matches(&Method::GET, &path("/v1/classes/5e%20A/follow-up")),
+            Some(3)
+        );
+        assert_eq!(
+            reset.matches(&Method::POST, &path("/v1/accounts/reset-password")),
+            Some(3)
+        );
+        assert_eq!(list.matches(&Method::GET, &path("/v1/classes")), Some(2));
+    }
+}
