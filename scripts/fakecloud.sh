@@ -71,7 +71,7 @@ fakecloud_start() {
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')" ||
         { fakecloud_fail "cannot pick a free port"; return 1; }
     url="http://127.0.0.1:$port"
-    "$SESAME_FAKECLOUD_ROOT/bin/fakecloud" --addr "127.0.0.1:$port" --region eu-west-3 \
+    NO_COLOR=1 "$SESAME_FAKECLOUD_ROOT/bin/fakecloud" --addr "127.0.0.1:$port" --region eu-west-3 \
         --iam strict --verify-sigv4 --log-level warn >"$dir/log" 2>&1 &
     SESAME_FAKECLOUD_PID=$!
     local tries=0

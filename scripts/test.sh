@@ -93,10 +93,11 @@ echo "== the cloud as deployed, on fakecloud: each function with its own IAM pol
     SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api || cloud=$?
     bash scripts/e2e-lambda.sh || cloud=$?
     # A refusal the code only logged (a best-effort cleanup) fails the run too.
-    denied="$(grep -c "IAM policy evaluation denied" "$SESAME_FAKECLOUD_LOG" || true)"
+    refusals='fakecloud::iam::audit|denying under strict'
+    denied="$(grep -c -E "$refusals" "$SESAME_FAKECLOUD_LOG" || true)"
     echo "fakecloud refused ${denied:-0} calls under the template's policies"
     if [ "${denied:-0}" -gt 0 ]; then
-        grep "IAM policy evaluation denied" "$SESAME_FAKECLOUD_LOG" | sed 's/\x1b\[[0-9;]*m//g' | head -20
+        grep -E "$refusals" "$SESAME_FAKECLOUD_LOG" | sed 's/\x1b\[[0-9;]*m//g' | awk 'NR <= 20'
         echo "test cloud::every_call_is_allowed_by_the_template ... FAILED"
         echo "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"
         cloud=1

@@ -65,7 +65,7 @@ fn queue(bodies: &[String]) -> QueueEvent {
 }
 
 async fn apply(f: &Fixture, bodies: &[String]) {
-    let response = handle_mail_events(&f.app.state.sesame, &queue(bodies)).await;
+    let response = handle_mail_events(f.app.function("sesame-mail-events"), &queue(bodies)).await;
     assert!(response.failures.is_empty(), "{response:?}");
 }
 

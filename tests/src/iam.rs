@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
+use axum::response::IntoResponse;
 use serde_json::Value;
 use sesame::adapters::dynamodb::DynamoStore;
 use sesame::http::Group;
@@ -80,6 +81,11 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 impl Function {
+    /// Whether the template routes HTTP requests to this function.
+    pub fn serves_http(&self) -> bool {
+        !self.routes.is_empty()
+    }
+
     /// How well this function's routes match a request: `None` when none does,
     /// else the number of literal segments (API Gateway prefers the most specific).
     fn matches(&self, method: &Method, path: &[&str]) -> Option<usize> {
@@ -113,6 +119,10 @@ impl Function {
     }
 }
 
+/// Where the cloud's API lives (what API Gateway serves): a request there that no
+/// template route takes must not succeed.
+const API_PATHS: [&str; 5] = ["/v1/", "/reset/", "/activate", "/healthz", "/openapi.json"];
+
 /// The served app: each request to the router of the function the template routes
 /// it to, or to `rest` (what the cloud does not deploy).
 pub fn dispatch(functions: Vec<(Function, Router)>, rest: Router) -> Router {
@@ -127,7 +137,21 @@ pub fn dispatch(functions: Vec<(Function, Router)>, rest: Router) -> Router {
                 .filter_map(|(f, router)| f.matches(request.method(), &path).map(|score| (score, router)))
                 .max_by_key(|(score, _)| *score)
                 .map(|(_, router)| router.clone());
-            target.unwrap_or(rest).oneshot(request).await
+            if let Some(function) = target {
+                return function.oneshot(request).await;
+            }
+            // No function: the edge's own pages, or an API request the template
+            // routes nowhere. That one may fail (404, 405), never succeed: a route
+            // the code serves and the template forgot would answer here with the
+            // root identity and hide its function's missing permissions.
+            let api = API_PATHS.iter().any(|p| request.uri().path().starts_with(p));
+            let what = format!("{} {}", request.method(), request.uri().path());
+            let response = rest.oneshot(request).await?;
+            if api && response.status().is_success() {
+                let message = format!("{what} answered without a function: infra/template.yaml routes it nowhere");
+                return Ok((axum::http::StatusCode::INTERNAL_SERVER_ERROR, message).into_response());
+            }
+            Ok(response)
         }
     })
 }

@@ -110,6 +110,8 @@ pub struct TestApp {
     pub key: TokenKey,
     pub state: AppState,
     pub backend: Backend,
+    /// Each function's own app, when the suite runs as deployed (see `iam.rs`).
+    functions: HashMap<String, sesame::ops::Sesame>,
     _dir: tempfile::TempDir,
 }
 
@@ -319,6 +321,8 @@ impl TestApp {
         let state = built.state.clone();
         #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
         let mut router = built.router(&Group::ALL);
+        #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
+        let mut functions_as_deployed = HashMap::new();
         // The cloud as deployed: each function with its own policy (see iam.rs).
         #[cfg(feature = "aws")]
         if let (Backend::Dynamo(table), AsDeployed::Yes, Some(functions)) =
@@ -340,16 +344,23 @@ impl TestApp {
                     jobs: Jobs::Elsewhere(queue.clone()),
                 };
                 let app = App::build(config(false), adapters).unwrap();
+                functions_as_deployed.insert(function.binary.clone(), app.sesame().clone());
                 if function.binary == "sesame-export-worker" {
                     let worker = worker.take().expect("one export worker");
                     worker.spawn(app.sesame().clone());
                     continue;
                 }
                 let groups = iam::groups_of(&function.binary);
-                if !groups.is_empty() {
-                    let router = app.router(groups);
-                    served.push((function, router));
+                if !function.serves_http() {
+                    continue;
                 }
+                assert!(
+                    !groups.is_empty(),
+                    "{} has routes in the template but no groups in iam::groups_of",
+                    function.binary
+                );
+                let router = app.router(groups);
+                served.push((function, router));
             }
             assert!(worker.is_none(), "SESAME_TEST_IAM names no sesame-export-worker");
             router = iam::dispatch(served, router);
@@ -363,8 +374,15 @@ impl TestApp {
             key,
             state,
             backend,
+            functions: functions_as_deployed,
             _dir: dir,
         }
+    }
+
+    /// What the cloud function `binary` (`sesame-mail-events`, `sesame-sweep`…) runs
+    /// on: its own identity as deployed, else this server's.
+    pub fn function(&self, binary: &str) -> &sesame::ops::Sesame {
+        self.functions.get(binary).unwrap_or(&self.state.sesame)
     }
 
     /// The outbox folder: one `.eml` file per message sent (when no mailer was given).
