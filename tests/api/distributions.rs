@@ -512,7 +512,12 @@ async fn distributions_are_forgotten_after_the_schools_audit_retention() {
     );
     // The sweep deletes it on the edge (DynamoDB's TTL does in the cloud).
     let now = sesame::ports::Clock::now(&*f.app.clock);
-    f.app.function("sesame-sweep").guards.sweep_expired(now).await.unwrap();
+    f.app
+        .function("sesame-sweep")
+        .guards
+        .sweep_expired(now)
+        .await
+        .unwrap();
     assert_eq!(
         f.app.get(&format!("/v1/distributions/{id}"), &admin).await.status,
         404

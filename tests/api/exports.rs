@@ -148,10 +148,16 @@ async fn the_sweep_removes_files_before_they_are_a_day_old() {
     let every = chrono::Duration::minutes(10);
     assert_eq!(files().len(), 1);
     f.app.clock.advance(chrono::Duration::minutes(23 * 60 + 49));
-    assert_eq!(f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(), 0);
+    assert_eq!(
+        f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(),
+        0
+    );
     // The next sweep would come after the file's 24 hours: this one deletes it.
     f.app.clock.advance(chrono::Duration::minutes(2));
-    assert_eq!(f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(), 1);
+    assert_eq!(
+        f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(),
+        1
+    );
     assert!(files().is_empty());
 }
 

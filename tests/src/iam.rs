@@ -148,7 +148,8 @@ pub fn dispatch(functions: Vec<(Function, Router)>, rest: Router) -> Router {
             let what = format!("{} {}", request.method(), request.uri().path());
             let response = rest.oneshot(request).await?;
             if api && response.status().is_success() {
-                let message = format!("{what} answered without a function: infra/template.yaml routes it nowhere");
+                let message =
+                    format!("{what} answered without a function: infra/template.yaml routes it nowhere");
                 return Ok((axum::http::StatusCode::INTERNAL_SERVER_ERROR, message).into_response());
             }
             Ok(response)
