@@ -71,10 +71,15 @@ fn bootstrap_creates_the_table_an_encrypted_private_bucket_and_the_sender_and_ca
     let (_, ttl) = dynamodb("DescribeTimeToLive", &format!("{{\"TableName\":\"{table}\"}}"));
     assert!(ttl.contains("\"ttl\""), "TTL is on the ttl attribute: {ttl}");
 
-    let (status, encryption) = curl(&[&format!("{endpoint}/{bucket}?encryption")]);
+    // Signed as the emulator's root identity (an emulator that enforces IAM
+    // refuses an anonymous read of a private bucket's settings).
+    let signed = ["--aws-sigv4", "aws:amz:eu-west-3:s3", "--user", "test:test"];
+    let url = format!("{endpoint}/{bucket}?encryption");
+    let (status, encryption) = curl(&[&signed[..], &[url.as_str()]].concat());
     assert_eq!(status, 200, "{encryption}");
     assert!(encryption.contains("AES256"), "{encryption}");
-    let (_, public) = curl(&[&format!("{endpoint}/{bucket}?publicAccessBlock")]);
+    let url = format!("{endpoint}/{bucket}?publicAccessBlock");
+    let (_, public) = curl(&[&signed[..], &[url.as_str()]].concat());
     assert!(
         public.contains("<BlockPublicAcls>true</BlockPublicAcls>"),
         "{public}"
@@ -146,9 +151,30 @@ fn activation_through_ses(env: &[(&str, &str)]) -> (String, serde_json::Value) {
     (sender, parent)
 }
 
-/// What moto keeps of the messages SES accepted, of one kind (`Message` for v2's
-/// simple content, `RawMessage` for v1's `SendRawEmail`), from `sender`.
+/// What the emulator keeps of the messages SES accepted, of one kind (`Message` for
+/// v2's simple content, `RawMessage` for v1's `SendRawEmail`), from `sender`, in
+/// moto's shape (fakecloud's are read into it).
 fn sent_by(kind: &str, sender: &str) -> Vec<serde_json::Value> {
+    if std::env::var("SESAME_FAKECLOUD_URL").is_ok() {
+        let (_, state) = curl(&[&format!("{}/_fakecloud/ses/emails", endpoint())]);
+        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+        return state["emails"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["from"] == sender)
+            .filter(|m| m["rawData"].is_string() == (kind == "RawMessage"))
+            .map(|m| match kind {
+                // fakecloud keeps the message as SES v1 took it: in base64.
+                "RawMessage" => serde_json::json!({"destinations": m["to"], "raw_data": base64_decoded(m["rawData"].as_str().unwrap())}),
+                _ => serde_json::json!({
+                    "destinations": {"ToAddresses": m["to"]},
+                    "subject": m["subject"],
+                    "body": m["textBody"],
+                }),
+            })
+            .collect();
+    }
     let (_, state) = curl(&[&format!("{}/moto-api/data.json", endpoint())]);
     let state: serde_json::Value = serde_json::from_str(&state).unwrap();
     state["ses"][kind]
@@ -158,6 +184,20 @@ fn sent_by(kind: &str, sender: &str) -> Vec<serde_json::Value> {
         .filter(|m| m["source"] == sender)
         .cloned()
         .collect()
+}
+
+fn base64_decoded(text: &str) -> String {
+    use std::io::Write;
+    let mut decode = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("coreutils' base64 runs");
+    decode.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let output = decode.wait_with_output().unwrap();
+    assert!(output.status.success(), "not base64: {text:.80}");
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// The subject and opening every activation mail of the demo school has, for `parent`.

@@ -321,9 +321,22 @@ async fn a_store_that_fails_on_the_own_page_answers_503_never_wrong_password() {
     assert_eq!(sign_in(&f, f.id("SA1"), &temporary).await, 200, "nothing changed");
 }
 
-/// The messages SES (moto) accepted for `address`.
+/// The messages SES accepted for `address`, from the emulator's own state
+/// (fakecloud's or moto's).
 async fn sent_by_ses_to(address: &str) -> usize {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    if std::env::var("SESAME_FAKECLOUD_URL").is_ok() {
+        let state: Value = reqwest::get(format!("{endpoint}/_fakecloud/ses/emails"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        return state["emails"]
+            .as_array()
+            .map(|all| all.iter().filter(|m| m["to"] == json!([address])).count())
+            .unwrap_or(0);
+    }
     let state: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
         .await
         .unwrap()
