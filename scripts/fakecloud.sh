@@ -34,6 +34,7 @@ fakecloud_stop() {
         rm -rf "$SESAME_FAKECLOUD_DIR"
         unset SESAME_FAKECLOUD_DIR
     fi
+    unset SESAME_FAKECLOUD_URL SESAME_FAKECLOUD_LOG SESAME_TEST_IAM
 }
 
 fakecloud_fail() {

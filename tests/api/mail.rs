@@ -926,30 +926,9 @@ mod ses {
         sender
     }
 
-    /// The messages SES accepted for `address`, from the emulator's own state (moto's
-    /// or fakecloud's), each as `{source, subject, body}`.
     async fn sent_to(address: &str) -> Vec<Value> {
-        if std::env::var("SESAME_FAKECLOUD_URL").is_ok() {
-            let url = format!("{}/_fakecloud/ses/emails", endpoint());
-            let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-            return state["emails"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|m| m["to"] == json!([address]))
-                .map(|m| json!({"source": m["from"], "subject": m["subject"], "body": m["textBody"]}))
-                .collect();
-        }
-        let url = format!("{}/moto-api/data.json", endpoint());
-        let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-        state["ses"]["Message"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|m| m["destinations"]["ToAddresses"] == json!([address]))
-            .collect()
+        endpoint();
+        sesame_tests::ses_messages_to(address).await
     }
 
     async fn school(sender: &str, address: &str) -> (TestApp, String, String) {

@@ -321,38 +321,6 @@ async fn a_store_that_fails_on_the_own_page_answers_503_never_wrong_password() {
     assert_eq!(sign_in(&f, f.id("SA1"), &temporary).await, 200, "nothing changed");
 }
 
-/// The messages SES accepted for `address`, from the emulator's own state
-/// (fakecloud's or moto's).
-async fn sent_by_ses_to(address: &str) -> usize {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    if std::env::var("SESAME_FAKECLOUD_URL").is_ok() {
-        let state: Value = reqwest::get(format!("{endpoint}/_fakecloud/ses/emails"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        return state["emails"]
-            .as_array()
-            .map(|all| all.iter().filter(|m| m["to"] == json!([address])).count())
-            .unwrap_or(0);
-    }
-    let state: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    state["ses"]["Message"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter(|m| m["destinations"]["ToAddresses"] == json!([address]))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
 /// SES throttling and failing (SPEC §8): every account's result says what happened
 /// to its mail (sent: exactly one message; failed: none), and the retries are bounded.
 #[tokio::test]
@@ -426,7 +394,7 @@ async fn ses_throttling_and_failures_leave_every_result_true_and_retries_bounded
     for (i, result) in results.iter().enumerate() {
         let address = format!("p{i}.{run}@familles.example");
         assert_eq!(result["account_id"], ids[i].as_str());
-        let delivered = sent_by_ses_to(&address).await;
+        let delivered = sesame_tests::ses_messages_to(&address).await.len();
         match result["mail"].as_str() {
             Some("sent") => {
                 assert_eq!(delivered, 1, "{address}: {result}");

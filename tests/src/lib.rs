@@ -162,6 +162,35 @@ fn uuid_like() -> String {
     )
 }
 
+/// The messages SES accepted for `address` (simple content, SES v2), read from the
+/// emulator's own state, fakecloud's or moto's, each as `{source, subject, body}`.
+#[cfg(feature = "aws")]
+pub async fn ses_messages_to(address: &str) -> Vec<Value> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL names an emulator");
+    let fakecloud = std::env::var("SESAME_FAKECLOUD_URL").is_ok();
+    let url = if fakecloud {
+        format!("{endpoint}/_fakecloud/ses/emails")
+    } else {
+        format!("{endpoint}/moto-api/data.json")
+    };
+    let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let messages = if fakecloud {
+        &state["emails"]
+    } else {
+        &state["ses"]["Message"]
+    };
+    messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| match fakecloud {
+            true => (m["to"] == json!([address]))
+                .then(|| json!({"source": m["from"], "subject": m["subject"], "body": m["textBody"]})),
+            false => (m["destinations"]["ToAddresses"] == json!([address])).then(|| m.clone()),
+        })
+        .collect()
+}
+
 /// The deployment's sender address of test servers (`SESAME_SENDER`).
 pub const TEST_SENDER: &str = "no-reply@sesame.test";
 
