@@ -135,15 +135,23 @@ impl FileStore for S3Files {
         if self.size(key).await?.is_none() {
             return Ok(None);
         }
-        self.client
+        let copied = self
+            .client
             .copy_object()
             .bucket(&self.bucket)
             .copy_source(format!("{}/{key}", self.bucket))
             .key(&sealed)
             .server_side_encryption(ServerSideEncryption::Aes256)
             .send()
-            .await
-            .context("S3 CopyObject")?;
+            .await;
+        if let Err(e) = copied {
+            // Another request sealed it between our look and our copy (and deleted
+            // the original): its seal is ours too.
+            if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
+                return Ok(self.size(&sealed).await?.map(|_| sealed));
+            }
+            return Err(anyhow::Error::new(e).context("S3 CopyObject"));
+        }
         self.delete(key).await?;
         Ok(Some(sealed))
     }
