@@ -230,6 +230,8 @@ impl Paths {
             token_key: Some(self.token_key()?),
             public_url: self.public_url(),
             sender: self.sender()?,
+            // The edge's SMTP server (or SES account) decides what it sends.
+            mail_identity: None,
             console: true,
             trusted_proxies: self.trusted_proxy.clone(),
             alone,

@@ -20,6 +20,10 @@ pub struct AppConfig {
     pub public_url: String,
     /// The sender of mail for schools whose settings name none.
     pub sender: Option<Email>,
+    /// The only identity this deployment may send from (the cloud's SES identity,
+    /// which its functions' policies name): schools' senders must belong to it.
+    /// None where any sender goes (the edge's SMTP server decides).
+    pub mail_identity: Option<crate::domain::MailIdentity>,
     /// Whether this app serves the console at `/` (the edge does; the cloud's
     /// functions serve the API only).
     pub console: bool,
@@ -105,7 +109,7 @@ impl App {
             jobs,
         };
         let state = AppState::new(ports, config.token_key, &config.data_key, &config.public_url)?
-            .with_sender(config.sender)
+            .with_sender(config.sender, config.mail_identity)
             .with_sign_in_page(config.console)
             .with_trusted_proxies(&config.trusted_proxies)
             .with_remembered_locks(config.alone);

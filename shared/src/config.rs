@@ -19,6 +19,10 @@ pub struct CloudConfig {
     /// `SESAME_SENDER`: the sender of mail for schools whose settings name none
     /// (optional; a verified SES identity).
     pub sender: Option<crate::domain::Email>,
+    /// `SESAME_MAIL_IDENTITY`: the SES identity (a domain, or an address) the
+    /// functions may send from; `SESAME_SENDER` and the schools' senders must
+    /// belong to it (optional: without it, any sender is tried).
+    pub mail_identity: Option<crate::domain::MailIdentity>,
     /// `SESAME_BUCKET`: the bucket of credential files (the export functions).
     pub bucket: Option<String>,
     /// `SESAME_SES_API`: `v1` mails by SES v1 `SendRawEmail` (emulators without
@@ -85,18 +89,32 @@ impl CloudConfig {
             Ok(_) => bail!("SESAME_JWT_KEY must be at least 32 characters"),
             Err(_) => None,
         };
+        let sender = match std::env::var("SESAME_SENDER") {
+            Ok(raw) if !raw.trim().is_empty() => {
+                Some(crate::domain::Email::parse(&raw).context("SESAME_SENDER must be an e-mail address")?)
+            }
+            _ => None,
+        };
+        let mail_identity = match std::env::var("SESAME_MAIL_IDENTITY") {
+            Ok(raw) if !raw.trim().is_empty() => Some(
+                crate::domain::MailIdentity::parse(&raw)
+                    .context("SESAME_MAIL_IDENTITY must be a domain or an e-mail address")?,
+            ),
+            _ => None,
+        };
+        if let (Some(sender), Some(identity)) = (&sender, &mail_identity)
+            && !identity.covers(sender)
+        {
+            bail!("SESAME_SENDER ({sender}) must be an address of SESAME_MAIL_IDENTITY ({identity})");
+        }
         Ok(Self {
             table: required("SESAME_TABLE")?,
             data_key: data_key.into_bytes(),
             jwt_key,
             public_url: required("SESAME_PUBLIC_URL")?,
             // Empty (the template's default) means none: each school then sets its own.
-            sender: match std::env::var("SESAME_SENDER") {
-                Ok(raw) if !raw.trim().is_empty() => Some(
-                    crate::domain::Email::parse(&raw).context("SESAME_SENDER must be an e-mail address")?,
-                ),
-                _ => None,
-            },
+            sender,
+            mail_identity,
             bucket: std::env::var("SESAME_BUCKET")
                 .ok()
                 .filter(|b| !b.trim().is_empty()),
@@ -123,6 +141,7 @@ impl CloudConfig {
             token_key: self.jwt_key.as_deref().map(crate::token::TokenKey::new),
             public_url: self.public_url.clone(),
             sender: self.sender.clone(),
+            mail_identity: self.mail_identity.clone(),
             console: false,
             trusted_proxies: Vec::new(),
             alone: false,

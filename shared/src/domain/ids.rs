@@ -110,6 +110,40 @@ string_newtype!(
 );
 
 string_newtype!(
+    /// The mail identity a cloud deployment may send from (its SES identity, the
+    /// template's `MailIdentity`): a domain, or one address. Lowercased.
+    MailIdentity,
+    |raw| {
+        let lower = raw.to_lowercase();
+        let domain = lower.rsplit_once('@').map_or(lower.as_str(), |(_, d)| d);
+        let ok = lower.len() <= 254
+            && !lower.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
+            && lower.matches('@').count() <= 1
+            && !lower.starts_with('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.');
+        ok.then_some(lower)
+            .ok_or(ParseError("must be a domain (ecole.example) or an e-mail address"))
+    }
+);
+
+impl MailIdentity {
+    /// Whether mail from `sender` is sent as this identity: the address itself,
+    /// or any address of the domain.
+    pub fn covers(&self, sender: &Email) -> bool {
+        let sender = sender.as_str().to_lowercase();
+        if self.0.contains('@') {
+            sender == self.0
+        } else {
+            sender
+                .rsplit_once('@')
+                .is_some_and(|(_, domain)| domain == self.0)
+        }
+    }
+}
+
+string_newtype!(
     /// A class name as the school writes it (`CM1-A`, `3°1`).
     ClassName,
     |raw| bounded(raw, 64, "must be 1 to 64 characters")
@@ -131,6 +165,23 @@ mod tests {
         assert_eq!(Login::parse(" Zoe.Martin ").unwrap().as_str(), "zoe.martin");
         assert!(Login::parse("zoé").is_err());
         assert!(Login::parse("").is_err());
+    }
+
+    #[test]
+    fn a_mail_identity_covers_its_address_or_its_domain_only() {
+        let email = |raw| Email::parse(raw).unwrap();
+        let domain = MailIdentity::parse("Sesame.Test").unwrap();
+        assert!(domain.covers(&email("no-reply@sesame.test")));
+        assert!(domain.covers(&email("Secretariat@SESAME.test")));
+        assert!(!domain.covers(&email("a@rive-gauche.example")));
+        assert!(!domain.covers(&email("a@sub.sesame.test")));
+        assert!(!domain.covers(&email("a@notsesame.test")));
+        let address = MailIdentity::parse("ecole@lycee.example").unwrap();
+        assert!(address.covers(&email("Ecole@lycee.example")));
+        assert!(!address.covers(&email("autre@lycee.example")));
+        for bad in ["", "@x.fr", "localhost", "a@b@c.fr", "a b.fr", "x.fr/", ".fr"] {
+            assert!(MailIdentity::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

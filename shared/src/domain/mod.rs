@@ -25,7 +25,7 @@ pub use distribution::{Distribution, DistributionKind, MailRun, RunResult, RunSt
 pub use email_state::{DeliveryEvent, DeliveryKind, EmailState, EmailStateView, EmailStatus};
 pub use error::{Code, Error, FieldError, Result};
 pub use export_job::{ExportFile, ExportJob, ExportRequest, ExportStatus, Scope};
-pub use ids::{AccountId, ClassName, Email, Login, ParseError, SchoolId};
+pub use ids::{AccountId, ClassName, Email, Login, MailIdentity, ParseError, SchoolId};
 pub use import_job::ImportJob;
 pub use permissions::{Action, Kind, Task};
 pub use school::{Class, Language, School, Settings, TimeZone};

@@ -288,6 +288,7 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').to_owned(),
             sign_in_page: false,
             sender: None,
+            mail_identity: None,
         };
         Ok(Self {
             sesame,
@@ -305,8 +306,13 @@ impl AppState {
     }
 
     /// The deployment's sender address (`SESAME_SENDER`), for schools that set none.
-    pub(crate) fn with_sender(mut self, sender: Option<crate::domain::Email>) -> Self {
+    pub(crate) fn with_sender(
+        mut self,
+        sender: Option<crate::domain::Email>,
+        mail_identity: Option<crate::domain::MailIdentity>,
+    ) -> Self {
         self.sesame.sender = sender;
+        self.sesame.mail_identity = mail_identity;
         self
     }
 

@@ -67,6 +67,9 @@ pub struct Sesame {
     pub sign_in_page: bool,
     /// The deployment's sender address, for schools whose settings name none.
     pub sender: Option<crate::domain::Email>,
+    /// The only identity the deployment may send from (the cloud's SES identity):
+    /// a school's sender must belong to it.
+    pub mail_identity: Option<crate::domain::MailIdentity>,
 }
 
 /// The adapters a deployment plugs into the ports.

@@ -156,6 +156,17 @@ impl Sesame {
         let school = super::bulk::optimistic(|| async {
             let mut school = self.school(&caller.school).await?;
             patch.clone().apply(&mut school)?;
+            if let (Some(sender), Some(identity)) = (&school.settings.sender, &self.mail_identity)
+                && !identity.covers(sender)
+                && patch.sender.is_some()
+            {
+                return Err(Error::Validation(vec![FieldError::new(
+                    "sender",
+                    format!(
+                        "this deployment sends mail as {identity} only: the sender must be an address of it"
+                    ),
+                )]));
+            }
             match self.schools.put_school(&school).await {
                 Ok(()) => {
                     school.version += 1;
