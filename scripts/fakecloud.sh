@@ -9,6 +9,9 @@
 #   AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID=test …   the emulator, as the root identity
 #                                                (tests set up tables with it)
 #   SESAME_TEST_IAM                              each function's key, policy, routes
+#   SESAME_TEST_IAM_RESOURCES                    the bucket's policy, the mail names
+#   SESAME_TEST_CALLS                            where the tests record the functions'
+#                                                S3 and SES calls (scripts/iam-evaluate.sh)
 #
 # It fails loudly (returns non-zero) when fakecloud cannot be built or started.
 # `fakecloud_stop` stops it; an interactive shell that sourced this file stops it
@@ -34,7 +37,7 @@ fakecloud_stop() {
         rm -rf "$SESAME_FAKECLOUD_DIR"
         unset SESAME_FAKECLOUD_DIR
     fi
-    unset SESAME_FAKECLOUD_URL SESAME_FAKECLOUD_LOG SESAME_TEST_IAM
+    unset SESAME_FAKECLOUD_URL SESAME_FAKECLOUD_LOG SESAME_TEST_IAM SESAME_TEST_IAM_RESOURCES SESAME_TEST_CALLS
 }
 
 fakecloud_fail() {
@@ -101,9 +104,13 @@ fakecloud_start() {
     bash "$(dirname "${BASH_SOURCE[0]}")/validate-template.sh" --install-only >&2 ||
         { fakecloud_fail "cannot install SAM's translator"; return 1; }
     "${SESAME_SAM_VENV:-$HOME/.cache/sesame/venv-sam}/bin/python" "$(dirname "${BASH_SOURCE[0]}")/iam-policies.py" \
-        --endpoint "$url" --out "$dir/functions.json" ||
+        --endpoint "$url" --out "$dir/functions.json" --resources-out "$dir/resources.json" ||
         { fakecloud_fail "cannot make the functions' identities"; return 1; }
     export SESAME_TEST_IAM="$dir/functions.json"
+    # What fakecloud cannot evaluate (the bucket's policy, SES), and where the tests
+    # record each S3 and SES call a function makes, for scripts/iam-evaluate.sh.
+    export SESAME_TEST_IAM_RESOURCES="$dir/resources.json"
+    export SESAME_TEST_CALLS="$dir/calls.jsonl"
     echo "fakecloud.sh: fakecloud $SESAME_FAKECLOUD_VERSION serving on $url with IAM enforced (pid $SESAME_FAKECLOUD_PID)" >&2
 }
 

@@ -17,7 +17,12 @@ are created on the emulator, and a JSON file says, per function binary:
 The tests sign each function's requests with its own key, and route each request
 to the function the template's HTTP API sends it to.
 
-Usage: iam-policies.py --endpoint URL --out FILE [--table NAME] [--bucket NAME]
+What the emulator cannot evaluate (the bucket's resource policy, SES's identity
+policies) goes to `--resources-out`: the bucket's policy and the names the
+functions send mail with, resolved the same way, for scripts/iam-evaluate.mjs to
+evaluate every call the functions made, offline.
+
+Usage: iam-policies.py --endpoint URL --out FILE [--resources-out FILE] [--table NAME] [--bucket NAME]
        iam-policies.py --print [--table NAME]   (the resolved policies, no emulator)
 """
 
@@ -72,7 +77,11 @@ class Names:
             if "Default" in parameter:
                 self.refs[name] = parameter["Default"]
         self.refs["MailIdentity"] = args.mail_identity
-        self.physical = {"Table": args.table, "FilesBucket": args.bucket}
+        self.physical = {
+            "Table": args.table,
+            "FilesBucket": args.bucket,
+            "MailConfigurationSet": args.configuration_set,
+        }
 
     def resource(self, name):
         resources = self.template["Resources"]
@@ -171,6 +180,65 @@ def functions(sam, cfn):
     return out
 
 
+def resource_policies(source, names):
+    """The files bucket's policy and the mail names, resolved as the functions' are."""
+    policies = [
+        r["Properties"]
+        for r in source["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"].get("Bucket") == {"Ref": "FilesBucket"}
+    ]
+    if len(policies) != 1:
+        sys.exit(f"iam-policies.py: the template has {len(policies)} policies of FilesBucket, not one")
+    try:
+        document = names.resolve(policies[0]["PolicyDocument"])
+        configuration_set = names.ref("MailConfigurationSet")
+    except KeyError as e:
+        sys.exit(f"iam-policies.py: FilesBucketPolicy: {e}")
+    return {
+        "bucket": names.ref("FilesBucket"),
+        "bucket_policy": document,
+        "mail_identity": names.ref("MailIdentity"),
+        "configuration_set": configuration_set,
+        "region": names.region,
+        "account": names.account,
+    }
+
+
+# fakecloud 0.51 authorises some S3 requests under the name of their API operation,
+# where AWS uses another action (HeadObject is s3:GetObject, ListObjectsV2 is
+# s3:ListBucket, DeleteObjects is s3:DeleteObject per key). The emulator's copy of a
+# policy that grants the AWS action also grants fakecloud's name for the same
+# request, on the same resources (DeleteObjects: the bucket of the objects). The
+# offline evaluation (scripts/iam-evaluate.mjs) checks the template's own actions,
+# per object, so nothing is widened there.
+FAKECLOUD_S3_NAMES = {
+    "s3:GetObject": "s3:HeadObject",
+    "s3:ListBucket": "s3:ListObjectsV2",
+    "s3:DeleteObject": "s3:DeleteObjects",
+}
+
+
+def for_fakecloud(document):
+    """`document` with fakecloud's names of the S3 actions it grants added."""
+    statements = document["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    added = []
+    for statement in statements:
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        names = [FAKECLOUD_S3_NAMES[a] for a in actions if a in FAKECLOUD_S3_NAMES]
+        if not names or statement.get("Effect") != "Allow":
+            continue
+        for name in names:
+            alias = {k: v for k, v in statement.items() if k != "Sid"}
+            alias["Action"] = name
+            if name == "s3:DeleteObjects":
+                resources = alias["Resource"] if isinstance(alias["Resource"], list) else [alias["Resource"]]
+                alias["Resource"] = sorted({r.split("/", 1)[0] for r in resources})
+            added.append(alias)
+    return {**document, "Statement": statements + added}
+
+
 def create_users(endpoint, region, resolved):
     import boto3
 
@@ -195,7 +263,7 @@ def create_users(endpoint, region, resolved):
             iam.put_user_policy(
                 UserName=user,
                 PolicyName=f"{function['resource']}Policy{index}",
-                PolicyDocument=json.dumps(document),
+                PolicyDocument=json.dumps(for_fakecloud(document)),
             )
         key = iam.create_access_key(UserName=user)["AccessKey"]
         function["access_key_id"] = key["AccessKeyId"]
@@ -211,6 +279,8 @@ def main():
     parser.add_argument("--table", default="sesame-*", help="the table's name (a pattern for the tests' tables)")
     parser.add_argument("--bucket", default="sesame-*", help="the files bucket's name")
     parser.add_argument("--mail-identity", default="sesame.test")
+    parser.add_argument("--configuration-set", default="sesame-mail", help="the SES configuration set's name")
+    parser.add_argument("--resources-out", help="where to write the resource policies and mail names")
     parser.add_argument("--region", default="eu-west-3")
     parser.add_argument("--account", default="123456789012")
     args = parser.parse_args()
@@ -234,8 +304,9 @@ def main():
             sys.exit(f"iam-policies.py: {function['resource']}: {e}")
         resolved[binary] = {"resource": function["resource"], "routes": function["routes"], "policies": policies}
 
+    resources = resource_policies(source, names)
     if args.print:
-        json.dump(resolved, sys.stdout, indent=2)
+        json.dump({"functions": resolved, "resources": resources}, sys.stdout, indent=2)
         print()
         return
     if not (args.endpoint and args.out):
@@ -243,6 +314,9 @@ def main():
     create_users(args.endpoint, args.region, resolved)
     with open(args.out, "w") as f:
         json.dump(resolved, f, indent=2)
+    if args.resources_out:
+        with open(args.resources_out, "w") as f:
+            json.dump(resources, f, indent=2)
     print(f"iam-policies.py: {len(resolved)} functions, each with its own key, in {args.out}", file=sys.stderr)
 
 

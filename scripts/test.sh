@@ -87,6 +87,8 @@ echo "== the cloud as deployed, on fakecloud: each function with its own IAM pol
 # student logs in and changes the password (scripts/e2e-lambda.sh, which installs a
 # pinned cargo-lambda when missing; its steps print as tests, so the closing line
 # counts them). A call the template does not allow fails the test that made it.
+# Each function keeps its files in S3 (a bucket per test) and sends through SES with
+# its own key (a copy of each message in the outbox, where the tests read it).
 refusals='fakecloud::iam::audit|denying under strict'
 # Refusals before this point are the fault layer's own (its requests never reach a
 # service, unsigned): only the functions' count.
@@ -94,6 +96,10 @@ seen="$(wc -l <"$SESAME_FAKECLOUD_LOG")"
 SESAME_TEST_BACKEND=dynamodb cargo test -p sesame-tests --all-features --locked --test api 2>&1 \
     | tee -a "$log" || status=$?
 bash scripts/e2e-lambda.sh 2>&1 | tee -a "$log" || status=$?
+# What fakecloud does not evaluate (the files bucket's own policy, SES): every S3 and
+# SES call the functions made above, recorded by tests/src/iam.rs, evaluated offline
+# against the template's policies with @cloud-copilot/iam-simulate.
+bash scripts/iam-evaluate.sh 2>&1 | tee -a "$log" || status=$?
 # A refusal the code only logged (a best-effort cleanup) fails the run too.
 denied="$(tail -n +"$((seen + 1))" "$SESAME_FAKECLOUD_LOG" | grep -c -E "$refusals" || true)"
 {

@@ -20,11 +20,18 @@ pub struct LocalJobs {
 /// The receiving end, to be started once the services exist.
 pub struct LocalWorker {
     receiver: mpsc::UnboundedReceiver<(SchoolId, String)>,
+    sweeps: bool,
 }
 
 pub fn local_jobs() -> (LocalJobs, LocalWorker) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    (LocalJobs { sender }, LocalWorker { receiver })
+    (
+        LocalJobs { sender },
+        LocalWorker {
+            receiver,
+            sweeps: true,
+        },
+    )
 }
 
 #[async_trait]
@@ -43,6 +50,15 @@ async fn run(sesame: &Sesame, school: &SchoolId, id: &str) {
 }
 
 impl LocalWorker {
+    /// A worker that runs jobs only, as the cloud's export worker does: there the
+    /// sweep is a function of its own, with its own permissions.
+    pub fn without_sweep(self) -> Self {
+        Self {
+            sweeps: false,
+            ..self
+        }
+    }
+
     /// Runs the worker until every sender is gone.
     pub fn spawn(mut self, sesame: Sesame) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
@@ -58,7 +74,7 @@ impl LocalWorker {
                         Some((school, id)) => run(&sesame, &school, &id).await,
                         None => break,
                     },
-                    _ = sweep.tick() => {
+                    _ = sweep.tick(), if self.sweeps => {
                         match sesame.sweep_exports(SWEEP_EVERY_DURATION).await {
                             Ok(0) => {}
                             Ok(removed) => tracing::info!(removed, "swept old credential files"),

@@ -91,12 +91,17 @@ async fn a_tampered_or_expired_link_answers_403() {
     let f = Fixture::new().await;
     let done = class_5a_credentials(&f).await;
     let url = done["download_url"].as_str().unwrap().to_owned();
-    let tampered = url.replace("signature=", "signature=0");
+    let tampered = sesame_tests::tampered(&url);
     assert_eq!(download(&f, &tampered).await.0, 403);
     let other_file = url.replace(".csv?", ".pdf?");
     assert_eq!(download(&f, &other_file).await.0, 403);
-    f.app.clock.advance(chrono::Duration::minutes(16));
-    assert_eq!(download(&f, &url).await.0, 403);
+    if f.app.files_bucket().is_some() {
+        // S3 checks a presigned link's expiry on its own clock, not the test's.
+        assert!(url.contains("X-Amz-Expires=900"), "{url}");
+    } else {
+        f.app.clock.advance(chrono::Duration::minutes(16));
+        assert_eq!(download(&f, &url).await.0, 403);
+    }
     let fresh = f
         .app
         .get(
@@ -129,7 +134,14 @@ async fn a_deleted_exports_link_stops_working() {
         (deleted.status, deleted.body["status"].as_str()),
         (200, Some("deleted"))
     );
-    assert_eq!(download(&f, done["download_url"].as_str().unwrap()).await.0, 410);
+    let gone = download(&f, done["download_url"].as_str().unwrap()).await.0;
+    if f.app.files_bucket().is_some() {
+        // S3 answers a missing object 404 to a caller that may list the bucket,
+        // 403 to one that may not (the exports function).
+        assert!(matches!(gone, 403 | 404), "{gone}");
+    } else {
+        assert_eq!(gone, 410);
+    }
     assert!(
         f.app
             .get(&format!("/v1/exports/{id}"), &f.admin())
@@ -144,9 +156,8 @@ async fn a_deleted_exports_link_stops_working() {
 async fn the_sweep_removes_files_before_they_are_a_day_old() {
     let f = Fixture::new().await;
     class_5a_credentials(&f).await;
-    let files = || walk(&f.app.data_dir().join("files"));
     let every = chrono::Duration::minutes(10);
-    assert_eq!(files().len(), 1);
+    assert_eq!(f.app.stored_files().await.len(), 1);
     f.app.clock.advance(chrono::Duration::minutes(23 * 60 + 49));
     assert_eq!(
         f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(),
@@ -158,19 +169,7 @@ async fn the_sweep_removes_files_before_they_are_a_day_old() {
         f.app.function("sesame-sweep").sweep_exports(every).await.unwrap(),
         1
     );
-    assert!(files().is_empty());
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flat_map(|e| {
-            let path = e.unwrap().path();
-            if path.is_dir() { walk(&path) } else { vec![path] }
-        })
-        .collect()
+    assert_eq!(f.app.stored_files().await, []);
 }
 
 #[tokio::test]

@@ -321,7 +321,12 @@ async fn an_upload_takes_one_file_and_the_real_run_imports_what_its_dry_run_chec
     assert_eq!(preview["status"], "done", "{preview:?}");
     assert_eq!(preview["report"]["created"], 1, "{preview:?}");
 
-    assert_eq!(put(second).await, 409, "a read upload takes no other file");
+    let again = put(second).await;
+    if app.files_bucket().is_none() {
+        assert_eq!(again, 409, "a read upload takes no other file");
+    }
+    // S3 takes any PUT its link signs; the run reads the sealed copy the dry run
+    // checked, never what came after (below).
 
     let (status, queued) = start(&app.client, &app.base, &admin, &upload_id, false).await;
     assert_eq!(status, 202, "{queued:?}");

@@ -419,26 +419,7 @@ async fn ses_throttling_and_failures_leave_every_result_true_and_retries_bounded
 async fn an_export_whose_file_s3_refuses_fails_having_changed_no_password() {
     use sesame_tests::faults::Service;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let bucket = format!(
-        "sesame-faults-{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let plain = aws_sdk_s3::Client::from_conf(sesame::adapters::s3::S3Files::client_config(&sdk).build());
-    let region = aws_sdk_s3::types::BucketLocationConstraint::from(sdk.region().unwrap().as_ref());
-    plain
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(region)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("the emulator makes the bucket");
+    let bucket = sesame_tests::bucket().await;
     let faults = Arc::new(Faults::before(Service::S3));
     let s3 = sesame::adapters::s3::S3Files::client_config(&sdk)
         .interceptor(sesame_tests::faults::Shared(faults.clone()))

@@ -5,6 +5,12 @@
 //! jobs run with the export worker's credentials, as its function does. A call the
 //! template does not allow is refused by the emulator, and the test that made it fails.
 //!
+//! Each function also keeps its files in S3 and sends its mail through SES with its
+//! own key, and every such call is recorded (`SESAME_TEST_CALLS`, see [`Record`]):
+//! fakecloud enforces S3's identity policies but neither the bucket's own policy nor
+//! SES's, so `scripts/iam-evaluate.sh` evaluates each recorded call offline against
+//! the function's policy and the bucket's.
+//!
 //! What the cloud does not deploy (the console, the edge's file links) is served
 //! by the test's own app, with the emulator's root credentials.
 
@@ -15,7 +21,10 @@ use axum::http::{Method, Request};
 use axum::response::IntoResponse;
 use serde_json::Value;
 use sesame::adapters::dynamodb::DynamoStore;
+use sesame::adapters::s3::S3Files;
+use sesame::adapters::ses::SesMailer;
 use sesame::http::Group;
+use sesame::ports::mailer::{MailError, Mailer, Message};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -42,6 +51,34 @@ pub fn groups_of(binary: &str) -> &'static [Group] {
         "sesame-exports" => &[Group::Exports],
         _ => &[],
     }
+}
+
+/// What each function binary is given beyond the table, as `sesame::lambda` decides
+/// it: a mailer for the groups that send mail and the workers that do, files for
+/// exports and imports, the worker and the sweep.
+pub fn needs_of(binary: &str) -> Needs {
+    let groups = groups_of(binary);
+    match binary {
+        "sesame-export-worker" => Needs {
+            mail: true,
+            files: true,
+        },
+        "sesame-sweep" => Needs {
+            mail: false,
+            files: true,
+        },
+        _ => Needs {
+            mail: groups.iter().any(|g| g.sends_mail()),
+            files: groups.contains(&Group::Exports) || groups.contains(&Group::Imports),
+        },
+    }
+}
+
+/// What a function needs beyond the table (as `sesame::lambda::Needs`).
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub mail: bool,
+    pub files: bool,
 }
 
 /// The functions of `SESAME_TEST_IAM`, when the suite runs with IAM enforced.
@@ -116,6 +153,242 @@ impl Function {
             .region(sdk.region().cloned().or(Some(Region::new("eu-west-3"))))
             .build();
         DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+    }
+}
+
+impl Function {
+    /// The files bucket `bucket`, reached with this function's own key, each call
+    /// recorded.
+    pub async fn files(&self, bucket: &str) -> S3Files {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let config = S3Files::client_config(&sdk)
+            .credentials_provider(self.credentials.clone())
+            .region(sdk.region().cloned().or(Some(Region::new("eu-west-3"))))
+            .interceptor(Record::of(&self.binary))
+            .build();
+        S3Files::from_client(aws_sdk_s3::Client::from_conf(config), bucket)
+    }
+
+    /// SES v2, reached with this function's own key and the deployment's
+    /// configuration set, each call recorded.
+    pub async fn ses(&self) -> SesMailer {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let config = aws_sdk_sesv2::config::Builder::from(&sdk)
+            .credentials_provider(self.credentials.clone())
+            .region(sdk.region().cloned().or(Some(Region::new("eu-west-3"))))
+            .interceptor(Record::of(&self.binary))
+            .build();
+        SesMailer::from_client(aws_sdk_sesv2::Client::from_conf(config))
+            .with_configuration_set(Some(resources().configuration_set.clone()))
+    }
+}
+
+/// SES's identity and configuration set, as a deployment has them before its
+/// functions send (made once per test binary with the root identity).
+pub async fn mail_identity() {
+    static MADE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    MADE.get_or_init(|| async {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let names = resources();
+        if let Err(e) = ses
+            .create_email_identity()
+            .email_identity(&names.mail_identity)
+            .send()
+            .await
+        {
+            assert!(
+                e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()),
+                "the emulator makes the identity {}: {e:?}",
+                names.mail_identity
+            );
+        }
+        if let Err(e) = ses
+            .create_configuration_set()
+            .configuration_set_name(&names.configuration_set)
+            .send()
+            .await
+        {
+            assert!(
+                e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()),
+                "the emulator makes the configuration set {}: {e:?}",
+                names.configuration_set
+            );
+        }
+    })
+    .await;
+}
+
+/// A function's mail as deployed: SES with its own key (each call recorded), and a
+/// copy in the outbox, which is where the tests read it.
+pub struct Tee {
+    pub ses: SesMailer,
+    pub outbox: Arc<dyn Mailer>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Tee {
+    async fn send(&self, message: &Message) -> Result<(), MailError> {
+        self.ses.send(message).await?;
+        self.outbox.send(message).await
+    }
+}
+
+/// The names `scripts/iam-policies.py` resolved beside the functions' policies.
+pub struct Resources {
+    /// The SES configuration set the functions send with.
+    pub configuration_set: String,
+    /// The SES identity the functions may send from.
+    pub mail_identity: String,
+    /// Where the template's ARNs say the functions run.
+    pub region: String,
+    pub account: String,
+}
+
+/// `SESAME_TEST_IAM_RESOURCES`, read once.
+pub fn resources() -> &'static Resources {
+    static RESOURCES: std::sync::OnceLock<Resources> = std::sync::OnceLock::new();
+    RESOURCES.get_or_init(|| {
+        let path = std::env::var("SESAME_TEST_IAM_RESOURCES")
+            .expect("SESAME_TEST_IAM_RESOURCES (scripts/fakecloud.sh) names the template's resources");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let all: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let name = |key: &str| {
+            all[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path}: no {key}"))
+                .to_owned()
+        };
+        Resources {
+            configuration_set: name("configuration_set"),
+            mail_identity: name("mail_identity"),
+            region: name("region"),
+            account: name("account"),
+        }
+    })
+}
+
+/// Records each S3 and SES call a function makes, as the IAM request AWS would
+/// authorise (action, resources, the context keys its policies may test), one JSON
+/// line per request in `SESAME_TEST_CALLS`. A batch is one request per object, as
+/// AWS authorises it; a copy reads its source and writes its target. An operation
+/// this recorder does not know is recorded as such, and fails the evaluation.
+#[derive(Debug, Clone)]
+pub struct Record {
+    function: String,
+}
+
+impl Record {
+    pub fn of(function: &str) -> Self {
+        Self {
+            function: function.to_owned(),
+        }
+    }
+
+    fn requests(
+        &self,
+        operation: &str,
+        input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+    ) -> Vec<Value> {
+        use aws_sdk_s3::operation as s3;
+        let object = |bucket: Option<&str>, key: Option<&str>| {
+            format!(
+                "arn:aws:s3:::{}/{}",
+                bucket.unwrap_or_default(),
+                key.unwrap_or_default()
+            )
+        };
+        let bucket = |bucket: Option<&str>| format!("arn:aws:s3:::{}", bucket.unwrap_or_default());
+        let one = |action: &str, resources: Vec<String>, context: Value| serde_json::json!({"action": action, "resources": resources, "context": context});
+        let none = Value::Object(Default::default());
+        if let Some(i) = input.downcast_ref::<s3::put_object::PutObjectInput>() {
+            return vec![one("s3:PutObject", vec![object(i.bucket(), i.key())], none)];
+        }
+        if let Some(i) = input.downcast_ref::<s3::get_object::GetObjectInput>() {
+            return vec![one("s3:GetObject", vec![object(i.bucket(), i.key())], none)];
+        }
+        if let Some(i) = input.downcast_ref::<s3::head_object::HeadObjectInput>() {
+            return vec![one("s3:GetObject", vec![object(i.bucket(), i.key())], none)];
+        }
+        if let Some(i) = input.downcast_ref::<s3::delete_object::DeleteObjectInput>() {
+            return vec![one("s3:DeleteObject", vec![object(i.bucket(), i.key())], none)];
+        }
+        if let Some(i) = input.downcast_ref::<s3::copy_object::CopyObjectInput>() {
+            let source = i.copy_source().unwrap_or_default().trim_start_matches('/');
+            return vec![
+                one(
+                    "s3:GetObject",
+                    vec![format!("arn:aws:s3:::{source}")],
+                    none.clone(),
+                ),
+                one("s3:PutObject", vec![object(i.bucket(), i.key())], none),
+            ];
+        }
+        if let Some(i) = input.downcast_ref::<s3::list_objects_v2::ListObjectsV2Input>() {
+            let context = serde_json::json!({"s3:prefix": i.prefix().unwrap_or_default()});
+            return vec![one("s3:ListBucket", vec![bucket(i.bucket())], context)];
+        }
+        if let Some(i) = input.downcast_ref::<s3::delete_objects::DeleteObjectsInput>() {
+            let objects = i.delete().map(|d| d.objects()).unwrap_or_default();
+            return objects
+                .iter()
+                .map(|o| {
+                    one(
+                        "s3:DeleteObject",
+                        vec![object(i.bucket(), Some(o.key()))],
+                        none.clone(),
+                    )
+                })
+                .collect();
+        }
+        if let Some(i) = input.downcast_ref::<aws_sdk_sesv2::operation::send_email::SendEmailInput>() {
+            // SES authorises the identity the sender belongs to (its domain) and the
+            // configuration set the message names.
+            let from = i.from_email_address().unwrap_or_default();
+            let address = from.rsplit('<').next().unwrap_or(from).trim_end_matches('>');
+            let domain = address.rsplit('@').next().unwrap_or(address);
+            let Resources { region, account, .. } = resources();
+            let mut resources = vec![format!("arn:aws:ses:{region}:{account}:identity/{domain}")];
+            if let Some(set) = i.configuration_set_name() {
+                resources.push(format!("arn:aws:ses:{region}:{account}:configuration-set/{set}"));
+            }
+            return vec![one("ses:SendEmail", resources, none)];
+        }
+        vec![one(&format!("unknown:{operation}"), vec![], none)]
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Record {
+    fn name(&self) -> &'static str {
+        "record-calls"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let Some(path) = std::env::var_os("SESAME_TEST_CALLS") else {
+            return Ok(());
+        };
+        let operation = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| format!("{}:{}", m.service(), m.name()))
+            .unwrap_or_default();
+        let mut lines = String::new();
+        for mut request in self.requests(&operation, context.input()) {
+            request["function"] = Value::from(self.function.as_str());
+            request["operation"] = Value::from(operation.as_str());
+            lines.push_str(&request.to_string());
+            lines.push('\n');
+        }
+        // One append per call: lines of concurrent tests and binaries never mix.
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        file.write_all(lines.as_bytes())?;
+        Ok(())
     }
 }
 

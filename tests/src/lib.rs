@@ -112,6 +112,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// Each function's own app, when the suite runs as deployed (see `iam.rs`).
     functions: HashMap<String, sesame::ops::Sesame>,
+    /// The bucket the files are in, as deployed; else they are on disk.
+    bucket: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -148,6 +150,48 @@ async fn dynamo_store() -> (Arc<dyn sesame::ports::Store>, Backend) {
 }
 
 #[cfg(feature = "aws")]
+/// `url`, a signed link (the edge's `signature=`, S3's `X-Amz-Signature=`), with
+/// its signature changed.
+pub fn tampered(url: &str) -> String {
+    for name in ["X-Amz-Signature=", "signature="] {
+        if let Some(at) = url.find(name) {
+            let at = at + name.len();
+            let first = if url[at..].starts_with('0') { "1" } else { "0" };
+            return format!("{}{first}{}", &url[..at], &url[at + 1..]);
+        }
+    }
+    panic!("{url} carries no signature");
+}
+
+/// A fresh bucket of the emulator (`sesame-files-…`: the tests' policies name
+/// `sesame-*`), made with the root identity.
+#[cfg(feature = "aws")]
+pub async fn bucket() -> String {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let name = format!("sesame-files-{}", uuid_like());
+    let client = aws_sdk_s3::Client::from_conf(sesame::adapters::s3::S3Files::client_config(&sdk).build());
+    let region = aws_sdk_s3::types::BucketLocationConstraint::from(sdk.region().unwrap().as_ref());
+    client
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(region)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the emulator makes the bucket");
+    name
+}
+
+/// `bucket` with the root identity.
+#[cfg(feature = "aws")]
+async fn root_files(bucket: &str) -> Arc<dyn sesame::ports::FileStore> {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Arc::new(sesame::adapters::s3::S3Files::new(&sdk, bucket))
+}
+
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -325,16 +369,36 @@ impl TestApp {
             let _ = deployed;
             false
         };
+        // As deployed, the files are in a bucket of their own, which each function
+        // reaches with its own key (the console, not deployed, with the root's).
+        #[cfg(feature = "aws")]
+        let bucket = match (as_deployed, &linked) {
+            (true, None) => Some(bucket().await),
+            _ => None,
+        };
+        #[cfg(feature = "aws")]
+        let linked = match &bucket {
+            Some(bucket) => Some(root_files(bucket).await),
+            None => linked,
+        };
+        // As deployed, the functions send as the template's mail identity only.
+        #[cfg(feature = "aws")]
+        let mail_identity = as_deployed
+            .then(|| sesame::domain::MailIdentity::parse(&iam::resources().mail_identity).unwrap());
+        #[cfg(not(feature = "aws"))]
+        let mail_identity = None;
         let config = |console| AppConfig {
             data_key: b"test-data-key".to_vec(),
             token_key: Some(key.clone()),
             public_url: base.clone(),
             sender: sender.map(|s| sesame::domain::Email::parse(s).unwrap()),
+            mail_identity: mail_identity.clone(),
             console,
             // Tests name their client with `X-Forwarded-For`.
             trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
             alone: !as_deployed,
         };
+        let given_mailer = mailer.is_some();
         let mailer = mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()));
         let adapters = Adapters {
             store,
@@ -361,22 +425,41 @@ impl TestApp {
             let queue: Arc<dyn sesame::ports::JobQueue> = Arc::new(queue);
             let mut served = Vec::new();
             let mut worker = Some(worker);
+            if !given_mailer {
+                iam::mail_identity().await;
+            }
             for function in functions {
+                // What `sesame::lambda` gives each function: a mailer or files only
+                // if its work needs them; the others refuse loudly.
+                let needs = iam::needs_of(&function.binary);
+                let files: Arc<dyn sesame::ports::FileStore> = match (&bucket, &linked, needs.files) {
+                    (_, _, false) => Arc::new(sesame::ports::files::NoFiles),
+                    (Some(bucket), _, true) => Arc::new(function.files(bucket).await),
+                    (None, Some(linked), true) => linked.clone(),
+                    (None, None, true) => files.clone(),
+                };
+                let mailer: Arc<dyn sesame::ports::Mailer> = match (given_mailer, needs.mail) {
+                    (_, false) => Arc::new(sesame::ports::mailer::NoMail),
+                    (true, true) => mailer.clone(),
+                    // SES with the function's key, each call recorded; the copy in
+                    // the outbox is what the tests read.
+                    (false, true) => Arc::new(iam::Tee {
+                        ses: function.ses().await,
+                        outbox: mailer.clone(),
+                    }),
+                };
                 let adapters = Adapters {
                     store: Arc::new(function.store(table).await),
                     clock: clock.clone(),
-                    mailer: mailer.clone(),
-                    files: Files::Linked(match &linked {
-                        Some(linked) => linked.clone(),
-                        None => files.clone(),
-                    }),
+                    mailer,
+                    files: Files::Linked(files),
                     jobs: Jobs::Elsewhere(queue.clone()),
                 };
                 let app = App::build(config(false), adapters).unwrap();
                 functions_as_deployed.insert(function.binary.clone(), app.sesame().clone());
                 if function.binary == "sesame-export-worker" {
                     let worker = worker.take().expect("one export worker");
-                    worker.spawn(app.sesame().clone());
+                    worker.without_sweep().spawn(app.sesame().clone());
                     continue;
                 }
                 let groups = iam::groups_of(&function.binary);
@@ -404,6 +487,10 @@ impl TestApp {
             state,
             backend,
             functions: functions_as_deployed,
+            #[cfg(feature = "aws")]
+            bucket,
+            #[cfg(not(feature = "aws"))]
+            bucket: None,
             _dir: dir,
         }
     }
@@ -412,6 +499,55 @@ impl TestApp {
     /// on: its own identity as deployed, else this server's.
     pub fn function(&self, binary: &str) -> &sesame::ops::Sesame {
         self.functions.get(binary).unwrap_or(&self.state.sesame)
+    }
+
+    /// The identity the deployment may send from, when it names one (as deployed).
+    pub fn mail_identity(&self) -> Option<&sesame::domain::MailIdentity> {
+        self.state.sesame.mail_identity.as_ref()
+    }
+
+    /// The bucket the files are in, when the suite runs as deployed: links are
+    /// then S3's presigned ones, which S3 checks on its own clock.
+    pub fn files_bucket(&self) -> Option<&str> {
+        self.bucket.as_deref()
+    }
+
+    /// Every file kept (credential files, uploads), by key, with its size: on disk,
+    /// or in the bucket (listed with the root identity).
+    pub async fn stored_files(&self) -> Vec<(String, u64)> {
+        #[cfg(feature = "aws")]
+        if let Some(bucket) = &self.bucket {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let client =
+                aws_sdk_s3::Client::from_conf(sesame::adapters::s3::S3Files::client_config(&sdk).build());
+            let mut files = Vec::new();
+            let mut pages = client.list_objects_v2().bucket(bucket).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for object in page.expect("the emulator lists the bucket").contents() {
+                    let size = object.size().unwrap_or_default().max(0) as u64;
+                    files.push((object.key().unwrap_or_default().to_owned(), size));
+                }
+            }
+            return files;
+        }
+        fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u64)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    let key = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                    out.push((key, path.metadata().unwrap().len()));
+                }
+            }
+        }
+        let root = self.data_dir().join("files");
+        let mut files = Vec::new();
+        walk(&root, &root, &mut files);
+        files
     }
 
     /// The outbox folder: one `.eml` file per message sent (when no mailer was given).
