@@ -6,6 +6,8 @@
 
 #[cfg(feature = "aws")]
 mod mail_events;
+#[cfg(feature = "aws")]
+mod reads;
 
 use serde_json::json;
 use sesame::domain::{Caller, Role, SchoolId};
@@ -116,6 +118,12 @@ async fn main() {
     #[cfg(feature = "aws")]
     if std::env::args().any(|a| a == "mail-events") {
         mail_events::mail_events(&mut report).await;
+        println!("{report}");
+        return;
+    }
+    #[cfg(feature = "aws")]
+    if std::env::args().any(|a| a == "reads") {
+        reads::reads(&mut report).await;
         println!("{report}");
         return;
     }

@@ -285,18 +285,28 @@ impl TestApp {
     /// test once its fixture is in place).
     #[cfg(feature = "aws")]
     pub async fn spawn_faulty(faults: Arc<faults::Faults>) -> Self {
+        Self::spawn_dynamo_intercepted(faults::Shared(faults)).await
+    }
+
+    /// A server on a fresh table of the emulator (`AWS_ENDPOINT_URL`, or it
+    /// fails) whose every DynamoDB request goes through `interceptor` (faults, a
+    /// meter).
+    #[cfg(feature = "aws")]
+    pub async fn spawn_dynamo_intercepted(
+        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+    ) -> Self {
         use sesame::adapters::dynamodb::DynamoStore;
         let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
         assert!(
             !endpoint.is_empty(),
-            "the fault tests need an emulator: AWS_ENDPOINT_URL (scripts/moto.sh)"
+            "an emulator is needed: AWS_ENDPOINT_URL (scripts/fakecloud.sh)"
         );
         let table = format!("sesame-faults-{}", uuid_like());
         let clean = DynamoStore::connect(&table).await.expect("the emulator answers");
         clean.create_table().await.expect("the table is created");
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let dynamo = DynamoStore::client_config(&config)
-            .interceptor(faults::Shared(faults))
+            .interceptor(interceptor)
             .build();
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), &table);
         let dir = tempfile::tempdir().unwrap();
