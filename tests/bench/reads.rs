@@ -86,6 +86,10 @@ impl Intercept for Metered {
         else {
             return Ok(());
         };
+        if std::env::var_os("SESAME_BENCH_TRACE").is_some() {
+            let text = body.to_string();
+            eprintln!("{op}: {}", &text[..text.len().min(300)]);
+        }
         if op != "DescribeTable" && op != "CreateTable" && op != "UpdateTimeToLive" {
             body["ReturnConsumedCapacity"] = json!("TOTAL");
             let bytes = serde_json::to_vec(&body)?;

@@ -81,6 +81,80 @@ pub async fn finds_an_account_by_login_whatever_its_school(store: &dyn Store) {
     assert_eq!(missing, None);
 }
 
+pub async fn counts_each_class_as_a_count_of_it_would(store: &dyn Store) {
+    let mut moved = account("north", "carla.c", "Carla", "C", Profile::Student, &["6A"]);
+    create(
+        store,
+        &[
+            account("north", "anna.a", "Anna", "A", Profile::Student, &["6A", "Latin"]),
+            account("north", "bruno.b", "Bruno", "B", Profile::Student, &["6B"]),
+            moved.clone(),
+            account("north", "paul.p", "Paul", "P", Profile::Parent, &["6A"]),
+            account("north", "tess.t", "Tess", "T", Profile::Teacher, &["6A", "6B"]),
+            account("south", "sam.s", "Sam", "S", Profile::Student, &["6A"]),
+        ],
+    )
+    .await;
+    moved.classes = vec![class("6B")];
+    moved.version = 1;
+    let results = store.update_accounts(&[moved]).await.expect("update_accounts");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let students = AccountFilter {
+        profiles: vec![Profile::Student],
+        ..AccountFilter::default()
+    };
+    let classes = [class("6A"), class("6B"), class("Latin"), class("5C")];
+
+    let counts = store
+        .count_in_classes(&school_id("north"), &classes, &students)
+        .await
+        .expect("count_in_classes");
+
+    assert_eq!(counts, [1, 2, 1, 0], "6A, 6B, Latin, an empty class");
+    for (class, count) in classes.iter().zip(&counts) {
+        let one = AccountFilter {
+            classes: vec![class.clone()],
+            ..students.clone()
+        };
+        let alone = store
+            .count_accounts(&school_id("north"), &one)
+            .await
+            .expect("count");
+        assert_eq!(alone, *count, "{class}");
+    }
+}
+
+pub async fn finds_a_caller_by_id_or_login_in_its_school_only(store: &dyn Store) {
+    let north = account("north", "anna.a", "Anna", "A", Profile::Teacher, &[]);
+    let south = account("south", "bruno.b", "Bruno", "B", Profile::Teacher, &[]);
+    create(store, &[north.clone(), south.clone()]).await;
+    let found = |school: &'static str, sub: String| async move {
+        store
+            .find_caller(&school_id(school), &sub)
+            .await
+            .expect("find_caller")
+            .map(|a| a.id)
+    };
+
+    assert_eq!(found("north", north.id.to_string()).await, Some(north.id.clone()));
+    assert_eq!(
+        found("north", north.login.to_string()).await,
+        Some(north.id.clone())
+    );
+    assert_eq!(
+        found("north", south.login.to_string()).await,
+        None,
+        "another school's login"
+    );
+    assert_eq!(
+        found("north", south.id.to_string()).await,
+        None,
+        "another school's id"
+    );
+    assert_eq!(found("north", "nobody.here".to_owned()).await, None);
+    assert_eq!(found("north", "not a sub!".to_owned()).await, None);
+}
+
 pub async fn a_taken_login_fails_the_whole_batch(store: &dyn Store) {
     create(
         store,

@@ -3,9 +3,7 @@
 use super::Sesame;
 use crate::domain::Code;
 use crate::domain::text::fold;
-use crate::domain::{
-    Access, Account, AccountId, Caller, ClassName, Error, Login, Profile, Result, SchoolId, Sort,
-};
+use crate::domain::{Access, Account, AccountId, Caller, ClassName, Error, Profile, Result, SchoolId, Sort};
 use crate::ports::{AccountCursor, AccountFilter, AccountQuery};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -172,16 +170,7 @@ impl Sesame {
     /// The account the caller's `sub` names in the caller's school, by id or else by
     /// login, if there is one (a portal's staff may have none).
     pub(crate) async fn callers_account(&self, caller: &Caller) -> Result<Option<Account>> {
-        if let Ok(id) = AccountId::parse(&caller.sub)
-            && let Some(account) = self.accounts.get_account(&caller.school, &id).await?
-        {
-            return Ok(Some(account));
-        }
-        let Ok(login) = Login::parse(&caller.sub) else {
-            return Ok(None);
-        };
-        let account = self.accounts.find_by_login(&login).await?;
-        Ok(account.filter(|a| a.school == caller.school))
+        Ok(self.accounts.find_caller(&caller.school, &caller.sub).await?)
     }
 
     /// The classes the caller sees, by name (no counts: one read, for menus).
@@ -196,21 +185,24 @@ impl Sesame {
 
     pub async fn list_classes(&self, caller: &Caller) -> Result<Vec<ClassSummary>> {
         let classes = self.visible_classes(caller).await?;
-        let mut out = Vec::with_capacity(classes.len());
-        for class in classes {
-            let filter = AccountFilter {
-                profiles: vec![Profile::Student],
-                classes: vec![class.name.clone()],
-                ..AccountFilter::default()
-            };
-            let student_count = self.accounts.count_accounts(&caller.school, &filter).await?;
-            out.push(ClassSummary {
+        let names: Vec<ClassName> = classes.iter().map(|c| c.name.clone()).collect();
+        let students = AccountFilter {
+            profiles: vec![Profile::Student],
+            ..AccountFilter::default()
+        };
+        let counts = self
+            .accounts
+            .count_in_classes(&caller.school, &names, &students)
+            .await?;
+        Ok(classes
+            .into_iter()
+            .zip(counts)
+            .map(|(class, student_count)| ClassSummary {
                 name: class.name,
                 level: class.level,
                 student_count,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     pub async fn list_accounts(

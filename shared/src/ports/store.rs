@@ -219,6 +219,42 @@ pub trait AccountStore: Send + Sync {
     async fn update_accounts(&self, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>>;
     async fn list_accounts(&self, school: &SchoolId, query: &AccountQuery) -> StoreResult<AccountPage>;
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64>;
+
+    /// For each of `classes`, in order, what `count_accounts` says of `filter`
+    /// narrowed to that class. A store that reads a school's accounts in one go
+    /// counts every class from that one read.
+    async fn count_in_classes(
+        &self,
+        school: &SchoolId,
+        classes: &[ClassName],
+        filter: &AccountFilter,
+    ) -> StoreResult<Vec<u64>> {
+        let mut counts = Vec::with_capacity(classes.len());
+        for class in classes {
+            let filter = AccountFilter {
+                classes: vec![class.clone()],
+                ..filter.clone()
+            };
+            counts.push(self.count_accounts(school, &filter).await?);
+        }
+        Ok(counts)
+    }
+
+    /// The account a bearer token's `sub` names in `school`: by id, else by
+    /// login (logins are global, so one of another school is none). Its
+    /// outstanding secret may be left out: a caller's checks need the account.
+    async fn find_caller(&self, school: &SchoolId, sub: &str) -> StoreResult<Option<Account>> {
+        if let Ok(id) = AccountId::parse(sub)
+            && let Some(account) = self.get_account(school, &id).await?
+        {
+            return Ok(Some(account));
+        }
+        let Ok(login) = Login::parse(sub) else {
+            return Ok(None);
+        };
+        let account = self.find_by_login(&login).await?;
+        Ok(account.filter(|a| a.school == *school))
+    }
 }
 
 /// The guards: brute-force counters and idempotency records, which expire.

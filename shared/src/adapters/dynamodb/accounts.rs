@@ -80,6 +80,52 @@ pub(super) async fn find_by_login(store: &DynamoStore, login: &Login) -> StoreRe
         .filter(|account| account.login == *login))
 }
 
+/// The account a token's `sub` names: its account item by id and its login's
+/// reservation, in one `BatchGetItem` (no secret: a caller's checks need the
+/// account); by login, the account the reservation names, if it is of `school`.
+pub(super) async fn find_caller(
+    store: &DynamoStore,
+    school: &SchoolId,
+    sub: &str,
+) -> StoreResult<Option<Account>> {
+    let by_id = AccountId::parse(sub).ok().map(|id| account_key(school, &id));
+    let login = Login::parse(sub).ok();
+    let keys: Vec<Item> = by_id
+        .iter()
+        .cloned()
+        .chain(login.as_ref().map(login_key))
+        .collect();
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let items = get_items(store, keys).await?;
+    let same_key = |item: &Item, key: &Item| {
+        item.get(super::item::PK) == key.get(super::item::PK) && item.get(SK) == key.get(SK)
+    };
+    if let Some(key) = &by_id
+        && let Some(item) = items.iter().find(|item| same_key(item, key))
+    {
+        return Ok(Some(account_of(item)?));
+    }
+    let Some(login) = login else {
+        return Ok(None);
+    };
+    let Some(reservation) = items.iter().find(|item| same_key(item, &login_key(&login))) else {
+        return Ok(None);
+    };
+    let reserved_by = parsed(string(reservation, SCHOOL)?, SCHOOL, SchoolId::parse)?;
+    if reserved_by != *school {
+        return Ok(None);
+    }
+    let id = parsed(string(reservation, ACCOUNT)?, ACCOUNT, AccountId::parse)?;
+    let account = get_item(store, account_key(school, &id)).await?;
+    Ok(account
+        .as_ref()
+        .map(account_of)
+        .transpose()?
+        .filter(|account| account.login == login))
+}
+
 /// Each account on its own, a few at a time; results in the order given.
 pub(super) async fn update(store: &DynamoStore, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>> {
     let updates: Vec<_> = accounts

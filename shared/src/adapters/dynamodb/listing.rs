@@ -52,6 +52,32 @@ pub(super) async fn count(
     Ok(matching(store, school, filter).await?.len() as u64)
 }
 
+/// Per class of `classes`, the accounts `filter` selects in it, from one read of
+/// the school's accounts (a `Query` of its partition, paged by DynamoDB at 1 MB),
+/// where a query per class would cost one round trip each.
+pub(super) async fn count_in_classes(
+    store: &DynamoStore,
+    school: &SchoolId,
+    classes: &[ClassName],
+    filter: &AccountFilter,
+) -> StoreResult<Vec<u64>> {
+    let items = query_prefix(store, school_pk(school), ACCOUNT_PREFIX).await?;
+    let mut counts: std::collections::HashMap<&ClassName, u64> = classes.iter().map(|c| (c, 0)).collect();
+    for item in &items {
+        let account = account_of(item)?;
+        if account.school != *school || !filter.matches(&account) {
+            continue;
+        }
+        let distinct: BTreeSet<&ClassName> = account.classes.iter().collect();
+        for class in distinct {
+            if let Some(count) = counts.get_mut(class) {
+                *count += 1;
+            }
+        }
+    }
+    Ok(classes.iter().map(|c| counts[c]).collect())
+}
+
 /// The accounts of `school` that `filter` selects, in no particular order.
 async fn matching(
     store: &DynamoStore,

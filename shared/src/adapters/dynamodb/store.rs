@@ -3,7 +3,9 @@
 use super::{
     DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools, sessions,
 };
-use crate::domain::{Account, AccountId, AuditEvent, Class, ExportJob, ImportJob, Login, School, SchoolId};
+use crate::domain::{
+    Account, AccountId, AuditEvent, Class, ClassName, ExportJob, ImportJob, Login, School, SchoolId,
+};
 use crate::ports::{
     AccountFilter, AccountPage, AccountQuery, AccountStore, Attempt, AuditPage, AuditQuery, AuditStore,
     ExportStore, GuardStore, IdempotencyRecord, SchoolStore, StoreResult, StoredResponse, Throttle,
@@ -58,6 +60,19 @@ impl AccountStore for DynamoStore {
 
     async fn count_accounts(&self, school: &SchoolId, filter: &AccountFilter) -> StoreResult<u64> {
         listing::count(self, school, filter).await
+    }
+
+    async fn count_in_classes(
+        &self,
+        school: &SchoolId,
+        classes: &[ClassName],
+        filter: &AccountFilter,
+    ) -> StoreResult<Vec<u64>> {
+        listing::count_in_classes(self, school, classes, filter).await
+    }
+
+    async fn find_caller(&self, school: &SchoolId, sub: &str) -> StoreResult<Option<Account>> {
+        accounts::find_caller(self, school, sub).await
     }
 }
 
