@@ -11,7 +11,7 @@
 #   SESAME_TEST_IAM                              each function's key, policy, routes
 #   SESAME_TEST_IAM_RESOURCES                    the bucket's policy, the mail names
 #   SESAME_TEST_CALLS                            where the tests record the functions'
-#                                                S3 and SES calls (scripts/iam-evaluate.sh)
+#                                                S3, SES and SSM calls (scripts/iam-evaluate.sh)
 #
 # It fails loudly (returns non-zero) when fakecloud cannot be built or started.
 # `fakecloud_stop` stops it; an interactive shell that sourced this file stops it
@@ -108,7 +108,7 @@ fakecloud_start() {
         { fakecloud_fail "cannot make the functions' identities"; return 1; }
     export SESAME_TEST_IAM="$dir/functions.json"
     # What fakecloud cannot evaluate (the bucket's policy, SES), and where the tests
-    # record each S3 and SES call a function makes, for scripts/iam-evaluate.sh.
+    # record each S3, SES and SSM call a function makes, for scripts/iam-evaluate.sh.
     export SESAME_TEST_IAM_RESOURCES="$dir/resources.json"
     export SESAME_TEST_CALLS="$dir/calls.jsonl"
     echo "fakecloud.sh: fakecloud $SESAME_FAKECLOUD_VERSION serving on $url with IAM enforced (pid $SESAME_FAKECLOUD_PID)" >&2

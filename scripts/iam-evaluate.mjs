@@ -1,8 +1,8 @@
-// Every S3 and SES call the functions made during a run, evaluated offline against
+// Every S3, SES and SSM call the functions made during a run, evaluated offline against
 // the function's own policy and the files bucket's policy, as infra/template.yaml
 // states them (resolved by scripts/iam-policies.py), by a maintained evaluator:
 // @cloud-copilot/iam-simulate. fakecloud enforces S3's identity policies itself, but
-// neither the bucket's resource policy nor SES's; this covers both.
+// neither the bucket's resource policy nor SES's or SSM's; this covers them.
 //
 // Each call is evaluated as AWS would see it from a Lambda function: signed by the
 // function's role, over TLS (`aws:SecureTransport`), in the template's region.
@@ -87,7 +87,7 @@ for (const call of distinct.values()) {
 for (const [what, count] of [...allowed].sort()) console.log(`allowed: ${what} (${count} calls)`)
 for (const failure of failures) console.log(`NOT ALLOWED: ${failure}`)
 if (lines.length === 0) {
-  console.log(`no S3 or SES call was recorded in ${callsPath}: the suite did not run as deployed`)
+  console.log(`no S3, SES or SSM call was recorded in ${callsPath}: the suite did not run as deployed`)
   process.exit(1)
 }
 console.log(`${lines.length} calls, ${distinct.size} distinct, ${failures.length} not allowed`)

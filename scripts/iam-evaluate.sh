@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Evaluates offline every S3 and SES call the Lambda functions made during the run
+# Evaluates offline every S3, SES and SSM call the Lambda functions made during the run
 # (recorded by tests/src/iam.rs in SESAME_TEST_CALLS, which scripts/fakecloud.sh
 # exports with the functions' policies and the bucket's) with a maintained IAM
 # evaluator, @cloud-copilot/iam-simulate (npm; an external tool under the AGPL,
@@ -27,10 +27,10 @@ fi
 : "${SESAME_TEST_CALLS:?scripts/fakecloud.sh exports where the calls are recorded}"
 if SESAME_IAM_SIMULATE_ROOT="$root" node "$(dirname "${BASH_SOURCE[0]}")/iam-evaluate.mjs" \
     "$SESAME_TEST_IAM" "$SESAME_TEST_IAM_RESOURCES" "$SESAME_TEST_CALLS"; then
-    echo "test cloud::every_s3_and_ses_call_is_allowed_by_the_template_offline ... ok"
+    echo "test cloud::every_s3_ses_and_ssm_call_is_allowed_by_the_template_offline ... ok"
     echo "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
 else
-    echo "test cloud::every_s3_and_ses_call_is_allowed_by_the_template_offline ... FAILED"
+    echo "test cloud::every_s3_ses_and_ssm_call_is_allowed_by_the_template_offline ... FAILED"
     echo "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"
     exit 1
 fi

@@ -199,6 +199,8 @@ def resource_policies(source, names):
         "bucket_policy": document,
         "mail_identity": names.ref("MailIdentity"),
         "configuration_set": configuration_set,
+        # As the functions' SESAME_DATA_KEY_PARAMETER names it.
+        "data_key_parameter": names.resolve({"Fn::Sub": "/${DataKeyParameter}"}),
         "region": names.region,
         "account": names.account,
     }

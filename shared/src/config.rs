@@ -56,7 +56,13 @@ fn required(name: &str) -> anyhow::Result<String> {
 
 /// The data key: the SecureString `parameter` of SSM Parameter Store, decrypted.
 pub async fn data_key_from_ssm(sdk: &aws_config::SdkConfig, parameter: &str) -> anyhow::Result<String> {
-    let output = aws_sdk_ssm::Client::new(sdk)
+    data_key_from(&aws_sdk_ssm::Client::new(sdk), parameter).await
+}
+
+/// The data key from SSM through `client` (configured by the caller: the tests
+/// sign with a function's own key and record the call).
+pub async fn data_key_from(client: &aws_sdk_ssm::Client, parameter: &str) -> anyhow::Result<String> {
+    let output = client
         .get_parameter()
         .name(parameter)
         .with_decryption(true)

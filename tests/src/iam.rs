@@ -5,11 +5,12 @@
 //! jobs run with the export worker's credentials, as its function does. A call the
 //! template does not allow is refused by the emulator, and the test that made it fails.
 //!
-//! Each function also keeps its files in S3 and sends its mail through SES with its
-//! own key, and every such call is recorded (`SESAME_TEST_CALLS`, see [`Record`]):
-//! fakecloud enforces S3's identity policies but neither the bucket's own policy nor
-//! SES's, so `scripts/iam-evaluate.sh` evaluates each recorded call offline against
-//! the function's policy and the bucket's.
+//! Each function also keeps its files in S3, sends its mail through SES and reads
+//! its data key from SSM (as at a cold start), all with its own key, and every such
+//! call is recorded (`SESAME_TEST_CALLS`, see [`Record`]): fakecloud enforces S3's
+//! identity policies but neither the bucket's own policy nor SES's or SSM's, so
+//! `scripts/iam-evaluate.sh` evaluates each recorded call offline against the
+//! function's policy and the bucket's.
 //!
 //! What the cloud does not deploy (the console, the edge's file links) is served
 //! by the test's own app, with the emulator's root credentials.
@@ -169,6 +170,22 @@ impl Function {
         S3Files::from_client(aws_sdk_s3::Client::from_conf(config), bucket)
     }
 
+    /// The data key, as the function reads it at cold start: from SSM, with its
+    /// own key, the call recorded.
+    pub async fn data_key(&self) -> Vec<u8> {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let config = aws_sdk_ssm::config::Builder::from(&sdk)
+            .credentials_provider(self.credentials.clone())
+            .region(sdk.region().cloned().or(Some(Region::new("eu-west-3"))))
+            .interceptor(Record::of(&self.binary))
+            .build();
+        let parameter = &resources().data_key_parameter;
+        sesame::config::data_key_from(&aws_sdk_ssm::Client::from_conf(config), parameter)
+            .await
+            .unwrap_or_else(|e| panic!("{} reads its data key: {e:#}", self.binary))
+            .into_bytes()
+    }
+
     /// SES v2, reached with this function's own key and the deployment's
     /// configuration set, each call recorded.
     pub async fn ses(&self) -> SesMailer {
@@ -181,6 +198,25 @@ impl Function {
         SesMailer::from_client(aws_sdk_sesv2::Client::from_conf(config))
             .with_configuration_set(Some(resources().configuration_set.clone()))
     }
+}
+
+/// The data key's parameter, as a deployment stores it before its functions start
+/// (made once per test binary with the root identity).
+pub async fn data_key_parameter(value: &[u8]) {
+    static MADE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    MADE.get_or_init(|| async {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name(&resources().data_key_parameter)
+            .value(String::from_utf8_lossy(value))
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("the emulator stores the data key");
+    })
+    .await;
 }
 
 /// SES's identity and configuration set, as a deployment has them before its
@@ -242,6 +278,8 @@ pub struct Resources {
     pub configuration_set: String,
     /// The SES identity the functions may send from.
     pub mail_identity: String,
+    /// The SSM parameter the functions read their data key from.
+    pub data_key_parameter: String,
     /// Where the template's ARNs say the functions run.
     pub region: String,
     pub account: String,
@@ -264,13 +302,14 @@ pub fn resources() -> &'static Resources {
         Resources {
             configuration_set: name("configuration_set"),
             mail_identity: name("mail_identity"),
+            data_key_parameter: name("data_key_parameter"),
             region: name("region"),
             account: name("account"),
         }
     })
 }
 
-/// Records each S3 and SES call a function makes, as the IAM request AWS would
+/// Records each S3, SES and SSM call a function makes, as the IAM request AWS would
 /// authorise (action, resources, the context keys its policies may test), one JSON
 /// line per request in `SESAME_TEST_CALLS`. A batch is one request per object, as
 /// AWS authorises it; a copy reads its source and writes its target. An operation
@@ -342,6 +381,15 @@ impl Record {
                     )
                 })
                 .collect();
+        }
+        if let Some(i) = input.downcast_ref::<aws_sdk_ssm::operation::get_parameter::GetParameterInput>() {
+            let Resources { region, account, .. } = resources();
+            let name = i.name().unwrap_or_default().trim_start_matches('/');
+            return vec![one(
+                "ssm:GetParameter",
+                vec![format!("arn:aws:ssm:{region}:{account}:parameter/{name}")],
+                none,
+            )];
         }
         if let Some(i) = input.downcast_ref::<aws_sdk_sesv2::operation::send_email::SendEmailInput>() {
             // SES authorises the identity the sender belongs to (its domain) and the

@@ -438,6 +438,9 @@ impl TestApp {
             if !given_mailer {
                 iam::mail_identity().await;
             }
+            // Each function reads the data key from SSM at cold start, with its key.
+            let data_key = config(false).data_key;
+            iam::data_key_parameter(&data_key).await;
             for function in functions {
                 // What `sesame::lambda` gives each function: a mailer or files only
                 // if its work needs them; the others refuse loudly.
@@ -465,7 +468,16 @@ impl TestApp {
                     files: Files::Linked(files),
                     jobs: Jobs::Elsewhere(queue.clone()),
                 };
-                let app = App::build(config(false), adapters).unwrap();
+                let read = function.data_key().await;
+                assert_eq!(read, data_key, "{} reads the data key stored", function.binary);
+                let app = App::build(
+                    AppConfig {
+                        data_key: read,
+                        ..config(false)
+                    },
+                    adapters,
+                )
+                .unwrap();
                 functions_as_deployed.insert(function.binary.clone(), app.sesame().clone());
                 if function.binary == "sesame-export-worker" {
                     let worker = worker.take().expect("one export worker");
