@@ -145,10 +145,11 @@ impl FileStore for S3Files {
             .send()
             .await;
         if let Err(e) = copied {
-            // Another request sealed it between our look and our copy (and deleted
-            // the original): its seal is ours too.
-            if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
-                return Ok(self.size(&sealed).await?.map(|_| sealed));
+            // Another request sealed it between our look and our copy, and deleted
+            // the original (404, or 403 where the caller may not list): its seal is
+            // ours too.
+            if self.size(&sealed).await?.is_some() {
+                return Ok(Some(sealed));
             }
             return Err(anyhow::Error::new(e).context("S3 CopyObject"));
         }
