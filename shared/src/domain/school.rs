@@ -39,7 +39,8 @@ pub struct Settings {
     pub audit_days: u32,
     /// The address users log in at, printed on credential sheets.
     pub login_url: String,
-    /// Sender address of the school's mail.
+    /// Sender address of the school's mail; in the cloud, an address of the
+    /// deployment's mail identity (the only one it may send as).
     #[schema(value_type = Option<String>)]
     pub sender: Option<Email>,
     pub language: Language,
