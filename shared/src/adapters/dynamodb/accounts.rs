@@ -4,7 +4,7 @@
 use super::batch::{Write, get_items, write_items};
 use super::item::{
     ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of,
-    login_key, member_key, n, parsed, secret_key, secret_write, string, with_secrets, write_token,
+    key_of, login_key, member_key, n, parsed, secret_key, secret_write, string, with_secrets, write_token,
     written_by,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
@@ -99,9 +99,7 @@ pub(super) async fn find_caller(
         return Ok(None);
     }
     let items = get_items(store, keys).await?;
-    let same_key = |item: &Item, key: &Item| {
-        item.get(super::item::PK) == key.get(super::item::PK) && item.get(SK) == key.get(SK)
-    };
+    let same_key = |item: &Item, key: &Item| key_of(item) == *key;
     if let Some(key) = &by_id
         && let Some(item) = items.iter().find(|item| same_key(item, key))
     {
