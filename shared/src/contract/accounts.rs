@@ -1,7 +1,9 @@
 //! Contract: creating and reading accounts, and keeping schools apart.
 
 use super::{account, class, create, day, get, id_of, listed, logins, school_id, sorted, strings};
-use crate::domain::{Account, Credentials, Email, Login, Profile, Secret, SecretKind, Sort, Source};
+use crate::domain::{
+    Account, Class, Credentials, Email, Login, Profile, Secret, SecretKind, Sort, Source,
+};
 use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
 use chrono::{Duration, NaiveDate};
 
@@ -122,6 +124,94 @@ pub async fn counts_each_class_as_a_count_of_it_would(store: &dyn Store) {
             .expect("count");
         assert_eq!(alone, *count, "{class}");
     }
+}
+
+/// The class list's counts, however the store keeps them, agree with counting:
+/// after creations (before and after a class is declared), moves, a change of
+/// profile, a redeclared class, and concurrent creations into one class.
+pub async fn lists_classes_with_their_students_as_counted(store: &dyn Store) {
+    let north = school_id("north");
+    let declare = |names: &[&str], level: &str| {
+        names
+            .iter()
+            .map(|name| Class {
+                name: class(name),
+                level: Some(level.to_owned()),
+            })
+            .collect::<Vec<_>>()
+    };
+    // 3D's pupil arrives before 3D is declared.
+    create(store, &[account("north", "dora.d", "Dora", "D", Profile::Student, &["3D"])]).await;
+    store
+        .put_classes(&north, &declare(&["6A", "6B", "Latin", "5C", "3D"], "6e"))
+        .await
+        .expect("put_classes");
+    store
+        .put_classes(&school_id("south"), &declare(&["6A"], "6e"))
+        .await
+        .expect("put_classes");
+    let mut moved = account("north", "carla.c", "Carla", "C", Profile::Student, &["6A"]);
+    let mut grown = account("north", "ines.i", "Ines", "I", Profile::Student, &["6B"]);
+    create(
+        store,
+        &[
+            account("north", "anna.a", "Anna", "A", Profile::Student, &["6A", "Latin"]),
+            account("north", "bruno.b", "Bruno", "B", Profile::Student, &["6B"]),
+            moved.clone(),
+            grown.clone(),
+            account("north", "paul.p", "Paul", "P", Profile::Parent, &["6A"]),
+            account("north", "tess.t", "Tess", "T", Profile::Teacher, &["6A", "6B"]),
+            account("south", "sam.s", "Sam", "S", Profile::Student, &["6A"]),
+        ],
+    )
+    .await;
+    moved.classes = vec![class("6B"), class("Latin")];
+    moved.version = 1;
+    grown.profile = Profile::Staff;
+    grown.version = 1;
+    let results = store.update_accounts(&[moved, grown]).await.expect("update_accounts");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // Redeclaring a class keeps its pupils.
+    store
+        .put_classes(&north, &declare(&["6A"], "sixième"))
+        .await
+        .expect("put_classes");
+    // Twenty pupils join 6B at once, each in a creation of its own.
+    let joins = (0..20).map(|i| async move {
+        let login = format!("pupil.{i}");
+        create(store, &[account("north", &login, "Pupil", "P", Profile::Student, &["6B"])]).await;
+    });
+    futures::future::join_all(joins).await;
+
+    let listed = store
+        .list_classes_with_students(&north)
+        .await
+        .expect("list_classes_with_students");
+
+    let classes = store.list_classes(&north).await.expect("list_classes");
+    let names: Vec<_> = classes.iter().map(|c| c.name.clone()).collect();
+    let students = AccountFilter {
+        profiles: vec![Profile::Student],
+        ..AccountFilter::default()
+    };
+    let counted = store
+        .count_in_classes(&north, &names, &students)
+        .await
+        .expect("count_in_classes");
+    let expected: Vec<(Class, u64)> = classes.into_iter().zip(counted).collect();
+    assert_eq!(listed, expected);
+    let counts: Vec<(String, u64)> = listed
+        .iter()
+        .map(|(c, n)| (c.name.to_string(), *n))
+        .collect();
+    let want = [("3D", 1), ("5C", 0), ("6A", 1), ("6B", 22), ("Latin", 2)];
+    assert_eq!(
+        counts,
+        want.map(|(c, n)| (c.to_owned(), n)),
+        "by name; 6A's level is {:?}",
+        listed[2].0.level
+    );
+    assert_eq!(listed[2].0.level.as_deref(), Some("sixième"));
 }
 
 pub async fn finds_a_caller_by_id_or_login_in_its_school_only(store: &dyn Store) {

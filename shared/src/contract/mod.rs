@@ -40,6 +40,7 @@ macro_rules! store_contract_tests {
             gets_only_the_accounts_that_exist_in_the_school,
             finds_an_account_by_login_whatever_its_school,
             counts_each_class_as_a_count_of_it_would,
+            lists_classes_with_their_students_as_counted,
             finds_a_caller_by_id_or_login_in_its_school_only,
             a_taken_login_fails_the_whole_batch,
             a_login_repeated_within_a_batch_is_taken,

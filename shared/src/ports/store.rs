@@ -199,6 +199,10 @@ pub trait SchoolStore: Send + Sync {
     async fn put_school(&self, school: &School) -> StoreResult<()>;
     async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()>;
     async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>>;
+    /// The school's classes as `list_classes` gives them, each with its students:
+    /// the accounts of profile student among its members (what `count_in_classes`
+    /// says of them with the students' filter), from one read of the classes.
+    async fn list_classes_with_students(&self, school: &SchoolId) -> StoreResult<Vec<(Class, u64)>>;
 }
 
 /// Accounts, each with its outstanding secret, by key, by login and by filter.

@@ -1,18 +1,18 @@
 //! Accounts: reads by key and by login, and conditional updates that keep the
 //! class rosters in step. Creation, with its login reservations, is in `create`.
 
-use super::batch::{Write, get_items, write_items};
+use super::batch::{Write, get_items, partition, query_all, write_items};
 use super::item::{
-    ACCOUNT, Item, SCHOOL, SECRET_PREFIX, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of,
-    key_of, login_key, member_key, n, parsed, secret_key, secret_write, string, with_secrets, write_token,
-    written_by,
+    ACCOUNT, Item, SCHOOL, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of, account_range,
+    is_account_item, key_of, login_key, member_key, n, parsed, s, school_pk, secret_key, secret_write,
+    string, with_secrets, write_token, written_by,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, failed, transact};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Updates of one call in flight at once.
 const CONCURRENT_UPDATES: usize = 16;
@@ -32,21 +32,25 @@ pub(super) async fn get_item(store: &DynamoStore, key: Item) -> StoreResult<Opti
     Ok(output.item)
 }
 
-/// An account with its secret: the two items read together.
+/// An account with its secret: one `Query` of the two neighbouring items, which
+/// costs one read unit where two `GetItem`s cost two.
 pub(super) async fn get(
     store: &DynamoStore,
     school: &SchoolId,
     id: &AccountId,
 ) -> StoreResult<Option<Account>> {
-    let (account, secret) = futures::future::try_join(
-        get_item(store, account_key(school, id)),
-        get_item(store, secret_key(school, id)),
-    )
-    .await?;
-    let Some(account) = account.as_ref().map(account_of).transpose()? else {
+    let (first, last) = account_range(id);
+    let query = partition(store, school_pk(school))
+        .key_condition_expression("#pk = :pk AND #sk BETWEEN :first AND :last")
+        .expression_attribute_names("#sk", SK)
+        .expression_attribute_values(":first", s(first))
+        .expression_attribute_values(":last", s(last));
+    let (accounts, secrets): (Vec<Item>, Vec<Item>) =
+        query_all(query).await?.into_iter().partition(is_account_item);
+    let Some(account) = accounts.first().map(account_of).transpose()? else {
         return Ok(None);
     };
-    Ok(with_secrets(vec![account], secret.as_slice())?.pop())
+    Ok(with_secrets(vec![account], &secrets)?.pop())
 }
 
 pub(super) async fn get_many(
@@ -62,7 +66,7 @@ pub(super) async fn get_many(
     let (secrets, accounts): (Vec<Item>, Vec<Item>) = get_items(store, keys)
         .await?
         .into_iter()
-        .partition(|item| string(item, SK).is_ok_and(|sk| sk.starts_with(SECRET_PREFIX)));
+        .partition(|item| !is_account_item(item));
     let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
     with_secrets(accounts, &secrets)
 }
@@ -181,6 +185,18 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
         TransactWriteItem::builder().put(put).build(),
         secret_write(&stored)?.in_transaction(&store.table)?,
     ];
+    // The classes whose student counts change, in the same transaction but for
+    // what a move across more than 98 classes spills over.
+    let mut deltas = BTreeMap::new();
+    classes::student_deltas(Some(&current), Some(&stored), &mut deltas);
+    let mut count_overflow = BTreeMap::new();
+    for (class, delta) in deltas {
+        if items.len() < TRANSACTION_ITEMS {
+            items.push(classes::count_change(&store.table, &stored.school, &class, delta)?);
+        } else {
+            count_overflow.insert(class, delta);
+        }
+    }
     let overflow = roster_changes.split_off(roster_changes.len().min(TRANSACTION_ITEMS - items.len()));
     for change in roster_changes {
         items.push(change.in_transaction(&store.table)?);
@@ -201,5 +217,6 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
         .map(Write::in_batch)
         .collect::<StoreResult<_>>()?;
     write_items(store, overflow).await?;
+    classes::change_counts(store, &stored.school, &count_overflow).await?;
     Ok(Ok(()))
 }

@@ -3,15 +3,15 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, key_of, login_key, member_key, s, secret_write,
-    string,
+    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, class_key, key_of, login_key, member_key, s,
+    secret_write, string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, conditional, transact};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 const ABSENT: &str = "attribute_not_exists(pk)";
 /// Login reservations being released at once by a rollback.
@@ -25,6 +25,8 @@ enum Role {
     Login(Login, SchoolId, AccountId),
     /// An item that goes with the account (a class membership, its secret).
     Member,
+    /// A class's count of students, changed by this much.
+    Count(SchoolId, ClassName, i64),
 }
 
 struct Planned {
@@ -90,11 +92,7 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
 async fn ours(store: &DynamoStore, keys: &[Item]) -> StoreResult<bool> {
     let accounts: Vec<Item> = keys
         .iter()
-        .filter(|k| {
-            k.get(super::item::SK)
-                .and_then(|sk| sk.as_s().ok())
-                .is_some_and(|sk| sk.starts_with(super::item::ACCOUNT_PREFIX))
-        })
+        .filter(|k| super::item::is_account_item(k))
         .cloned()
         .collect();
     match accounts.first() {
@@ -143,9 +141,10 @@ fn pair(item: &Item) -> StoreResult<(String, String)> {
 
 /// The transactions of a batch. An account's items stay in one transaction, but
 /// for an account in more than 98 classes, whose last class items spill over.
+/// Each transaction also adds its students to their classes' counts, one change
+/// per class.
 fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
-    let mut transactions = Vec::new();
-    let mut current: Vec<Planned> = Vec::new();
+    let mut plan = Plan::default();
     for account in accounts {
         let stored = Account {
             version: 1,
@@ -171,20 +170,60 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
             let member = member_key(&stored.school, class, &stored.id);
             unit.push(planned(table, Role::Member, member, false)?);
         }
-        if !current.is_empty() && current.len() + unit.len() > TRANSACTION_ITEMS {
-            transactions.push(std::mem::take(&mut current));
+        let mut deltas = BTreeMap::new();
+        classes::student_deltas(None, Some(&stored), &mut deltas);
+        let counted: Vec<(SchoolId, ClassName)> = deltas
+            .keys()
+            .map(|class| (stored.school.clone(), class.clone()))
+            .collect();
+        let new_counts = counted.iter().filter(|k| !plan.counts.contains_key(*k)).count();
+        if !plan.current.is_empty() && plan.len() + unit.len() + new_counts > TRANSACTION_ITEMS {
+            plan.close(table)?;
         }
         for item in unit {
-            if current.len() == TRANSACTION_ITEMS {
-                transactions.push(std::mem::take(&mut current));
+            if plan.len() == TRANSACTION_ITEMS {
+                plan.close(table)?;
             }
-            current.push(item);
+            plan.current.push(item);
+        }
+        for (key, delta) in counted.into_iter().zip(deltas.into_values()) {
+            if !plan.counts.contains_key(&key) && plan.len() == TRANSACTION_ITEMS {
+                plan.close(table)?;
+            }
+            *plan.counts.entry(key).or_default() += delta;
         }
     }
-    if !current.is_empty() {
-        transactions.push(current);
+    plan.close(table)?;
+    Ok(plan.transactions)
+}
+
+/// The transactions planned so far, and the one being filled with its counts.
+#[derive(Default)]
+struct Plan {
+    transactions: Vec<Vec<Planned>>,
+    current: Vec<Planned>,
+    counts: BTreeMap<(SchoolId, ClassName), i64>,
+}
+
+impl Plan {
+    /// The items of the transaction being filled, its count changes included.
+    fn len(&self) -> usize {
+        self.current.len() + self.counts.len()
     }
-    Ok(transactions)
+
+    fn close(&mut self, table: &str) -> StoreResult<()> {
+        for ((school, class), delta) in std::mem::take(&mut self.counts) {
+            self.current.push(Planned {
+                key: class_key(&school, &class),
+                write: classes::count_change(table, &school, &class, delta)?,
+                role: Role::Count(school, class, delta),
+            });
+        }
+        if !self.current.is_empty() {
+            self.transactions.push(std::mem::take(&mut self.current));
+        }
+        Ok(())
+    }
 }
 
 fn planned(table: &str, role: Role, item: Item, absent: bool) -> StoreResult<Planned> {
@@ -212,10 +251,14 @@ async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: Store
     }
     let mut deletes = Vec::new();
     let mut reservations = Vec::new();
+    let mut counts: BTreeMap<SchoolId, BTreeMap<ClassName, i64>> = BTreeMap::new();
     for (role, key) in written {
         match role {
             Role::Login(_, school, account) => reservations.push((key, school, account)),
             Role::Account | Role::Member => deletes.push(Write::Delete(key)),
+            Role::Count(school, class, delta) => {
+                *counts.entry(school).or_default().entry(class).or_default() -= delta;
+            }
         }
     }
     let rolled_back = async {
@@ -224,6 +267,9 @@ async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: Store
             .map(Write::in_batch)
             .collect::<StoreResult<_>>()?;
         write_items(store, deletes).await?;
+        for (school, deltas) in &counts {
+            classes::change_counts(store, school, deltas).await?;
+        }
         let releases: Vec<_> = reservations
             .iter()
             .map(|(key, school, account)| release(store, key, school, account))

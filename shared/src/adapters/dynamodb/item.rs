@@ -40,9 +40,10 @@ pub(super) const ACCOUNT: &str = "account";
 
 /// The sort-key prefix of a school's accounts in its partition.
 pub(super) const ACCOUNT_PREFIX: &str = "ACCOUNT#";
-/// The sort-key prefix of the accounts' outstanding secrets in their school's
-/// partition: one item each, beside the account, with a `ttl` (SPEC §8).
-pub(super) const SECRET_PREFIX: &str = "SECRET#";
+/// The sort-key suffix of an account's outstanding secret: one item of its own,
+/// right after its account in the school's partition (`ACCOUNT#<id>#SECRET`), with
+/// a `ttl` (SPEC §8), so that one `Query` reads an account with its secret.
+const SECRET_SUFFIX: &str = "#SECRET";
 /// The sort-key prefix of a school's classes in its partition.
 pub(super) const CLASS_PREFIX: &str = "CLASSDEF#";
 
@@ -109,9 +110,25 @@ pub(super) fn account_key(school: &SchoolId, id: &AccountId) -> Item {
     key(school_pk(school), format!("{ACCOUNT_PREFIX}{id}"))
 }
 
-/// The item of an account's outstanding secret.
+/// The item of an account's outstanding secret, sorted right after the account.
 pub(super) fn secret_key(school: &SchoolId, id: &AccountId) -> Item {
-    key(school_pk(school), format!("{SECRET_PREFIX}{id}"))
+    key(school_pk(school), format!("{ACCOUNT_PREFIX}{id}{SECRET_SUFFIX}"))
+}
+
+/// The account id whose secret's item has this sort key, if it is one.
+fn secret_of(sk: &str) -> Option<&str> {
+    sk.strip_prefix(ACCOUNT_PREFIX)?.strip_suffix(SECRET_SUFFIX)
+}
+
+/// Whether the item is an account's (not its secret's, nor anything else's).
+pub(super) fn is_account_item(item: &Item) -> bool {
+    string(item, SK).is_ok_and(|sk| sk.starts_with(ACCOUNT_PREFIX) && secret_of(sk).is_none())
+}
+
+/// The sort-key range of one account and its secret, for a `Query`'s `BETWEEN`:
+/// no other account's key falls in it, as ids hold no `#`.
+pub(super) fn account_range(id: &AccountId) -> (String, String) {
+    (format!("{ACCOUNT_PREFIX}{id}"), format!("{ACCOUNT_PREFIX}{id}{SECRET_SUFFIX}"))
 }
 
 /// The item that reserves a login across the deployment.
@@ -249,7 +266,7 @@ pub(super) fn secret_write(account: &Account) -> StoreResult<Write> {
 pub(super) fn with_secrets(mut accounts: Vec<Account>, items: &[Item]) -> StoreResult<Vec<Account>> {
     let mut secrets: HashMap<&str, &Item> = HashMap::with_capacity(items.len());
     for item in items {
-        if let Some(id) = string(item, SK)?.strip_prefix(SECRET_PREFIX) {
+        if let Some(id) = secret_of(string(item, SK)?) {
             secrets.insert(id, item);
         }
     }

@@ -8,7 +8,7 @@ use super::DynamoStore;
 use super::accounts::get_many;
 use super::batch::{query_all, query_prefix};
 use super::item::{
-    ACCOUNT_PREFIX, SECRET_PREFIX, SK, account_of, member_pk, parsed, school_pk, string, with_secrets,
+    ACCOUNT_PREFIX, Item, SK, account_of, is_account_item, member_pk, parsed, school_pk, string, with_secrets,
 };
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreResult};
@@ -62,8 +62,9 @@ pub(super) async fn count_in_classes(
     filter: &AccountFilter,
 ) -> StoreResult<Vec<u64>> {
     let items = query_prefix(store, school_pk(school), ACCOUNT_PREFIX).await?;
+    let items: Vec<&Item> = items.iter().filter(|item| is_account_item(item)).collect();
     let mut counts: std::collections::HashMap<&ClassName, u64> = classes.iter().map(|c| (c, 0)).collect();
-    for item in &items {
+    for item in items {
         let account = account_of(item)?;
         if account.school != *school || !filter.matches(&account) {
             continue;
@@ -118,11 +119,13 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
     get_many(store, school, &ids).await
 }
 
-/// The school's accounts and their secrets: two `Query`s on its partition.
+/// The school's accounts and their secrets, each beside its account: one `Query`
+/// of the partition's `ACCOUNT#` range.
 async fn school_accounts(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Account>> {
-    let prefixed = |prefix| query_prefix(store, school_pk(school), prefix);
-    let (accounts, secrets) =
-        futures::future::try_join(prefixed(ACCOUNT_PREFIX), prefixed(SECRET_PREFIX)).await?;
+    let (accounts, secrets): (Vec<Item>, Vec<Item>) = query_prefix(store, school_pk(school), ACCOUNT_PREFIX)
+        .await?
+        .into_iter()
+        .partition(is_account_item);
     let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
     with_secrets(accounts, &secrets)
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod batch;
+mod classes;
 mod create;
 mod distributions;
 mod expiring;
@@ -135,20 +136,34 @@ enum Refusal {
 
 /// Writes `items` in one transaction: `Ok(Err(_))` says why DynamoDB refused it;
 /// any other failure is a backend error.
+/// Tries of a transaction that another one touching the same item cancelled.
+const CONTENDED_TRIES: u32 = 6;
+
+/// Writes `items` at once. A transaction cancelled by a concurrent one on one of
+/// its items (two writes of one class's count, say) wrote nothing and is tried
+/// again after a short random pause, a few times before it is `Contention`.
 async fn transact(
     store: &DynamoStore,
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
 ) -> StoreResult<Result<(), Refusal>> {
-    let sent = store
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(Ok(())),
-        Err(e) => refusal(e).map(Err),
+    for attempt in 1..=CONTENDED_TRIES {
+        let sent = store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        match sent.map_err(refusal) {
+            Ok(_) => return Ok(Ok(())),
+            Err(Ok(Refusal::Contention)) if attempt < CONTENDED_TRIES => {
+                let pause = rand::random_range(5..=20u64) << attempt;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            Err(Ok(refused)) => return Ok(Err(refused)),
+            Err(Err(error)) => return Err(error),
+        }
     }
+    Ok(Err(Refusal::Contention))
 }
 
 /// The refusal behind a cancelled transaction; any other failure is a backend error.

@@ -1,12 +1,10 @@
-//! Schools, guarded by their version, and their classes, upserted by name.
+//! Schools, guarded by their version (their classes are in `classes`).
 
 use super::DynamoStore;
 use super::accounts::get_item;
-use super::batch::{Write, query_prefix, write_items};
-use super::item::{BODY, CLASS_PREFIX, VERSION, body, class_key, json, n, school_key, school_pk};
-use crate::domain::{Class, ClassName, School, SchoolId};
+use super::item::{BODY, VERSION, body, json, n, school_key};
+use crate::domain::{School, SchoolId};
 use crate::ports::{StoreError, StoreResult};
-use std::collections::BTreeMap;
 
 pub(super) async fn get_school(store: &DynamoStore, id: &SchoolId) -> StoreResult<Option<School>> {
     get_item(store, school_key(id))
@@ -76,28 +74,4 @@ pub(super) async fn put_versioned(
     } else {
         Err(StoreError::Conflict)
     }
-}
-
-/// Upserts by name; of a name given twice, the last one is kept.
-pub(super) async fn put_classes(
-    store: &DynamoStore,
-    school: &SchoolId,
-    classes: &[Class],
-) -> StoreResult<()> {
-    let by_name: BTreeMap<&ClassName, &Class> = classes.iter().map(|class| (&class.name, class)).collect();
-    let puts = by_name
-        .into_values()
-        .map(|class| {
-            let mut item = class_key(school, &class.name);
-            item.insert(BODY.to_owned(), json(class)?);
-            Write::Put(item).in_batch()
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    write_items(store, puts).await
-}
-
-/// By name, as the SQLite store lists them.
-pub(super) async fn list_classes(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Class>> {
-    let items = query_prefix(store, school_pk(school), CLASS_PREFIX).await?;
-    items.iter().map(body).collect()
 }

@@ -1,7 +1,7 @@
 //! The `Store` port over the DynamoDB functions of this adapter.
 
 use super::{
-    DynamoStore, accounts, audit, create, distributions, expiring, exports, listing, schools, sessions,
+    DynamoStore, accounts, audit, classes, create, distributions, expiring, exports, listing, schools, sessions,
 };
 use crate::domain::{
     Account, AccountId, AuditEvent, Class, ClassName, ExportJob, ImportJob, Login, School, SchoolId,
@@ -24,11 +24,15 @@ impl SchoolStore for DynamoStore {
     }
 
     async fn put_classes(&self, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {
-        schools::put_classes(self, school, classes).await
+        classes::put_classes(self, school, classes).await
     }
 
     async fn list_classes(&self, school: &SchoolId) -> StoreResult<Vec<Class>> {
-        schools::list_classes(self, school).await
+        classes::list_classes(self, school).await
+    }
+
+    async fn list_classes_with_students(&self, school: &SchoolId) -> StoreResult<Vec<(Class, u64)>> {
+        classes::list_classes_with_students(self, school).await
     }
 }
 

@@ -69,6 +69,30 @@ pub(super) fn list_classes(connection: &Connection, school: &SchoolId) -> StoreR
     )
 }
 
+/// Each class with its students: one query, counted from the class index.
+pub(super) fn list_classes_with_students(
+    connection: &Connection,
+    school: &SchoolId,
+) -> StoreResult<Vec<(Class, u64)>> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT c.body, (SELECT COUNT(*) FROM account_classes k JOIN accounts a ON a.id = k.account_id \
+             WHERE k.school = c.school AND k.class = c.name AND a.profile = ?2) \
+             FROM classes c WHERE c.school = ?1 ORDER BY c.name",
+        )
+        .map_err(StoreError::backend)?;
+    let rows = statement
+        .query_map(params![school.as_str(), crate::domain::Profile::Student.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(StoreError::backend)?;
+    rows.map(|row| {
+        let (body, students) = row.map_err(StoreError::backend)?;
+        Ok((from_json(&body)?, u64::try_from(students).map_err(StoreError::backend)?))
+    })
+    .collect()
+}
+
 pub(super) fn get_throttle(connection: &Connection, key: &str) -> StoreResult<Option<Throttle>> {
     body(connection, "SELECT body FROM throttles WHERE key = ?1", key)?
         .as_deref()

@@ -36,6 +36,11 @@ impl SchoolStore for SqliteStore {
         let school = school.clone();
         self.read(move |c| other::list_classes(c, &school)).await
     }
+
+    async fn list_classes_with_students(&self, school: &SchoolId) -> StoreResult<Vec<(Class, u64)>> {
+        let school = school.clone();
+        self.read(move |c| other::list_classes_with_students(c, &school)).await
+    }
 }
 
 #[async_trait]
