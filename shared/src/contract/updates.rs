@@ -238,21 +238,22 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
         .as_ref()
         .expect("written");
     let issued = get(store, &anna).await.expect("the account");
-    let listed_secret = store
-        .list_accounts(
-            &school_id("north"),
-            &AccountQuery {
-                filter: AccountFilter::default(),
-                sort: Sort::Name,
-                after: None,
-                limit: 10,
+    // Listed whole, and by its class (a store may read a class apart).
+    let listed = |classes: Vec<crate::domain::ClassName>| async move {
+        let query = AccountQuery {
+            filter: AccountFilter {
+                classes,
+                ..AccountFilter::default()
             },
-        )
-        .await
-        .expect("list")
-        .items
-        .pop()
-        .and_then(|a| a.credentials.secret);
+            sort: Sort::Name,
+            after: None,
+            limit: 10,
+        };
+        let page = store.list_accounts(&school_id("north"), &query).await.expect("list");
+        page.items.into_iter().map(|a| a.credentials.secret).collect::<Vec<_>>()
+    };
+    let listed_secret = listed(vec![]).await;
+    let in_class = listed(vec![class("6A")]).await;
     let mut revoked = issued.clone();
     revoked.credentials.revoke(chrono::Utc::now());
     store
@@ -263,11 +264,13 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
         .expect("written");
 
     assert_eq!(issued.credentials.secret, Some(link.clone()));
-    assert_eq!(listed_secret, Some(link), "listed with its secret");
+    assert_eq!(listed_secret, [Some(link.clone())], "listed with its secret");
+    assert_eq!(in_class, [Some(link)], "listed in its class with its secret");
     assert_eq!(
         get(store, &anna).await.expect("the account").credentials.secret,
         None
     );
+    assert_eq!(listed(vec![class("6A")]).await, [None], "revoked, in its class");
 }
 
 /// An account whose temporary password expires at `day(10)`, as stored.

@@ -239,6 +239,15 @@ impl Sesame {
         })
     }
 
+    /// The school's retention period, as far as `account`'s page needs it: only a
+    /// disabled account has a pre-deletion date, so only its page reads the school.
+    pub async fn retention_days_for(&self, caller: &Caller, account: &Account) -> Result<u32> {
+        if account.access != Access::Disabled {
+            return Ok(0);
+        }
+        Ok(self.school(&caller.school).await?.settings.retention_days)
+    }
+
     pub async fn get_account(&self, caller: &Caller, id: &AccountId) -> Result<Account> {
         self.account_if(caller, id, Caller::may_view).await
     }

@@ -4,15 +4,15 @@
 use super::batch::{Write, get_items, partition, query_all, write_items};
 use super::item::{
     ACCOUNT, Item, SCHOOL, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of, account_range,
-    is_account_item, key_of, login_key, member_key, n, parsed, s, school_pk, secret_key, secret_write,
+    is_account_item, key_of, login_key, member_item, member_key, n, parsed, s, school_pk, secret_key, secret_write,
     string, with_secrets, write_token, written_by,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed, transact};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Updates of one call in flight at once.
 const CONCURRENT_UPDATES: usize = 16;
@@ -128,85 +128,255 @@ pub(super) async fn find_caller(
         .filter(|account| account.login == login))
 }
 
-/// Each account on its own, a few at a time; results in the order given.
+/// Accounts updated in shared transactions: every account read at once (one
+/// `BatchGetItem` per 100), then as many accounts to a transaction as its 100
+/// items hold. A transaction that is refused (one account changed since it was
+/// read, or a concurrent write) wrote nothing: its accounts are then updated one by
+/// one, so that each fails or succeeds on its own. Results in the order given.
 pub(super) async fn update(store: &DynamoStore, accounts: &[Account]) -> StoreResult<Vec<StoreResult<()>>> {
-    let updates: Vec<_> = accounts
+    let mut seen = HashSet::new();
+    let keys: Vec<Item> = accounts
         .iter()
-        .map(|account| update_one(store, account))
+        .filter(|a| seen.insert((&a.school, &a.id)))
+        .map(|a| account_key(&a.school, &a.id))
         .collect();
-    futures::stream::iter(updates)
+    let mut read: HashMap<(SchoolId, AccountId), Account> = HashMap::new();
+    for item in get_items(store, keys).await? {
+        let account = account_of(&item)?;
+        read.insert((account.school.clone(), account.id.clone()), account);
+    }
+    let mut results: Vec<Option<StoreResult<()>>> = accounts.iter().map(|_| None).collect();
+    let mut alone = Vec::new();
+    let mut groups: Vec<Vec<(usize, Change)>> = Vec::new();
+    let mut group = Group::default();
+    let mut planned = HashSet::new();
+    for (index, account) in accounts.iter().enumerate() {
+        // An account given twice is written twice, in order, after the rest.
+        if !planned.insert((&account.school, &account.id)) {
+            alone.push(index);
+            continue;
+        }
+        let Some(current) = read.get(&(account.school.clone(), account.id.clone())) else {
+            results[index] = Some(Err(StoreError::Conflict));
+            continue;
+        };
+        let change = match Change::of(&store.table, current, account)? {
+            Ok(change) => change,
+            Err(refused) => {
+                results[index] = Some(Err(refused));
+                continue;
+            }
+        };
+        let size = change.len() + change.counts.len();
+        if size > TRANSACTION_ITEMS {
+            alone.push(index);
+            continue;
+        }
+        if group.len() + size > TRANSACTION_ITEMS {
+            groups.push(std::mem::take(&mut group).members);
+        }
+        group.add(index, change);
+    }
+    if !group.members.is_empty() {
+        groups.push(group.members);
+    }
+    let sends: Vec<_> = groups
+        .into_iter()
+        .map(|members| send_group(store, members))
+        .collect();
+    let sent: Vec<(Vec<usize>, bool)> = futures::stream::iter(sends)
+        .buffer_unordered(CONCURRENT_GROUPS)
+        .try_collect()
+        .await?;
+    for (members, written) in sent {
+        for index in members {
+            if written {
+                results[index] = Some(Ok(()));
+            } else {
+                alone.push(index);
+            }
+        }
+    }
+    alone.sort_unstable();
+    let updates: Vec<_> = alone
+        .iter()
+        .map(|&index| update_one(store, &accounts[index]))
+        .collect();
+    let one_by_one: Vec<StoreResult<()>> = futures::stream::iter(updates)
         .buffered(CONCURRENT_UPDATES)
         .try_collect()
-        .await
+        .await?;
+    for (index, result) in alone.into_iter().zip(one_by_one) {
+        results[index] = Some(result);
+    }
+    Ok(results.into_iter().map(|r| r.unwrap_or(Err(StoreError::Conflict))).collect())
 }
 
-/// The outer error fails the whole call; the inner one is this account's.
+/// Shared transactions in flight at once.
+const CONCURRENT_GROUPS: usize = 4;
+
+/// The accounts of one shared transaction, and its class counts' changes.
+#[derive(Default)]
+struct Group {
+    members: Vec<(usize, Change)>,
+    counts: BTreeSet<(SchoolId, ClassName)>,
+    items: usize,
+}
+
+impl Group {
+    /// Its items, one change of each class's count included.
+    fn len(&self) -> usize {
+        self.items + self.counts.len()
+    }
+
+    fn add(&mut self, index: usize, change: Change) {
+        self.items += change.len();
+        for class in change.counts.keys() {
+            self.counts.insert((change.school.clone(), class.clone()));
+        }
+        self.members.push((index, change));
+    }
+}
+
+/// Sends one shared transaction: whether it was written. One refused by a
+/// condition may be its own retry after a lost answer (its first account then
+/// carries its token: a transaction is all or nothing).
+async fn send_group(store: &DynamoStore, members: Vec<(usize, Change)>) -> StoreResult<(Vec<usize>, bool)> {
+    let mut counts: BTreeMap<(SchoolId, ClassName), i64> = BTreeMap::new();
+    let mut items = Vec::new();
+    let mut indexes = Vec::with_capacity(members.len());
+    let first = members.first().map(|(_, c)| (account_key(&c.school, &c.id), c.token.clone()));
+    for (index, change) in members {
+        indexes.push(index);
+        for (class, delta) in &change.counts {
+            *counts.entry((change.school.clone(), class.clone())).or_default() += delta;
+        }
+        items.extend(change.into_items(&store.table)?);
+    }
+    for ((school, class), delta) in counts.into_iter().filter(|(_, d)| *d != 0) {
+        items.push(classes::count_change(&store.table, &school, &class, delta)?);
+    }
+    let written = match transact(store, items).await? {
+        Ok(()) => true,
+        Err(Refusal::Contention) => false,
+        Err(Refusal::Condition(_)) => match first {
+            Some((key, token)) => written_by(get_item(store, key).await?.as_ref(), &token),
+            None => false,
+        },
+    };
+    Ok((indexes, written))
+}
+
+/// What updating one account writes, from the item it was read at.
+struct Change {
+    school: SchoolId,
+    id: AccountId,
+    token: AttributeValue,
+    /// The account's put, at the version read.
+    put: TransactWriteItem,
+    /// Its secret's item, put or deleted.
+    secret: Write,
+    /// Its rows: deleted from the classes it left, rewritten in each of its classes.
+    rows: Vec<Write>,
+    /// Its classes' student counts.
+    counts: BTreeMap<ClassName, i64>,
+}
+
+impl Change {
+    /// The change, or `Conflict` if the account is no longer at the version read.
+    fn of(table: &str, current: &Account, account: &Account) -> StoreResult<StoreResult<Self>> {
+        if current.version != account.version {
+            return Ok(Err(StoreError::Conflict));
+        }
+        // The stored login is kept; the roster changes are those from the version read.
+        let stored = Account {
+            login: current.login.clone(),
+            version: account.version.saturating_add(1),
+            ..account.clone()
+        };
+        let (old, new): (BTreeSet<&ClassName>, BTreeSet<&ClassName>) =
+            (current.classes.iter().collect(), stored.classes.iter().collect());
+        let mut rows: Vec<Write> = old
+            .difference(&new)
+            .map(|class| Write::Delete(member_key(&stored.school, class, &stored.id)))
+            .collect();
+        for class in &new {
+            rows.push(Write::Put(member_item(&stored, class)?));
+        }
+        let mut counts = BTreeMap::new();
+        classes::student_deltas(Some(current), Some(&stored), &mut counts);
+        let token = write_token();
+        let mut item = account_item(&stored)?;
+        item.insert(WRITE_TOKEN.to_owned(), token.clone());
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(AT_VERSION)
+            .expression_attribute_names("#version", VERSION)
+            .expression_attribute_values(":expected", n(account.version))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(Ok(Self {
+            school: stored.school.clone(),
+            id: stored.id.clone(),
+            token,
+            put: TransactWriteItem::builder().put(put).build(),
+            secret: secret_write(&stored)?,
+            rows,
+            counts,
+        }))
+    }
+
+    /// Its writes, but for the count changes.
+    fn len(&self) -> usize {
+        2 + self.rows.len()
+    }
+
+    /// Its writes in a transaction, but for the count changes.
+    fn into_items(self, table: &str) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut items = vec![self.put, self.secret.in_transaction(table)?];
+        for row in self.rows {
+            items.push(row.in_transaction(table)?);
+        }
+        Ok(items)
+    }
+}
+
+/// One account in a transaction of its own, read afresh. The outer error fails
+/// the whole call; the inner one is this account's.
 async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<StoreResult<()>> {
     let Some(item) = get_item(store, account_key(&account.school, &account.id)).await? else {
         return Ok(Err(StoreError::Conflict));
     };
-    let current = account_of(&item)?;
-    if current.version != account.version {
-        return Ok(Err(StoreError::Conflict));
-    }
-    // The stored login is kept; the roster changes are those from the version read.
-    let stored = Account {
-        login: current.login.clone(),
-        version: account.version.saturating_add(1),
-        ..account.clone()
+    let mut change = match Change::of(&store.table, &account_of(&item)?, account)? {
+        Ok(change) => change,
+        Err(refused) => return Ok(Err(refused)),
     };
-    let (old, new): (BTreeSet<&ClassName>, BTreeSet<&ClassName>) =
-        (current.classes.iter().collect(), stored.classes.iter().collect());
-    let mut roster_changes: Vec<Write> = old
-        .difference(&new)
-        .map(|class| Write::Delete(member_key(&stored.school, class, &stored.id)))
-        .collect();
-    roster_changes.extend(
-        new.difference(&old)
-            .map(|class| Write::Put(member_key(&stored.school, class, &stored.id))),
-    );
-    let expected = HashMap::from([(":expected".to_owned(), n(account.version))]);
-    let names = HashMap::from([("#version".to_owned(), VERSION.to_owned())]);
-    // The account, its secret item and its roster changes in one transaction, so
-    // that neither secrets nor rosters ever disagree with the accounts; an account
-    // in more than 98 classes has the rest of its changes written right after.
-    let token = write_token();
-    let mut item = account_item(&stored)?;
-    item.insert(WRITE_TOKEN.to_owned(), token.clone());
-    let put = Put::builder()
-        .table_name(&store.table)
-        .set_item(Some(item))
-        .condition_expression(AT_VERSION)
-        .set_expression_attribute_names(Some(names))
-        .set_expression_attribute_values(Some(expected))
-        .build()
-        .map_err(StoreError::backend)?;
-    let mut items = vec![
-        TransactWriteItem::builder().put(put).build(),
-        secret_write(&stored)?.in_transaction(&store.table)?,
-    ];
-    // The classes whose student counts change, in the same transaction but for
-    // what a move across more than 98 classes spills over.
-    let mut deltas = BTreeMap::new();
-    classes::student_deltas(Some(&current), Some(&stored), &mut deltas);
+    // The account, its secret item, its count changes and its rows in one
+    // transaction, so that neither secrets nor rosters ever disagree with the
+    // accounts; an account in more than 98 classes has the rest written right after.
+    let (school, id, token) = (change.school.clone(), change.id.clone(), change.token.clone());
+    let mut counts = std::mem::take(&mut change.counts);
+    let mut rows = std::mem::take(&mut change.rows);
+    let mut items = change.into_items(&store.table)?;
     let mut count_overflow = BTreeMap::new();
-    for (class, delta) in deltas {
+    while let Some((class, delta)) = counts.pop_first() {
         if items.len() < TRANSACTION_ITEMS {
-            items.push(classes::count_change(&store.table, &stored.school, &class, delta)?);
+            items.push(classes::count_change(&store.table, &school, &class, delta)?);
         } else {
             count_overflow.insert(class, delta);
         }
     }
-    let overflow = roster_changes.split_off(roster_changes.len().min(TRANSACTION_ITEMS - items.len()));
-    for change in roster_changes {
-        items.push(change.in_transaction(&store.table)?);
+    let overflow = rows.split_off(rows.len().min(TRANSACTION_ITEMS - items.len()));
+    for row in rows {
+        items.push(row.in_transaction(&store.table)?);
     }
     match transact(store, items).await? {
         Ok(()) => {}
         Err(Refusal::Contention) => return Ok(Err(StoreError::Conflict)),
         // A retry after a lost answer finds the account as this write left it.
         Err(Refusal::Condition(_)) => {
-            let now = get_item(store, account_key(&stored.school, &stored.id)).await?;
+            let now = get_item(store, account_key(&school, &id)).await?;
             if !written_by(now.as_ref(), &token) {
                 return Ok(Err(StoreError::Conflict));
             }
@@ -217,6 +387,6 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
         .map(Write::in_batch)
         .collect::<StoreResult<_>>()?;
     write_items(store, overflow).await?;
-    classes::change_counts(store, &stored.school, &count_overflow).await?;
+    classes::change_counts(store, &school, &count_overflow).await?;
     Ok(Ok(()))
 }

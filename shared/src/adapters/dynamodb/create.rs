@@ -3,7 +3,7 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, class_key, key_of, login_key, member_key, s,
+    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, class_key, key_of, login_key, member_item, s,
     secret_write, string,
 };
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional, transact};
@@ -167,8 +167,7 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
         }
         let classes: BTreeSet<&ClassName> = stored.classes.iter().collect();
         for class in classes {
-            let member = member_key(&stored.school, class, &stored.id);
-            unit.push(planned(table, Role::Member, member, false)?);
+            unit.push(planned(table, Role::Member, member_item(&stored, class)?, false)?);
         }
         let mut deltas = BTreeMap::new();
         classes::student_deltas(None, Some(&stored), &mut deltas);

@@ -247,6 +247,39 @@ pub(super) fn account_item(account: &Account) -> StoreResult<Item> {
     Ok(item)
 }
 
+/// Whether a class row's account has a secret item (written with the row, from
+/// the same account value, so the two never disagree).
+pub(super) const HAS_SECRET: &str = "has_secret";
+
+/// A class's row of one of its members: the account's item again (without its
+/// secret, which stays an item of its own), under the class's roster, so that a
+/// class page is one `Query`. Written in the account's transactions.
+pub(super) fn member_item(account: &Account, class: &ClassName) -> StoreResult<Item> {
+    let mut item = account_item(account)?;
+    item.extend(member_key(&account.school, class, &account.id));
+    item.insert(
+        HAS_SECRET.to_owned(),
+        AttributeValue::Bool(account.credentials.secret.is_some()),
+    );
+    Ok(item)
+}
+
+/// The account a class row holds, if it holds one (a row written before rows
+/// carried their account holds its key only); its key must agree with its body.
+pub(super) fn member_of(item: &Item, school: &SchoolId, class: &ClassName) -> StoreResult<Option<Account>> {
+    if !item.contains_key(BODY) {
+        return Ok(None);
+    }
+    let account: Account = body(item)?;
+    if key_of(item) != member_key(school, class, &account.id) || account.school != *school {
+        return Err(StoreError::backend(ItemError::Invalid(
+            BODY,
+            "account of this class row",
+        )));
+    }
+    Ok(Some(account))
+}
+
 /// The write that leaves the account's secret item as the account says: put
 /// (with `ttl` = its expiry, so that DynamoDB deletes it once expired) or deleted.
 pub(super) fn secret_write(account: &Account) -> StoreResult<Write> {

@@ -1,19 +1,20 @@
-//! Lists and counts of a school's accounts. A filter on classes reads the rosters
-//! of the fewest classes it names (a `Query` per class, then the members by key);
-//! any other reads the school's accounts (a `Query` on its partition). Both then
-//! apply `AccountFilter::matches` and sort in memory: a school holds a few
-//! thousand accounts, and the total of every page needs them all anyway.
+//! Lists and counts of a school's accounts. A filter on classes reads the rows
+//! of the fewest classes it names (a `Query` per class: each row holds its
+//! account), then the secrets its rows say exist; any other reads the school's
+//! accounts (a `Query` on its partition). Both then apply `AccountFilter::matches`
+//! and sort in memory: the total of every page needs them all anyway.
 
 use super::DynamoStore;
 use super::accounts::get_many;
-use super::batch::{query_all, query_prefix};
+use super::batch::{get_items, query_all, query_prefix};
 use super::item::{
-    ACCOUNT_PREFIX, Item, SK, account_of, is_account_item, member_pk, parsed, school_pk, string, with_secrets,
+    ACCOUNT_PREFIX, HAS_SECRET, Item, SK, account_of, is_account_item, member_of, member_pk, parsed, school_pk,
+    secret_key, string, with_secrets,
 };
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreResult};
 use futures::future::try_join_all;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) async fn list(
     store: &DynamoStore,
@@ -101,22 +102,41 @@ async fn matching(
         .collect())
 }
 
-/// The accounts in any of `classes`, each once: their rosters, then their items.
+/// The accounts in any of `classes`, each once: their classes' rows (a `Query`
+/// per class), then the secrets of those whose row says they have one (a
+/// `BatchGetItem`). A row that holds no account (written before rows did) has its
+/// account read by key.
 async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) -> StoreResult<Vec<Account>> {
     let classes: BTreeSet<&ClassName> = classes.iter().collect();
-    let rosters = try_join_all(classes.into_iter().map(|class| {
-        let query = super::batch::partition(store, member_pk(school, class))
-            .expression_attribute_names("#sk", SK)
-            .projection_expression("#sk");
-        query_all(query)
+    let rosters = try_join_all(classes.iter().map(|class| async move {
+        let rows = query_all(super::batch::partition(store, member_pk(school, class))).await?;
+        Ok::<_, crate::ports::StoreError>((*class, rows))
     }))
     .await?;
-    let ids = rosters
-        .iter()
-        .flatten()
-        .map(|member| parsed(string(member, SK)?, SK, AccountId::parse))
-        .collect::<StoreResult<BTreeSet<AccountId>>>()?;
-    get_many(store, school, &ids).await
+    let mut accounts: BTreeMap<AccountId, Account> = BTreeMap::new();
+    let mut secrets = Vec::new();
+    let mut bare = BTreeSet::new();
+    for (class, rows) in &rosters {
+        for row in rows {
+            match member_of(row, school, class)? {
+                Some(account) => {
+                    if row.get(HAS_SECRET).is_some_and(|has| has.as_bool() == Ok(&true))
+                        && !accounts.contains_key(&account.id)
+                    {
+                        secrets.push(secret_key(school, &account.id));
+                    }
+                    accounts.insert(account.id.clone(), account);
+                }
+                None => {
+                    bare.insert(parsed(string(row, SK)?, SK, AccountId::parse)?);
+                }
+            }
+        }
+    }
+    bare.retain(|id| !accounts.contains_key(id));
+    let (secrets, read) = futures::future::try_join(get_items(store, secrets), get_many(store, school, &bare)).await?;
+    let accounts = with_secrets(accounts.into_values().collect(), &secrets)?;
+    Ok(accounts.into_iter().chain(read).collect())
 }
 
 /// The school's accounts and their secrets, each beside its account: one `Query`

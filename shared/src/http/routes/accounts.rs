@@ -320,6 +320,6 @@ async fn get_account(
     let id = AccountId::parse(&id).map_err(|_| Error::NotFound)?;
     let sesame = &state.sesame;
     let account = sesame.get_account(&caller, &id).await?;
-    let retention = sesame.school(&caller.school).await?.settings.retention_days;
+    let retention = sesame.retention_days_for(&caller, &account).await?;
     Ok(Json(AccountView::new(account, &caller, sesame.now(), retention)))
 }
