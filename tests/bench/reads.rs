@@ -282,7 +282,10 @@ async fn one_school(accounts: usize, report: &mut String) {
         .await,
     );
     for (what, path) in [
-        ("`GET /v1/accounts?q=nom17`", "/v1/accounts?q=nom17"),
+        (
+            "`GET /v1/accounts?q=nom17&limit=50`",
+            "/v1/accounts?q=nom17&limit=50",
+        ),
         (
             "`GET /v1/accounts?activation=pending&limit=50`",
             "/v1/accounts?activation=pending&limit=50",

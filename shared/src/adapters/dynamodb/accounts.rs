@@ -7,7 +7,8 @@ use super::item::{
     is_account_item, key_of, login_key, member_item, member_key, n, parsed, s, school_pk, secret_key, secret_write,
     string, with_secrets, write_token, written_by,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed, transact};
+use super::projection::{self, Edits};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -167,7 +168,7 @@ pub(super) async fn update(store: &DynamoStore, accounts: &[Account]) -> StoreRe
                 continue;
             }
         };
-        let size = change.len() + change.counts.len();
+        let size = change.len() + change.counts.len() + change.edits.shards();
         if size > TRANSACTION_ITEMS {
             alone.push(index);
             continue;
@@ -220,13 +221,15 @@ const CONCURRENT_GROUPS: usize = 4;
 struct Group {
     members: Vec<(usize, Change)>,
     counts: BTreeSet<(SchoolId, ClassName)>,
+    edits: Edits,
     items: usize,
 }
 
 impl Group {
-    /// Its items, one change of each class's count included.
+    /// Its items, one change of each class's count and one write of each shard of
+    /// the projection included.
     fn len(&self) -> usize {
-        self.items + self.counts.len()
+        self.items + self.counts.len() + self.edits.shards()
     }
 
     fn add(&mut self, index: usize, change: Change) {
@@ -234,6 +237,7 @@ impl Group {
         for class in change.counts.keys() {
             self.counts.insert((change.school.clone(), class.clone()));
         }
+        self.edits.extend(change.edits.clone());
         self.members.push((index, change));
     }
 }
@@ -244,6 +248,7 @@ impl Group {
 async fn send_group(store: &DynamoStore, members: Vec<(usize, Change)>) -> StoreResult<(Vec<usize>, bool)> {
     let mut counts: BTreeMap<(SchoolId, ClassName), i64> = BTreeMap::new();
     let mut items = Vec::new();
+    let mut edits = Edits::default();
     let mut indexes = Vec::with_capacity(members.len());
     let first = members.first().map(|(_, c)| (account_key(&c.school, &c.id), c.token.clone()));
     for (index, change) in members {
@@ -251,12 +256,13 @@ async fn send_group(store: &DynamoStore, members: Vec<(usize, Change)>) -> Store
         for (class, delta) in &change.counts {
             *counts.entry((change.school.clone(), class.clone())).or_default() += delta;
         }
+        edits.extend(change.edits.clone());
         items.extend(change.into_items(&store.table)?);
     }
     for ((school, class), delta) in counts.into_iter().filter(|(_, d)| *d != 0) {
         items.push(classes::count_change(&store.table, &school, &class, delta)?);
     }
-    let written = match transact(store, items).await? {
+    let written = match projection::transact_with(store, items, &edits).await? {
         Ok(()) => true,
         Err(Refusal::Contention) => false,
         Err(Refusal::Condition(_)) => match first {
@@ -280,6 +286,8 @@ struct Change {
     rows: Vec<Write>,
     /// Its classes' student counts.
     counts: BTreeMap<ClassName, i64>,
+    /// Its row in the school's projection.
+    edits: Edits,
 }
 
 impl Change {
@@ -305,6 +313,8 @@ impl Change {
         }
         let mut counts = BTreeMap::new();
         classes::student_deltas(Some(current), Some(&stored), &mut counts);
+        let mut edits = Edits::default();
+        edits.put(&stored);
         let token = write_token();
         let mut item = account_item(&stored)?;
         item.insert(WRITE_TOKEN.to_owned(), token.clone());
@@ -324,10 +334,11 @@ impl Change {
             secret: secret_write(&stored)?,
             rows,
             counts,
+            edits,
         }))
     }
 
-    /// Its writes, but for the count changes.
+    /// Its writes, but for the count changes and its shard of the projection.
     fn len(&self) -> usize {
         2 + self.rows.len()
     }
@@ -358,20 +369,23 @@ async fn update_one(store: &DynamoStore, account: &Account) -> StoreResult<Store
     let (school, id, token) = (change.school.clone(), change.id.clone(), change.token.clone());
     let mut counts = std::mem::take(&mut change.counts);
     let mut rows = std::mem::take(&mut change.rows);
+    let edits = std::mem::take(&mut change.edits);
+    // Room for the projection's shard.
+    let room = TRANSACTION_ITEMS - edits.shards();
     let mut items = change.into_items(&store.table)?;
     let mut count_overflow = BTreeMap::new();
     while let Some((class, delta)) = counts.pop_first() {
-        if items.len() < TRANSACTION_ITEMS {
+        if items.len() < room {
             items.push(classes::count_change(&store.table, &school, &class, delta)?);
         } else {
             count_overflow.insert(class, delta);
         }
     }
-    let overflow = rows.split_off(rows.len().min(TRANSACTION_ITEMS - items.len()));
+    let overflow = rows.split_off(rows.len().min(room - items.len()));
     for row in rows {
         items.push(row.in_transaction(&store.table)?);
     }
-    match transact(store, items).await? {
+    match projection::transact_with(store, items, &edits).await? {
         Ok(()) => {}
         Err(Refusal::Contention) => return Ok(Err(StoreError::Conflict)),
         // A retry after a lost answer finds the account as this write left it.

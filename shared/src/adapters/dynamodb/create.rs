@@ -6,7 +6,8 @@ use super::item::{
     ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, class_key, key_of, login_key, member_item, s,
     secret_write, string,
 };
-use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional, transact};
+use super::projection::{self, Edits};
+use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional};
 use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -20,7 +21,7 @@ const CONCURRENT_RELEASES: usize = 16;
 /// What one write of a creation is: what a failed condition on it means, and
 /// how to undo it.
 enum Role {
-    Account,
+    Account(SchoolId, AccountId),
     /// A login reservation, for this account.
     Login(Login, SchoolId, AccountId),
     /// An item that goes with the account (a class membership, its secret).
@@ -50,7 +51,7 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
     }
     check(store, accounts).await?;
     let mut written: Vec<(Role, Item)> = Vec::new();
-    for transaction in plan(&store.table, accounts)? {
+    for (transaction, edits) in plan(&store.table, accounts)? {
         let mut roles = Vec::with_capacity(transaction.len());
         let mut keys = Vec::with_capacity(transaction.len());
         let mut writes = Vec::with_capacity(transaction.len());
@@ -59,7 +60,7 @@ pub(super) async fn create(store: &DynamoStore, accounts: &[Account]) -> StoreRe
             keys.push(planned.key);
             writes.push(planned.write);
         }
-        let sent = transact(store, writes).await;
+        let sent = projection::transact_with(store, writes, &edits).await;
         // A retry after a lost answer is refused by what the first try wrote: the
         // accounts' ids are new, so finding one of them means the transaction
         // (all or nothing) went through.
@@ -143,7 +144,7 @@ fn pair(item: &Item) -> StoreResult<(String, String)> {
 /// for an account in more than 98 classes, whose last class items spill over.
 /// Each transaction also adds its students to their classes' counts, one change
 /// per class.
-fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
+fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<(Vec<Planned>, Edits)>> {
     let mut plan = Plan::default();
     for account in accounts {
         let stored = Account {
@@ -154,7 +155,12 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
         reservation.insert(SCHOOL.to_owned(), s(stored.school.as_str()));
         reservation.insert(ACCOUNT.to_owned(), s(stored.id.as_str()));
         let mut unit = vec![
-            planned(table, Role::Account, account_item(&stored)?, true)?,
+            planned(
+                table,
+                Role::Account(stored.school.clone(), stored.id.clone()),
+                account_item(&stored)?,
+                true,
+            )?,
             planned(
                 table,
                 Role::Login(stored.login.clone(), stored.school.clone(), stored.id.clone()),
@@ -176,9 +182,11 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
             .map(|class| (stored.school.clone(), class.clone()))
             .collect();
         let new_counts = counted.iter().filter(|k| !plan.counts.contains_key(*k)).count();
-        if !plan.current.is_empty() && plan.len() + unit.len() + new_counts > TRANSACTION_ITEMS {
+        let new_shard = usize::from(plan.edits.adds_shard(&stored));
+        if !plan.current.is_empty() && plan.len() + unit.len() + new_counts + new_shard > TRANSACTION_ITEMS {
             plan.close(table)?;
         }
+        plan.edits.put(&stored);
         for item in unit {
             if plan.len() == TRANSACTION_ITEMS {
                 plan.close(table)?;
@@ -196,18 +204,21 @@ fn plan(table: &str, accounts: &[Account]) -> StoreResult<Vec<Vec<Planned>>> {
     Ok(plan.transactions)
 }
 
-/// The transactions planned so far, and the one being filled with its counts.
+/// The transactions planned so far, and the one being filled with its counts and
+/// its rows of the school's projection.
 #[derive(Default)]
 struct Plan {
-    transactions: Vec<Vec<Planned>>,
+    transactions: Vec<(Vec<Planned>, Edits)>,
     current: Vec<Planned>,
     counts: BTreeMap<(SchoolId, ClassName), i64>,
+    edits: Edits,
 }
 
 impl Plan {
-    /// The items of the transaction being filled, its count changes included.
+    /// The items of the transaction being filled, its count changes and its
+    /// shards included.
     fn len(&self) -> usize {
-        self.current.len() + self.counts.len()
+        self.current.len() + self.counts.len() + self.edits.shards()
     }
 
     fn close(&mut self, table: &str) -> StoreResult<()> {
@@ -219,7 +230,8 @@ impl Plan {
             });
         }
         if !self.current.is_empty() {
-            self.transactions.push(std::mem::take(&mut self.current));
+            self.transactions
+                .push((std::mem::take(&mut self.current), std::mem::take(&mut self.edits)));
         }
         Ok(())
     }
@@ -251,10 +263,15 @@ async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: Store
     let mut deletes = Vec::new();
     let mut reservations = Vec::new();
     let mut counts: BTreeMap<SchoolId, BTreeMap<ClassName, i64>> = BTreeMap::new();
+    let mut rows = Edits::default();
     for (role, key) in written {
         match role {
             Role::Login(_, school, account) => reservations.push((key, school, account)),
-            Role::Account | Role::Member => deletes.push(Write::Delete(key)),
+            Role::Account(school, account) => {
+                rows.remove(&school, &account);
+                deletes.push(Write::Delete(key));
+            }
+            Role::Member => deletes.push(Write::Delete(key)),
             Role::Count(school, class, delta) => {
                 *counts.entry(school).or_default().entry(class).or_default() -= delta;
             }
@@ -269,6 +286,7 @@ async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: Store
         for (school, deltas) in &counts {
             classes::change_counts(store, school, deltas).await?;
         }
+        projection::apply(store, rows).await?;
         let releases: Vec<_> = reservations
             .iter()
             .map(|(key, school, account)| release(store, key, school, account))

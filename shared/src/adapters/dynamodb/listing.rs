@@ -1,48 +1,90 @@
 //! Lists and counts of a school's accounts. A filter on classes reads the rows
 //! of the fewest classes it names (a `Query` per class: each row holds its
-//! account), then the secrets its rows say exist; any other reads the school's
-//! accounts (a `Query` on its partition). Both then apply `AccountFilter::matches`
-//! and sort in memory: the total of every page needs them all anyway.
+//! account), then the secrets its rows say exist. Any other filter reads the
+//! school's projection (`projection`: one `Query` of about 50 bytes per account),
+//! filters, sorts and counts its rows, then fetches only the page's accounts by
+//! key. Both apply `AccountFilter::matches` and `Account::sort_key`, the
+//! definitions every store follows.
 
 use super::DynamoStore;
 use super::accounts::get_many;
-use super::batch::{get_items, query_all, query_prefix};
+use super::batch::{get_items, query_all};
 use super::item::{
-    ACCOUNT_PREFIX, HAS_SECRET, Item, SK, account_of, is_account_item, member_of, member_pk, parsed, school_pk,
-    secret_key, string, with_secrets,
+    HAS_SECRET, SK, account_key, account_of, is_account_item, member_of, member_pk, parsed, secret_key, string,
+    with_secrets,
 };
+use super::projection::{self, Row};
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
 use crate::ports::{AccountFilter, AccountPage, AccountQuery, StoreResult};
 use futures::future::try_join_all;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub(super) async fn list(
     store: &DynamoStore,
     school: &SchoolId,
     query: &AccountQuery,
 ) -> StoreResult<AccountPage> {
-    let mut keyed: Vec<(String, Account)> = matching(store, school, &query.filter)
-        .await?
-        .into_iter()
-        .map(|account| (account.sort_key(query.sort), account))
+    if let Some(classes) = class_scope(&query.filter) {
+        let keyed = members(store, school, classes)
+            .await?
+            .into_iter()
+            .filter(|account| account.school == *school && query.filter.matches(account))
+            .map(|account| (account.sort_key(query.sort), account.id.clone(), account))
+            .collect();
+        let (items, more, total) = page(keyed, query);
+        return Ok(AccountPage { items, more, total });
+    }
+    let rows = projection::rows(store, school).await?;
+    let keyed = rows
+        .iter()
+        .filter_map(|row| {
+            let probe = row.probe(school);
+            query
+                .filter
+                .matches(&probe)
+                .then(|| (probe.sort_key(query.sort), probe.id, row))
+        })
         .collect();
-    keyed.sort_by(|(a_key, a), (b_key, b)| (a_key, &a.id).cmp(&(b_key, &b.id)));
+    let (rows, more, total) = page(keyed, query);
+    let items = fetch(store, school, &rows).await?;
+    Ok(AccountPage { items, more, total })
+}
+
+/// Sorts by key then id, and cuts the page after the keyset position: the
+/// page's items, whether more follow, and the total.
+fn page<T>(mut keyed: Vec<(String, AccountId, T)>, query: &AccountQuery) -> (Vec<T>, bool, u64) {
+    keyed.sort_by(|(a_key, a_id, _), (b_key, b_id, _)| (a_key, a_id).cmp(&(b_key, b_id)));
     let total = keyed.len() as u64;
     let start = query.after.as_ref().map_or(0, |after| {
-        keyed.partition_point(|(key, account)| (key, &account.id) <= (&after.key, &after.id))
+        keyed.partition_point(|(key, id, _)| (key, id) <= (&after.key, &after.id))
     });
     let rest = keyed.len() - start;
     let items = keyed
         .into_iter()
         .skip(start)
         .take(query.limit)
-        .map(|(_, account)| account)
+        .map(|(_, _, item)| item)
         .collect();
-    Ok(AccountPage {
-        items,
-        more: rest > query.limit,
-        total,
-    })
+    (items, rest > query.limit, total)
+}
+
+/// The accounts of `rows`, in their order, with the secrets the rows say exist:
+/// one `BatchGetItem` for a page of 50.
+async fn fetch(store: &DynamoStore, school: &SchoolId, rows: &[&Row]) -> StoreResult<Vec<Account>> {
+    let mut keys = Vec::with_capacity(rows.len() * 2);
+    for row in rows {
+        keys.push(account_key(school, row.id()));
+        if row.has_secret() {
+            keys.push(secret_key(school, row.id()));
+        }
+    }
+    let (accounts, secrets): (Vec<_>, Vec<_>) = get_items(store, keys).await?.into_iter().partition(is_account_item);
+    let accounts = accounts.iter().map(account_of).collect::<StoreResult<Vec<_>>>()?;
+    let mut by_id: HashMap<AccountId, Account> = with_secrets(accounts, &secrets)?
+        .into_iter()
+        .map(|account| (account.id.clone(), account))
+        .collect();
+    Ok(rows.iter().filter_map(|row| by_id.remove(row.id())).collect())
 }
 
 pub(super) async fn count(
@@ -50,24 +92,29 @@ pub(super) async fn count(
     school: &SchoolId,
     filter: &AccountFilter,
 ) -> StoreResult<u64> {
-    Ok(matching(store, school, filter).await?.len() as u64)
+    if let Some(classes) = class_scope(filter) {
+        let members = members(store, school, classes).await?;
+        return Ok(members
+            .iter()
+            .filter(|account| account.school == *school && filter.matches(account))
+            .count() as u64);
+    }
+    let rows = projection::rows(store, school).await?;
+    Ok(rows.iter().filter(|row| filter.matches(&row.probe(school))).count() as u64)
 }
 
 /// Per class of `classes`, the accounts `filter` selects in it, from one read of
-/// the school's accounts (a `Query` of its partition, paged by DynamoDB at 1 MB),
-/// where a query per class would cost one round trip each.
+/// the school's projection, where a query per class would cost one round trip each.
 pub(super) async fn count_in_classes(
     store: &DynamoStore,
     school: &SchoolId,
     classes: &[ClassName],
     filter: &AccountFilter,
 ) -> StoreResult<Vec<u64>> {
-    let items = query_prefix(store, school_pk(school), ACCOUNT_PREFIX).await?;
-    let items: Vec<&Item> = items.iter().filter(|item| is_account_item(item)).collect();
-    let mut counts: std::collections::HashMap<&ClassName, u64> = classes.iter().map(|c| (c, 0)).collect();
-    for item in items {
-        let account = account_of(item)?;
-        if account.school != *school || !filter.matches(&account) {
+    let mut counts: HashMap<&ClassName, u64> = classes.iter().map(|c| (c, 0)).collect();
+    for row in projection::rows(store, school).await? {
+        let account = row.probe(school);
+        if !filter.matches(&account) {
             continue;
         }
         let distinct: BTreeSet<&ClassName> = account.classes.iter().collect();
@@ -80,26 +127,14 @@ pub(super) async fn count_in_classes(
     Ok(classes.iter().map(|c| counts[c]).collect())
 }
 
-/// The accounts of `school` that `filter` selects, in no particular order.
-async fn matching(
-    store: &DynamoStore,
-    school: &SchoolId,
-    filter: &AccountFilter,
-) -> StoreResult<Vec<Account>> {
+/// The classes whose rows a filter on classes reads: whichever of its two class
+/// conditions names fewer.
+fn class_scope(filter: &AccountFilter) -> Option<&[ClassName]> {
     let named = (!filter.classes.is_empty()).then_some(filter.classes.as_slice());
-    let within = filter.within_classes.as_deref();
-    let candidates = match named
+    named
         .into_iter()
-        .chain(within)
+        .chain(filter.within_classes.as_deref())
         .min_by_key(|classes| classes.len())
-    {
-        Some(classes) => members(store, school, classes).await?,
-        None => school_accounts(store, school).await?,
-    };
-    Ok(candidates
-        .into_iter()
-        .filter(|account| account.school == *school && filter.matches(account))
-        .collect())
 }
 
 /// The accounts in any of `classes`, each once: their classes' rows (a `Query`
@@ -137,15 +172,4 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
     let (secrets, read) = futures::future::try_join(get_items(store, secrets), get_many(store, school, &bare)).await?;
     let accounts = with_secrets(accounts.into_values().collect(), &secrets)?;
     Ok(accounts.into_iter().chain(read).collect())
-}
-
-/// The school's accounts and their secrets, each beside its account: one `Query`
-/// of the partition's `ACCOUNT#` range.
-async fn school_accounts(store: &DynamoStore, school: &SchoolId) -> StoreResult<Vec<Account>> {
-    let (accounts, secrets): (Vec<Item>, Vec<Item>) = query_prefix(store, school_pk(school), ACCOUNT_PREFIX)
-        .await?
-        .into_iter()
-        .partition(is_account_item);
-    let accounts = accounts.iter().map(account_of).collect::<StoreResult<_>>()?;
-    with_secrets(accounts, &secrets)
 }

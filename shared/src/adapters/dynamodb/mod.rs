@@ -12,6 +12,7 @@ mod expiring;
 mod exports;
 mod item;
 mod listing;
+mod projection;
 mod schools;
 mod sessions;
 mod store;
