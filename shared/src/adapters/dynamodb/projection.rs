@@ -130,7 +130,7 @@ impl Row {
     }
 }
 
-fn shard_of(id: &AccountId) -> u64 {
+pub(super) fn shard_of(id: &AccountId) -> u64 {
     let digest = Sha256::digest(id.as_str().as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
@@ -157,7 +157,7 @@ fn decode(item: &Item) -> StoreResult<Vec<Row>> {
 
 fn encode(rows: &[Row]) -> StoreResult<AttributeValue> {
     let json = serde_json::to_vec(rows).map_err(StoreError::backend)?;
-    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     deflater.write_all(&json).map_err(StoreError::backend)?;
     let bytes = deflater.finish().map_err(StoreError::backend)?;
     Ok(AttributeValue::B(Blob::new(bytes)))
