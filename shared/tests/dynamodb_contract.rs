@@ -271,7 +271,10 @@ mod expiry {
                 .send()
         };
 
-        let secret_item = item(format!("ACCOUNT#{}#SECRET", account.id)).await.expect("get").item;
+        let secret_item = item(format!("ACCOUNT#{}#SECRET", account.id))
+            .await
+            .expect("get")
+            .item;
         let account_item = item(format!("ACCOUNT#{}", account.id)).await.expect("get").item;
 
         let secret_item = secret_item.expect("the secret is an item of its own");

@@ -1,9 +1,7 @@
 //! Contract: creating and reading accounts, and keeping schools apart.
 
 use super::{account, class, create, day, get, id_of, listed, logins, school_id, sorted, strings};
-use crate::domain::{
-    Account, Class, Credentials, Email, Login, Profile, Secret, SecretKind, Sort, Source,
-};
+use crate::domain::{Account, Class, Credentials, Email, Login, Profile, Secret, SecretKind, Sort, Source};
 use crate::ports::{AccountFilter, AccountQuery, Store, StoreError};
 use chrono::{Duration, NaiveDate};
 
@@ -141,7 +139,11 @@ pub async fn lists_classes_with_their_students_as_counted(store: &dyn Store) {
             .collect::<Vec<_>>()
     };
     // 3D's pupil arrives before 3D is declared.
-    create(store, &[account("north", "dora.d", "Dora", "D", Profile::Student, &["3D"])]).await;
+    create(
+        store,
+        &[account("north", "dora.d", "Dora", "D", Profile::Student, &["3D"])],
+    )
+    .await;
     store
         .put_classes(&north, &declare(&["6A", "6B", "Latin", "5C", "3D"], "6e"))
         .await
@@ -169,7 +171,10 @@ pub async fn lists_classes_with_their_students_as_counted(store: &dyn Store) {
     moved.version = 1;
     grown.profile = Profile::Staff;
     grown.version = 1;
-    let results = store.update_accounts(&[moved, grown]).await.expect("update_accounts");
+    let results = store
+        .update_accounts(&[moved, grown])
+        .await
+        .expect("update_accounts");
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     // Redeclaring a class keeps its pupils.
     store
@@ -179,7 +184,11 @@ pub async fn lists_classes_with_their_students_as_counted(store: &dyn Store) {
     // Twenty pupils join 6B at once, each in a creation of its own.
     let joins = (0..20).map(|i| async move {
         let login = format!("pupil.{i}");
-        create(store, &[account("north", &login, "Pupil", "P", Profile::Student, &["6B"])]).await;
+        create(
+            store,
+            &[account("north", &login, "Pupil", "P", Profile::Student, &["6B"])],
+        )
+        .await;
     });
     futures::future::join_all(joins).await;
 
@@ -200,10 +209,7 @@ pub async fn lists_classes_with_their_students_as_counted(store: &dyn Store) {
         .expect("count_in_classes");
     let expected: Vec<(Class, u64)> = classes.into_iter().zip(counted).collect();
     assert_eq!(listed, expected);
-    let counts: Vec<(String, u64)> = listed
-        .iter()
-        .map(|(c, n)| (c.name.to_string(), *n))
-        .collect();
+    let counts: Vec<(String, u64)> = listed.iter().map(|(c, n)| (c.name.to_string(), *n)).collect();
     let want = [("3D", 1), ("5C", 0), ("6A", 1), ("6B", 22), ("Latin", 2)];
     assert_eq!(
         counts,

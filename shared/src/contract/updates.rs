@@ -249,8 +249,14 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
             after: None,
             limit: 10,
         };
-        let page = store.list_accounts(&school_id("north"), &query).await.expect("list");
-        page.items.into_iter().map(|a| a.credentials.secret).collect::<Vec<_>>()
+        let page = store
+            .list_accounts(&school_id("north"), &query)
+            .await
+            .expect("list");
+        page.items
+            .into_iter()
+            .map(|a| a.credentials.secret)
+            .collect::<Vec<_>>()
     };
     let listed_secret = listed(vec![]).await;
     let in_class = listed(vec![class("6A")]).await;

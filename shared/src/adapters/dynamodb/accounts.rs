@@ -4,8 +4,8 @@
 use super::batch::{Write, get_items, partition, query_all, write_items};
 use super::item::{
     ACCOUNT, Item, SCHOOL, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of, account_range,
-    is_account_item, key_of, login_key, member_item, member_key, n, parsed, s, school_pk, secret_key, secret_write,
-    string, with_secrets, write_token, written_by,
+    is_account_item, key_of, login_key, member_item, member_key, n, parsed, s, school_pk, secret_key,
+    secret_write, string, with_secrets, write_token, written_by,
 };
 use super::projection::{self, Edits};
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed};
@@ -210,7 +210,10 @@ pub(super) async fn update(store: &DynamoStore, accounts: &[Account]) -> StoreRe
     for (index, result) in alone.into_iter().zip(one_by_one) {
         results[index] = Some(result);
     }
-    Ok(results.into_iter().map(|r| r.unwrap_or(Err(StoreError::Conflict))).collect())
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(StoreError::Conflict)))
+        .collect())
 }
 
 /// Shared transactions in flight at once.
@@ -250,7 +253,9 @@ async fn send_group(store: &DynamoStore, members: Vec<(usize, Change)>) -> Store
     let mut items = Vec::new();
     let mut edits = Edits::default();
     let mut indexes = Vec::with_capacity(members.len());
-    let first = members.first().map(|(_, c)| (account_key(&c.school, &c.id), c.token.clone()));
+    let first = members
+        .first()
+        .map(|(_, c)| (account_key(&c.school, &c.id), c.token.clone()));
     for (index, change) in members {
         indexes.push(index);
         for (class, delta) in &change.counts {

@@ -22,7 +22,11 @@ const ADD: &str = "ADD #students :delta";
 
 /// Upserts by name (of a name given twice, the last is kept); an update sets the
 /// class's description and keeps its count.
-pub(super) async fn put_classes(store: &DynamoStore, school: &SchoolId, classes: &[Class]) -> StoreResult<()> {
+pub(super) async fn put_classes(
+    store: &DynamoStore,
+    school: &SchoolId,
+    classes: &[Class],
+) -> StoreResult<()> {
     let by_name: BTreeMap<&ClassName, &Class> = classes.iter().map(|class| (&class.name, class)).collect();
     let writes = by_name
         .into_values()

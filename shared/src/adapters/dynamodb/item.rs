@@ -128,7 +128,10 @@ pub(super) fn is_account_item(item: &Item) -> bool {
 /// The sort-key range of one account and its secret, for a `Query`'s `BETWEEN`:
 /// no other account's key falls in it, as ids hold no `#`.
 pub(super) fn account_range(id: &AccountId) -> (String, String) {
-    (format!("{ACCOUNT_PREFIX}{id}"), format!("{ACCOUNT_PREFIX}{id}{SECRET_SUFFIX}"))
+    (
+        format!("{ACCOUNT_PREFIX}{id}"),
+        format!("{ACCOUNT_PREFIX}{id}{SECRET_SUFFIX}"),
+    )
 }
 
 /// The item that reserves a login across the deployment.

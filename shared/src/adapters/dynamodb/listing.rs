@@ -10,8 +10,8 @@ use super::DynamoStore;
 use super::accounts::get_many;
 use super::batch::{get_items, query_all};
 use super::item::{
-    HAS_SECRET, SK, account_key, account_of, is_account_item, member_of, member_pk, parsed, secret_key, string,
-    with_secrets,
+    HAS_SECRET, SK, account_key, account_of, is_account_item, member_of, member_pk, parsed, secret_key,
+    string, with_secrets,
 };
 use super::projection::{self, Row};
 use crate::domain::{Account, AccountId, ClassName, SchoolId};
@@ -78,7 +78,10 @@ async fn fetch(store: &DynamoStore, school: &SchoolId, rows: &[&Row]) -> StoreRe
             keys.push(secret_key(school, row.id()));
         }
     }
-    let (accounts, secrets): (Vec<_>, Vec<_>) = get_items(store, keys).await?.into_iter().partition(is_account_item);
+    let (accounts, secrets): (Vec<_>, Vec<_>) = get_items(store, keys)
+        .await?
+        .into_iter()
+        .partition(is_account_item);
     let accounts = accounts.iter().map(account_of).collect::<StoreResult<Vec<_>>>()?;
     let mut by_id: HashMap<AccountId, Account> = with_secrets(accounts, &secrets)?
         .into_iter()
@@ -100,7 +103,10 @@ pub(super) async fn count(
             .count() as u64);
     }
     let rows = projection::rows(store, school).await?;
-    Ok(rows.iter().filter(|row| filter.matches(&row.probe(school))).count() as u64)
+    Ok(rows
+        .iter()
+        .filter(|row| filter.matches(&row.probe(school)))
+        .count() as u64)
 }
 
 /// Per class of `classes`, the accounts `filter` selects in it, from one read of
@@ -169,7 +175,8 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
         }
     }
     bare.retain(|id| !accounts.contains_key(id));
-    let (secrets, read) = futures::future::try_join(get_items(store, secrets), get_many(store, school, &bare)).await?;
+    let (secrets, read) =
+        futures::future::try_join(get_items(store, secrets), get_many(store, school, &bare)).await?;
     let accounts = with_secrets(accounts.into_values().collect(), &secrets)?;
     Ok(accounts.into_iter().chain(read).collect())
 }

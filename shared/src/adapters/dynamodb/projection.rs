@@ -214,7 +214,11 @@ impl Edits {
     /// Reads the shards (one `BatchGetItem`) and gives each one's new item, put on
     /// the condition that it is still at the version read (absent: still absent).
     async fn writes(&self, store: &DynamoStore) -> StoreResult<Vec<TransactWriteItem>> {
-        let keys: Vec<Item> = self.0.keys().map(|(school, shard)| shard_key(school, *shard)).collect();
+        let keys: Vec<Item> = self
+            .0
+            .keys()
+            .map(|(school, shard)| shard_key(school, *shard))
+            .collect();
         let mut read: BTreeMap<(String, String), Item> = BTreeMap::new();
         for item in get_items(store, keys).await? {
             read.insert(pair(&item)?, item);
@@ -223,9 +227,15 @@ impl Edits {
         for ((school, shard), edits) in &self.0 {
             let key = shard_key(school, *shard);
             let current = read.get(&pair(&key)?);
-            let version = current.map(|item| number(item, VERSION)).transpose()?.unwrap_or(0);
+            let version = current
+                .map(|item| number(item, VERSION))
+                .transpose()?
+                .unwrap_or(0);
             let mut rows: BTreeMap<AccountId, Row> = match current {
-                Some(item) => decode(item)?.into_iter().map(|row| (row.id().clone(), row)).collect(),
+                Some(item) => decode(item)?
+                    .into_iter()
+                    .map(|row| (row.id().clone(), row))
+                    .collect(),
                 None => BTreeMap::new(),
             };
             for (id, row) in edits {
@@ -247,7 +257,11 @@ impl Edits {
                     .expression_attribute_names("#version", VERSION)
                     .expression_attribute_values(":read", n(version))
             };
-            writes.push(TransactWriteItem::builder().put(put.build().map_err(StoreError::backend)?).build());
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(StoreError::backend)?)
+                    .build(),
+            );
         }
         Ok(writes)
     }
@@ -288,7 +302,11 @@ pub(super) async fn apply(store: &DynamoStore, edits: Edits) -> StoreResult<()> 
         let part = Edits(chunk.iter().cloned().collect());
         match transact_with(store, Vec::new(), &part).await? {
             Ok(()) => {}
-            Err(_) => return Err(StoreError::Unavailable(anyhow::anyhow!("the school's projection kept changing"))),
+            Err(_) => {
+                return Err(StoreError::Unavailable(anyhow::anyhow!(
+                    "the school's projection kept changing"
+                )));
+            }
         }
     }
     Ok(())
@@ -303,12 +321,21 @@ mod tests {
 
     /// Accounts that differ in every field a filter or a sort reads.
     fn accounts() -> Vec<Account> {
-        let at = |day| Utc.with_ymd_and_hms(2026, 9, day, 8, 30, 0).single().expect("a date")
-            + chrono::Duration::nanoseconds(123_456_789);
+        let at = |day| {
+            Utc.with_ymd_and_hms(2026, 9, day, 8, 30, 0)
+                .single()
+                .expect("a date")
+                + chrono::Duration::nanoseconds(123_456_789)
+        };
         let mut all = Vec::new();
-        for (i, profile) in [Profile::Student, Profile::Parent, Profile::Teacher, Profile::Staff]
-            .into_iter()
-            .enumerate()
+        for (i, profile) in [
+            Profile::Student,
+            Profile::Parent,
+            Profile::Teacher,
+            Profile::Staff,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let mut a = Account::sample(profile, LocalAdmin::None);
             a.first_name = format!("Zoé-{i}");
@@ -319,13 +346,25 @@ mod tests {
                 .map(|c| ClassName::parse(c).expect("a class"))
                 .collect();
             a.level = (i % 2 == 0).then(|| "6e".to_owned());
-            a.groups = if i == 1 { vec!["chorale".to_owned()] } else { vec![] };
+            a.groups = if i == 1 {
+                vec!["chorale".to_owned()]
+            } else {
+                vec![]
+            };
             a.access = if i == 2 { Access::Disabled } else { Access::Enabled };
             a.disabled_at = (i == 2).then(|| at(3));
-            a.activation = if i == 0 { Activation::Pending } else { Activation::Activated };
+            a.activation = if i == 0 {
+                Activation::Pending
+            } else {
+                Activation::Activated
+            };
             a.email = (i != 0).then(|| Email::parse(&format!("p{i}@example.org")).expect("an address"));
             a.email_state = EmailState {
-                status: if i == 3 { EmailStatus::Bounced } else { EmailStatus::Unknown },
+                status: if i == 3 {
+                    EmailStatus::Bounced
+                } else {
+                    EmailStatus::Unknown
+                },
                 ..EmailState::default()
             };
             if i == 3 {
@@ -341,31 +380,91 @@ mod tests {
         let none = AccountFilter::default;
         let mut filters = vec![
             none(),
-            AccountFilter { profiles: vec![Profile::Parent, Profile::Staff], ..none() },
-            AccountFilter { classes: vec![ClassName::parse("Latin").expect("a class")], ..none() },
-            AccountFilter { within_classes: Some(vec![]), ..none() },
-            AccountFilter { level: Some("6e".to_owned()), ..none() },
-            AccountFilter { group: Some("chorale".to_owned()), ..none() },
-            AccountFilter { access: Some(Access::Disabled), ..none() },
-            AccountFilter { activation: Some(Activation::Pending), ..none() },
-            AccountFilter { has_email: Some(true), ..none() },
-            AccountFilter { has_email: Some(false), ..none() },
-            AccountFilter { email_state: Some(EmailStatus::Bounced), ..none() },
-            AccountFilter { email_state: Some(EmailStatus::Unknown), ..none() },
-            AccountFilter { local_admin: Some(LocalAdmin::Secondary), ..none() },
-            AccountFilter { search: Some("darc 2".to_owned()), ..none() },
-            AccountFilter { search: Some("zoe-1".to_owned()), ..none() },
+            AccountFilter {
+                profiles: vec![Profile::Parent, Profile::Staff],
+                ..none()
+            },
+            AccountFilter {
+                classes: vec![ClassName::parse("Latin").expect("a class")],
+                ..none()
+            },
+            AccountFilter {
+                within_classes: Some(vec![]),
+                ..none()
+            },
+            AccountFilter {
+                level: Some("6e".to_owned()),
+                ..none()
+            },
+            AccountFilter {
+                group: Some("chorale".to_owned()),
+                ..none()
+            },
+            AccountFilter {
+                access: Some(Access::Disabled),
+                ..none()
+            },
+            AccountFilter {
+                activation: Some(Activation::Pending),
+                ..none()
+            },
+            AccountFilter {
+                has_email: Some(true),
+                ..none()
+            },
+            AccountFilter {
+                has_email: Some(false),
+                ..none()
+            },
+            AccountFilter {
+                email_state: Some(EmailStatus::Bounced),
+                ..none()
+            },
+            AccountFilter {
+                email_state: Some(EmailStatus::Unknown),
+                ..none()
+            },
+            AccountFilter {
+                local_admin: Some(LocalAdmin::Secondary),
+                ..none()
+            },
+            AccountFilter {
+                search: Some("darc 2".to_owned()),
+                ..none()
+            },
+            AccountFilter {
+                search: Some("zoe-1".to_owned()),
+                ..none()
+            },
         ];
         for a in accounts {
             let at = Some(a.created_at);
-            filters.push(AccountFilter { created_from: at, ..none() });
-            filters.push(AccountFilter { created_to: at, ..none() });
+            filters.push(AccountFilter {
+                created_from: at,
+                ..none()
+            });
+            filters.push(AccountFilter {
+                created_to: at,
+                ..none()
+            });
             if let Some(d) = a.disabled_at {
-                filters.push(AccountFilter { disabled_since: Some(d), ..none() });
-                filters.push(AccountFilter { pre_deletion: Some((true, d)), ..none() });
+                filters.push(AccountFilter {
+                    disabled_since: Some(d),
+                    ..none()
+                });
+                filters.push(AccountFilter {
+                    pre_deletion: Some((true, d)),
+                    ..none()
+                });
                 let later = d + chrono::Duration::nanoseconds(1);
-                filters.push(AccountFilter { pre_deletion: Some((true, later)), ..none() });
-                filters.push(AccountFilter { pre_deletion: Some((false, later)), ..none() });
+                filters.push(AccountFilter {
+                    pre_deletion: Some((true, later)),
+                    ..none()
+                });
+                filters.push(AccountFilter {
+                    pre_deletion: Some((false, later)),
+                    ..none()
+                });
             }
         }
         filters
@@ -384,7 +483,11 @@ mod tests {
                 assert_eq!(filter.matches(&probe), filter.matches(account), "{filter:?}");
             }
         }
-        assert!(filters.iter().any(|f| accounts.iter().filter(|a| f.matches(a)).count() == 1));
+        assert!(
+            filters
+                .iter()
+                .any(|f| accounts.iter().filter(|a| f.matches(a)).count() == 1)
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `Store` port over the DynamoDB functions of this adapter.
 
 use super::{
-    DynamoStore, accounts, audit, classes, create, distributions, expiring, exports, listing, schools, sessions,
+    DynamoStore, accounts, audit, classes, create, distributions, expiring, exports, listing, schools,
+    sessions,
 };
 use crate::domain::{
     Account, AccountId, AuditEvent, Class, ClassName, ExportJob, ImportJob, Login, School, SchoolId,

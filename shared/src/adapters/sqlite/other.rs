@@ -82,13 +82,17 @@ pub(super) fn list_classes_with_students(
         )
         .map_err(StoreError::backend)?;
     let rows = statement
-        .query_map(params![school.as_str(), crate::domain::Profile::Student.as_str()], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })
+        .query_map(
+            params![school.as_str(), crate::domain::Profile::Student.as_str()],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+        )
         .map_err(StoreError::backend)?;
     rows.map(|row| {
         let (body, students) = row.map_err(StoreError::backend)?;
-        Ok((from_json(&body)?, u64::try_from(students).map_err(StoreError::backend)?))
+        Ok((
+            from_json(&body)?,
+            u64::try_from(students).map_err(StoreError::backend)?,
+        ))
     })
     .collect()
 }

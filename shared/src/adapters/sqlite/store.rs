@@ -39,7 +39,8 @@ impl SchoolStore for SqliteStore {
 
     async fn list_classes_with_students(&self, school: &SchoolId) -> StoreResult<Vec<(Class, u64)>> {
         let school = school.clone();
-        self.read(move |c| other::list_classes_with_students(c, &school)).await
+        self.read(move |c| other::list_classes_with_students(c, &school))
+            .await
     }
 }
 
