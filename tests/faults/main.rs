@@ -219,6 +219,7 @@ async fn throttling_and_server_errors_are_retried_or_answered_503_never_500() {
         throttled: 0.2,
         failed: 0.05,
         lost: 0.1,
+        ..Rates::default()
     });
     // Sign-ins: wrong passwords answer 401 (or 429 once locked), a busy store 503
     // with Retry-After; never 500.
@@ -237,6 +238,24 @@ async fn throttling_and_server_errors_are_retried_or_answered_503_never_500() {
     resets_complete_and_their_passwords_work(&f, &faults).await;
     assert!(
         faults.struck.throttled.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "{}",
+        faults.struck.summary()
+    );
+}
+
+/// Transactions cancelled before the table, by throttling or by a concurrent
+/// transaction, wrote nothing: the store tries them again (the SDK does not), and
+/// every reset completes with passwords that work; never a 500.
+#[tokio::test]
+async fn transactions_cancelled_by_throttling_or_contention_are_tried_again() {
+    let (f, faults) = faulty().await;
+    faults.arm(Rates {
+        cancelled: 0.4,
+        ..Rates::default()
+    });
+    resets_complete_and_their_passwords_work(&f, &faults).await;
+    assert!(
+        faults.struck.cancelled.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "{}",
         faults.struck.summary()
     );
@@ -376,7 +395,7 @@ async fn ses_throttling_and_failures_leave_every_result_true_and_retries_bounded
     faults.arm(Rates {
         throttled: 0.3,
         failed: 0.1,
-        lost: 0.0,
+        ..Rates::default()
     });
     let reply = f
         .app
@@ -450,7 +469,7 @@ async fn an_export_whose_file_s3_refuses_fails_having_changed_no_password() {
     faults.arm(Rates {
         throttled: 0.5,
         failed: 0.5,
-        lost: 0.0,
+        ..Rates::default()
     });
     let body = json!({"account_ids": [f.id("SA1"), f.id("SA2")], "content": "credentials", "format": "csv"});
     let created = f.app.post("/v1/exports", Some(&f.admin()), body).await;

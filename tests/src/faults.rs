@@ -23,6 +23,10 @@ pub struct Rates {
     pub failed: f64,
     /// Applied by the table, then its answer replaced by a 500.
     pub lost: f64,
+    /// A `TransactWriteItems` cancelled before the table (`TransactionCanceledException`,
+    /// 400), its reason `ThrottlingError` or `TransactionConflict` (one in two each):
+    /// nothing written, and not retried by the SDK.
+    pub cancelled: f64,
 }
 
 /// What each fault did, counted.
@@ -32,16 +36,18 @@ pub struct Struck {
     pub throttled: AtomicU64,
     pub failed: AtomicU64,
     pub lost: AtomicU64,
+    pub cancelled: AtomicU64,
 }
 
 impl Struck {
     pub fn summary(&self) -> String {
         format!(
-            "{} requests: {} throttled, {} failed, {} lost after commit",
+            "{} requests: {} throttled, {} failed, {} lost after commit, {} transactions cancelled",
             self.requests.load(Ordering::Relaxed),
             self.throttled.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
-            self.lost.load(Ordering::Relaxed)
+            self.lost.load(Ordering::Relaxed),
+            self.cancelled.load(Ordering::Relaxed)
         )
     }
 }
@@ -52,6 +58,8 @@ enum Fate {
     Throttled,
     Failed,
     Lost,
+    /// Cancelled, for this reason.
+    Cancelled(&'static str),
 }
 
 impl Storable for Fate {
@@ -72,6 +80,15 @@ impl Service {
     fn answer(self, fate: Fate) -> (u16, Vec<(&'static str, &'static str)>, String) {
         let throttled = fate == Fate::Throttled;
         match self {
+            Self::DynamoDb if matches!(fate, Fate::Cancelled(_)) => {
+                let Fate::Cancelled(reason) = fate else {
+                    unreachable!()
+                };
+                let body = format!(
+                    r#"{{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]","CancellationReasons":[{{"Code":"{reason}","Message":"injected"}}]}}"#
+                );
+                (400, vec![("content-type", "application/x-amz-json-1.0")], body)
+            }
             Self::DynamoDb => {
                 let (status, kind) = if throttled {
                     (400, "ProvisionedThroughputExceededException")
@@ -171,9 +188,21 @@ impl Intercept for Shared {
             throttled,
             failed,
             lost,
+            cancelled,
         } = *faults.rates.lock().unwrap();
+        let transaction = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .is_some_and(|target| target.ends_with(".TransactWriteItems"));
         let roll = roll();
-        let fate = if roll < throttled {
+        let fate = if transaction && roll < cancelled {
+            Fate::Cancelled(if roll < cancelled / 2.0 {
+                "ThrottlingError"
+            } else {
+                "TransactionConflict"
+            })
+        } else if roll < throttled {
             Fate::Throttled
         } else if roll < throttled + failed {
             Fate::Failed
@@ -185,7 +214,7 @@ impl Intercept for Shared {
         if fate == Fate::Lost && faults.service != Service::DynamoDb {
             return Err("answers lost after the commit are injected on DynamoDB only".into());
         }
-        if matches!(fate, Fate::Throttled | Fate::Failed) {
+        if matches!(fate, Fate::Throttled | Fate::Failed | Fate::Cancelled(_)) {
             // Never reaches the service: a GET of a path it has nothing at.
             let request = context.request_mut();
             let uri = request.uri().to_owned();
@@ -206,6 +235,7 @@ impl Intercept for Shared {
             Some(Fate::Throttled) => (Fate::Throttled, &self.0.struck.throttled),
             Some(Fate::Failed) => (Fate::Failed, &self.0.struck.failed),
             Some(Fate::Lost) => (Fate::Lost, &self.0.struck.lost),
+            Some(Fate::Cancelled(reason)) => (Fate::Cancelled(reason), &self.0.struck.cancelled),
             _ => return Ok(()),
         };
         counter.fetch_add(1, Ordering::Relaxed);

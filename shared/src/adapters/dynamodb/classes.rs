@@ -9,6 +9,7 @@ use super::batch::query_prefix;
 use super::item::{BODY, CLASS_PREFIX, Item, body, class_key, json, n, school_pk};
 use crate::domain::{Account, Class, ClassName, Profile, SchoolId};
 use crate::ports::{StoreError, StoreResult};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use futures::{StreamExt, TryStreamExt};
@@ -49,12 +50,30 @@ fn class_update(store: &DynamoStore, school: &SchoolId, class: &ClassName) -> Up
         .set_key(Some(class_key(school, class)))
 }
 
-/// Sends every update, a few at a time.
+/// Sends every update, a few at a time. An update refused because a transaction
+/// was writing the same class item (`TransactionConflictException`) wrote nothing
+/// and is sent again after a short random pause, up to 10 times.
 async fn send_all(updates: Vec<UpdateItemFluentBuilder>) -> StoreResult<()> {
-    futures::stream::iter(updates.into_iter().map(|update| update.send()))
+    let sends = updates.into_iter().map(|update| async move {
+        let mut attempt = 1;
+        loop {
+            match update.clone().send().await {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if attempt < 10
+                        && e.as_service_error().and_then(|s| s.code())
+                            == Some("TransactionConflictException") =>
+                {
+                    super::pause(attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(super::failed("UpdateItem")(e)),
+            }
+        }
+    });
+    futures::stream::iter(sends)
         .buffer_unordered(CONCURRENT_WRITES)
-        .map_err(|e| super::failed("UpdateItem")(e))
-        .try_collect::<Vec<_>>()
+        .try_collect::<Vec<()>>()
         .await
         .map(drop)
 }

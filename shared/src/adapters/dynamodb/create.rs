@@ -3,8 +3,8 @@
 
 use super::batch::{Write, get_items, write_items};
 use super::item::{
-    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, class_key, key_of, login_key, member_item, s,
-    secret_write, string,
+    ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, account_of, class_key, key_of, login_key,
+    member_item, member_key, s, secret_key, secret_write, string,
 };
 use super::projection::{self, Edits};
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional};
@@ -26,8 +26,9 @@ enum Role {
     Login(Login, SchoolId, AccountId),
     /// An item that goes with the account (a class membership, its secret).
     Member,
-    /// A class's count of students, changed by this much.
-    Count(SchoolId, ClassName, i64),
+    /// A change of a class's count of students (undone from the accounts as
+    /// stored, not from the plan).
+    Count,
 }
 
 struct Planned {
@@ -230,7 +231,7 @@ impl Plan {
             self.current.push(Planned {
                 key: class_key(&school, &class),
                 write: classes::count_change(table, &school, &class, delta)?,
-                role: Role::Count(school, class, delta),
+                role: Role::Count,
             });
         }
         if !self.current.is_empty() {
@@ -259,37 +260,51 @@ fn planned(table: &str, role: Role, item: Item, absent: bool) -> StoreResult<Pla
 
 /// Deletes what this call wrote, then answers `error`; a rollback that fails is
 /// the error then, for the batch is half written. A login reservation is deleted
-/// only if it is this call's: another creation may hold it by now.
+/// only if it is this call's: another creation may hold it by now. What an
+/// account's rows and counts are is read from the account as stored (a transaction
+/// that failed may not have written it; an update in between may have moved it),
+/// and the counts, the one step that cannot be repeated, come last.
 async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: StoreError) -> StoreError {
     if written.is_empty() {
         return error;
     }
     let mut deletes = Vec::new();
     let mut reservations = Vec::new();
-    let mut counts: BTreeMap<SchoolId, BTreeMap<ClassName, i64>> = BTreeMap::new();
+    let mut accounts = Vec::new();
     let mut rows = Edits::default();
     for (role, key) in written {
         match role {
             Role::Login(_, school, account) => reservations.push((key, school, account)),
             Role::Account(school, account) => {
                 rows.remove(&school, &account);
-                deletes.push(Write::Delete(key));
+                accounts.push(key);
             }
-            Role::Member => deletes.push(Write::Delete(key)),
-            Role::Count(school, class, delta) => {
-                *counts.entry(school).or_default().entry(class).or_default() -= delta;
-            }
+            Role::Member => deletes.push(key),
+            Role::Count => {}
         }
     }
     let rolled_back = async {
+        let mut counts: BTreeMap<SchoolId, BTreeMap<ClassName, i64>> = BTreeMap::new();
+        for item in get_items(store, accounts.clone()).await? {
+            let account = account_of(&item)?;
+            let school = &account.school;
+            classes::student_deltas(Some(&account), None, counts.entry(school.clone()).or_default());
+            deletes.extend(
+                account
+                    .classes
+                    .iter()
+                    .map(|class| member_key(school, class, &account.id)),
+            );
+            deletes.push(secret_key(school, &account.id));
+        }
+        deletes.extend(accounts);
+        let mut seen = HashSet::new();
         let deletes = deletes
             .into_iter()
-            .map(Write::in_batch)
+            .filter(|key| pair(key).is_ok_and(|p| seen.insert(p)))
+            .map(|key| Write::Delete(key).in_batch())
             .collect::<StoreResult<_>>()?;
         write_items(store, deletes).await?;
-        for (school, deltas) in &counts {
-            classes::change_counts(store, school, deltas).await?;
-        }
         projection::apply(store, rows).await?;
         let releases: Vec<_> = reservations
             .iter()
@@ -298,8 +313,11 @@ async fn roll_back(store: &DynamoStore, written: Vec<(Role, Item)>, error: Store
         futures::stream::iter(releases)
             .buffer_unordered(CONCURRENT_RELEASES)
             .try_collect::<Vec<()>>()
-            .await
-            .map(drop)
+            .await?;
+        for (school, deltas) in &counts {
+            classes::change_counts(store, school, deltas).await?;
+        }
+        Ok::<(), StoreError>(())
     };
     match rolled_back.await {
         Ok(()) => error,

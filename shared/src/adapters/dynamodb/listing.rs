@@ -155,16 +155,16 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
     }))
     .await?;
     let mut accounts: BTreeMap<AccountId, Account> = BTreeMap::new();
-    let mut secrets = Vec::new();
+    // Whether any of an account's rows says it has a secret (an account in more
+    // than 98 classes has some rows written after its transaction).
+    let mut with_secret = BTreeSet::new();
     let mut bare = BTreeSet::new();
     for (class, rows) in &rosters {
         for row in rows {
             match member_of(row, school, class)? {
                 Some(account) => {
-                    if row.get(HAS_SECRET).is_some_and(|has| has.as_bool() == Ok(&true))
-                        && !accounts.contains_key(&account.id)
-                    {
-                        secrets.push(secret_key(school, &account.id));
+                    if row.get(HAS_SECRET).is_some_and(|has| has.as_bool() == Ok(&true)) {
+                        with_secret.insert(account.id.clone());
                     }
                     accounts.insert(account.id.clone(), account);
                 }
@@ -175,6 +175,7 @@ async fn members(store: &DynamoStore, school: &SchoolId, classes: &[ClassName]) 
         }
     }
     bare.retain(|id| !accounts.contains_key(id));
+    let secrets = with_secret.iter().map(|id| secret_key(school, id)).collect();
     let (secrets, read) =
         futures::future::try_join(get_items(store, secrets), get_many(store, school, &bare)).await?;
     let accounts = with_secrets(accounts.into_values().collect(), &secrets)?;

@@ -135,40 +135,59 @@ enum Refusal {
     Contention,
 }
 
-/// Writes `items` in one transaction: `Ok(Err(_))` says why DynamoDB refused it;
-/// any other failure is a backend error.
-/// Tries of a transaction that another one touching the same item cancelled.
-const CONTENDED_TRIES: u32 = 6;
+/// Tries of a transaction that a concurrent one or throttling cancelled.
+const CANCELLED_TRIES: u32 = 10;
 
-/// Writes `items` at once. A transaction cancelled by a concurrent one on one of
-/// its items (two writes of one class's count, say) wrote nothing and is tried
-/// again after a short random pause, a few times before it is `Contention`.
+/// Writes `items` in one transaction: `Ok(Err(_))` says why DynamoDB refused it.
+/// A transaction cancelled by a concurrent one on one of its items (two writes of
+/// one class's count, say) or by throttling wrote nothing, and is tried again
+/// after a short random pause, up to 10 times; then it is `Contention`, or
+/// `Unavailable` (503) when throttling did not stop. Any other failure is a
+/// backend error.
 async fn transact(
     store: &DynamoStore,
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
 ) -> StoreResult<Result<(), Refusal>> {
-    for attempt in 1..=CONTENDED_TRIES {
+    for attempt in 1..=CANCELLED_TRIES {
         let sent = store
             .client
             .transact_write_items()
             .set_transact_items(Some(items.clone()))
             .send()
             .await;
-        match sent.map_err(refusal) {
-            Ok(_) => return Ok(Ok(())),
-            Err(Ok(Refusal::Contention)) if attempt < CONTENDED_TRIES => {
-                let pause = rand::random_range(5..=20u64) << attempt;
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        let Err(error) = sent else {
+            return Ok(Ok(()));
+        };
+        match refusal(error)? {
+            Cancelled::Refused(Refusal::Contention) | Cancelled::Throttled if attempt < CANCELLED_TRIES => {
+                pause(attempt).await;
             }
-            Err(Ok(refused)) => return Ok(Err(refused)),
-            Err(Err(error)) => return Err(error),
+            Cancelled::Refused(refused) => return Ok(Err(refused)),
+            Cancelled::Throttled => {
+                return Err(StoreError::Unavailable(anyhow::anyhow!(
+                    "DynamoDB throttled a transaction {CANCELLED_TRIES} times"
+                )));
+            }
         }
     }
     Ok(Err(Refusal::Contention))
 }
 
+/// A random pause before the `attempt`th retry: 5–20 ms, doubling up to 64 times that.
+async fn pause(attempt: u32) {
+    let millis = rand::random_range(5..=20u64) << attempt.min(6);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// What cancelled a transaction.
+enum Cancelled {
+    Refused(Refusal),
+    /// Throttling of one of its items: nothing was written.
+    Throttled,
+}
+
 /// The refusal behind a cancelled transaction; any other failure is a backend error.
-fn refusal(error: SdkError<TransactWriteItemsError>) -> Result<Refusal, StoreError> {
+fn refusal(error: SdkError<TransactWriteItemsError>) -> Result<Cancelled, StoreError> {
     let reasons = match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
             cancelled.cancellation_reasons()
@@ -176,10 +195,17 @@ fn refusal(error: SdkError<TransactWriteItemsError>) -> Result<Refusal, StoreErr
         _ => return Err(failed("TransactWriteItems")(error)),
     };
     let code_at = |code: &str| reasons.iter().position(|r| r.code() == Some(code));
+    let throttled = [
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+    ];
     if let Some(index) = code_at("ConditionalCheckFailed") {
-        Ok(Refusal::Condition(index))
+        Ok(Cancelled::Refused(Refusal::Condition(index)))
     } else if code_at("TransactionConflict").is_some() {
-        Ok(Refusal::Contention)
+        Ok(Cancelled::Refused(Refusal::Contention))
+    } else if throttled.iter().any(|code| code_at(code).is_some()) {
+        Ok(Cancelled::Throttled)
     } else {
         Err(failed("TransactWriteItems")(error))
     }

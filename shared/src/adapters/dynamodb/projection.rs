@@ -11,7 +11,7 @@
 //! to about 25,000 accounts), and no item is rewritten by every write of a school.
 
 use super::batch::{get_items, query_prefix};
-use super::item::{BODY, Item, PK, SK, VERSION, key, n, number, school_pk, string};
+use super::item::{BODY, Item, PK, SK, VERSION, key, n, nanos, number, school_pk, string};
 use super::{DynamoStore, Refusal, transact};
 use crate::domain::{
     Access, Account, AccountId, Activation, ClassName, Email, EmailStatus, LocalAdmin, Login, Profile,
@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -56,10 +56,6 @@ pub(super) struct Row(
     /// Whether its secret item exists.
     bool,
 );
-
-fn nanos(at: DateTime<Utc>) -> i64 {
-    at.timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
 
 impl Row {
     pub(super) fn of(a: &Account) -> Self {
@@ -285,10 +281,7 @@ pub(super) async fn transact_with(
         let mut all = items.clone();
         all.extend(edits.writes(store).await?);
         match transact(store, all).await? {
-            Err(Refusal::Condition(index)) if index >= first_shard => {
-                let pause = rand::random_range(1..=10u64) << attempt.min(6);
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-            }
+            Err(Refusal::Condition(index)) if index >= first_shard => super::pause(attempt).await,
             other => return Ok(other),
         }
     }
@@ -317,7 +310,7 @@ mod tests {
     use super::*;
     use crate::domain::{EmailState, Sort};
     use crate::ports::AccountFilter;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     /// Accounts that differ in every field a filter or a sort reads.
     fn accounts() -> Vec<Account> {
