@@ -74,6 +74,7 @@ macro_rules! store_contract_tests {
             pages_through_every_account_exactly_once_in_each_order,
             pages_a_class_roster_with_its_total,
             a_secret_is_issued_replaced_and_revoked_with_its_account,
+            an_account_in_many_classes_is_listed_in_each_as_it_is,
             // Schools, classes, throttles, idempotency.
             creates_a_school_at_version_one,
             creates_an_export_job_at_version_one,

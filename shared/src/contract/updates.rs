@@ -279,6 +279,69 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
     assert_eq!(listed(vec![class("6A")]).await, [None], "revoked, in its class");
 }
 
+/// An account in many classes (a teacher's) is listed in each of them as it is
+/// now, when it grows from a few classes to many, changes, and shrinks again.
+pub async fn an_account_in_many_classes_is_listed_in_each_as_it_is(store: &dyn Store) {
+    let names = ["6A", "6B", "6C", "5A", "5B", "4A", "3A"];
+    let mut tess = account("north", "tess.t", "Tess", "T", Profile::Teacher, &names[..2]);
+    create(store, std::slice::from_ref(&tess)).await;
+    let in_class = |name: &'static str| async move {
+        let query = AccountQuery {
+            filter: AccountFilter {
+                classes: vec![class(name)],
+                ..AccountFilter::default()
+            },
+            sort: Sort::Name,
+            after: None,
+            limit: 10,
+        };
+        let page = store
+            .list_accounts(&school_id("north"), &query)
+            .await
+            .expect("list");
+        page.items
+            .into_iter()
+            .map(|a| (a.last_name, a.classes.len(), a.credentials.secret.is_some()))
+            .collect::<Vec<_>>()
+    };
+    let write = |account: &Account| {
+        let account = account.clone();
+        async move {
+            let results = store
+                .update_accounts(std::slice::from_ref(&account))
+                .await
+                .expect("update");
+            assert!(results[0].is_ok(), "{results:?}");
+        }
+    };
+    // From two classes to seven, with a secret.
+    tess.version = 1;
+    tess.classes = names.iter().map(|n| class(n)).collect();
+    tess.credentials.issue(handed_out(SecretKind::ResetLink, 1));
+    write(&tess).await;
+    for name in names {
+        assert_eq!(in_class(name).await, [("T".to_owned(), 7, true)], "{name}");
+    }
+    // A change while in seven: every class shows it.
+    tess.version = 2;
+    tess.last_name = "Tessier".to_owned();
+    tess.credentials.revoke(chrono::Utc::now());
+    write(&tess).await;
+    for name in names {
+        assert_eq!(in_class(name).await, [("Tessier".to_owned(), 7, false)], "{name}");
+    }
+    // Back to three.
+    tess.version = 3;
+    tess.classes = names[4..].iter().map(|n| class(n)).collect();
+    write(&tess).await;
+    for name in &names[..4] {
+        assert_eq!(in_class(name).await, [], "{name}: left");
+    }
+    for name in &names[4..] {
+        assert_eq!(in_class(name).await, [("Tessier".to_owned(), 3, false)], "{name}");
+    }
+}
+
 /// An account whose temporary password expires at `day(10)`, as stored.
 pub async fn a_secret_to_expire(store: &dyn Store) -> Account {
     let mut zoe = account("north", "zoe.t", "Zoé", "T", Profile::Student, &["6A"]);

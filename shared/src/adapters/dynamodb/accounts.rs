@@ -4,8 +4,8 @@
 use super::batch::{Write, get_items, partition, query_all, write_items};
 use super::item::{
     ACCOUNT, Item, SCHOOL, SK, VERSION, WRITE_TOKEN, account_item, account_key, account_of, account_range,
-    is_account_item, key_of, login_key, member_item, member_key, n, parsed, s, school_pk, secret_key,
-    secret_write, string, with_secrets, write_token, written_by,
+    is_account_item, key_of, login_key, n, parsed, row_writes, s, school_pk, secret_key, secret_write,
+    string, with_secrets, write_token, written_by,
 };
 use super::projection::{self, Edits};
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, failed};
@@ -307,15 +307,7 @@ impl Change {
             version: account.version.saturating_add(1),
             ..account.clone()
         };
-        let (old, new): (BTreeSet<&ClassName>, BTreeSet<&ClassName>) =
-            (current.classes.iter().collect(), stored.classes.iter().collect());
-        let mut rows: Vec<Write> = old
-            .difference(&new)
-            .map(|class| Write::Delete(member_key(&stored.school, class, &stored.id)))
-            .collect();
-        for class in &new {
-            rows.push(Write::Put(member_item(&stored, class)?));
-        }
+        let rows = row_writes(Some(current), &stored)?;
         let mut counts = BTreeMap::new();
         classes::student_deltas(Some(current), Some(&stored), &mut counts);
         let mut edits = Edits::default();

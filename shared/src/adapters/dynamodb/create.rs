@@ -4,7 +4,7 @@
 use super::batch::{Write, get_items, write_items};
 use super::item::{
     ACCOUNT, Item, PK, SCHOOL, SK, account_item, account_key, account_of, class_key, key_of, login_key,
-    member_item, member_key, s, secret_key, secret_write, string,
+    member_key, row_writes, s, secret_key, secret_write, string,
 };
 use super::projection::{self, Edits};
 use super::{DynamoStore, Refusal, TRANSACTION_ITEMS, classes, conditional};
@@ -12,7 +12,7 @@ use crate::domain::{Account, AccountId, ClassName, Login, SchoolId};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 const ABSENT: &str = "attribute_not_exists(pk)";
 /// Login reservations being released at once by a rollback.
@@ -176,9 +176,10 @@ fn plan(table: &str, accounts: &[&Account]) -> StoreResult<Vec<(Vec<Planned>, Ed
         if let Write::Put(secret) = secret_write(&stored)? {
             unit.push(planned(table, Role::Member, secret, false)?);
         }
-        let classes: BTreeSet<&ClassName> = stored.classes.iter().collect();
-        for class in classes {
-            unit.push(planned(table, Role::Member, member_item(&stored, class)?, false)?);
+        for row in row_writes(None, &stored)? {
+            if let Write::Put(row) = row {
+                unit.push(planned(table, Role::Member, row, false)?);
+            }
         }
         let mut deltas = BTreeMap::new();
         classes::student_deltas(None, Some(&stored), &mut deltas);

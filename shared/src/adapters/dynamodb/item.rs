@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
@@ -256,7 +256,8 @@ pub(super) const HAS_SECRET: &str = "has_secret";
 
 /// A class's row of one of its members: the account's item again (without its
 /// secret, which stays an item of its own), under the class's roster, so that a
-/// class page is one `Query`. Written in the account's transactions.
+/// class page is one `Query`. Written in the account's transactions
+/// ([`row_writes`]).
 pub(super) fn member_item(account: &Account, class: &ClassName) -> StoreResult<Item> {
     let mut item = account_item(account)?;
     item.extend(member_key(&account.school, class, &account.id));
@@ -267,8 +268,36 @@ pub(super) fn member_item(account: &Account, class: &ClassName) -> StoreResult<I
     Ok(item)
 }
 
-/// The account a class row holds, if it holds one (a row written before rows
-/// carried their account holds its key only); its key must agree with its body.
+/// Class rows hold their account for an account in at most this many classes (a
+/// pupil's class and options, a parent's children's classes). The rows of an
+/// account in more (a teacher's, a staff member's) hold its key only, and a class
+/// page reads that account by key: an account change then rewrites at most a few
+/// KB of rows, not one copy per class.
+pub(super) const ROW_CLASSES: usize = 4;
+
+/// What writing `after` over `before` (none: a creation) does to its class rows:
+/// deleted from the classes it left; rewritten with the account in each of its
+/// classes while it has few; else put as keys where they are new (or held the
+/// account before).
+pub(super) fn row_writes(before: Option<&Account>, after: &Account) -> StoreResult<Vec<Write>> {
+    let old: BTreeSet<&ClassName> = before.map(|a| a.classes.iter().collect()).unwrap_or_default();
+    let new: BTreeSet<&ClassName> = after.classes.iter().collect();
+    let mut writes: Vec<Write> = old
+        .difference(&new)
+        .map(|class| Write::Delete(member_key(&after.school, class, &after.id)))
+        .collect();
+    for class in &new {
+        if new.len() <= ROW_CLASSES {
+            writes.push(Write::Put(member_item(after, class)?));
+        } else if !old.contains(class) || old.len() <= ROW_CLASSES {
+            writes.push(Write::Put(member_key(&after.school, class, &after.id)));
+        }
+    }
+    Ok(writes)
+}
+
+/// The account a class row holds, if it holds one (the row of an account in many
+/// classes holds its key only); its key must agree with its body.
 pub(super) fn member_of(item: &Item, school: &SchoolId, class: &ClassName) -> StoreResult<Option<Account>> {
     if !item.contains_key(BODY) {
         return Ok(None);
