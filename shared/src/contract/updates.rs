@@ -240,20 +240,8 @@ pub async fn a_secret_is_issued_replaced_and_revoked_with_its_account(store: &dy
     let issued = get(store, &anna).await.expect("the account");
     // Listed whole, and by its class (a store may read a class apart).
     let listed = |classes: Vec<crate::domain::ClassName>| async move {
-        let query = AccountQuery {
-            filter: AccountFilter {
-                classes,
-                ..AccountFilter::default()
-            },
-            sort: Sort::Name,
-            after: None,
-            limit: 10,
-        };
-        let page = store
-            .list_accounts(&school_id("north"), &query)
+        north_in(store, classes)
             .await
-            .expect("list");
-        page.items
             .into_iter()
             .map(|a| a.credentials.secret)
             .collect::<Vec<_>>()
@@ -286,20 +274,8 @@ pub async fn an_account_in_many_classes_is_listed_in_each_as_it_is(store: &dyn S
     let mut tess = account("north", "tess.t", "Tess", "T", Profile::Teacher, &names[..2]);
     create(store, std::slice::from_ref(&tess)).await;
     let in_class = |name: &'static str| async move {
-        let query = AccountQuery {
-            filter: AccountFilter {
-                classes: vec![class(name)],
-                ..AccountFilter::default()
-            },
-            sort: Sort::Name,
-            after: None,
-            limit: 10,
-        };
-        let page = store
-            .list_accounts(&school_id("north"), &query)
+        north_in(store, vec![class(name)])
             .await
-            .expect("list");
-        page.items
             .into_iter()
             .map(|a| (a.last_name, a.classes.len(), a.credentials.secret.is_some()))
             .collect::<Vec<_>>()
@@ -340,6 +316,24 @@ pub async fn an_account_in_many_classes_is_listed_in_each_as_it_is(store: &dyn S
     for name in &names[4..] {
         assert_eq!(in_class(name).await, [("Tessier".to_owned(), 3, false)], "{name}");
     }
+}
+
+/// The north school's accounts in any of `classes` (none: all), by name, one page.
+async fn north_in(store: &dyn Store, classes: Vec<crate::domain::ClassName>) -> Vec<Account> {
+    let query = AccountQuery {
+        filter: AccountFilter {
+            classes,
+            ..AccountFilter::default()
+        },
+        sort: Sort::Name,
+        after: None,
+        limit: 10,
+    };
+    let page = store
+        .list_accounts(&school_id("north"), &query)
+        .await
+        .expect("list");
+    page.items
 }
 
 /// An account whose temporary password expires at `day(10)`, as stored.
