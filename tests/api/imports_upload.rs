@@ -235,6 +235,7 @@ async fn an_interrupted_import_runs_again_unless_it_was_writing_or_cut_short_twi
             request_id: None,
             upload_key: format!("uploads/envois/{upload_id}"),
             dry_run: false,
+            options: Default::default(),
             status: RunStatus::Running,
             processed: 0,
             total: 10,

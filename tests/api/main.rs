@@ -16,6 +16,7 @@ mod mail;
 mod mail_events;
 mod passwords;
 mod permissions;
+mod rosters;
 mod scripts;
 mod secrets;
 mod selfservice;

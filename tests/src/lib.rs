@@ -6,6 +6,7 @@ pub mod faults;
 pub mod handouts;
 #[cfg(feature = "aws")]
 pub mod iam;
+pub mod oneroster;
 pub mod uploads;
 
 use chrono::{DateTime, Duration, Utc};

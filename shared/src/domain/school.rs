@@ -49,6 +49,10 @@ pub struct Settings {
     #[serde(default)]
     #[schema(value_type = String, example = "Europe/Paris")]
     pub time_zone: TimeZone,
+    /// The `sourcedId` of the school's org in OneRoster bundles: their users of
+    /// other orgs are left out. `null`: the bundle's only school.
+    #[serde(default)]
+    pub oneroster_org: Option<String>,
 }
 
 fn default_audit_days() -> u32 {
@@ -107,6 +111,7 @@ impl Default for Settings {
             sender: None,
             language: Language::Fr,
             time_zone: TimeZone::default(),
+            oneroster_org: None,
         }
     }
 }

@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
     pub id: String,
+    /// The school's own identifier of the person (a OneRoster `sourcedId`), if imported with one.
+    pub external_id: Option<String>,
     pub login: String,
     pub first_name: String,
     pub last_name: String,
@@ -54,6 +56,7 @@ impl AccountView {
         };
         Self {
             id: a.id.to_string(),
+            external_id: a.external_id,
             login: a.login.to_string(),
             first_name: a.first_name,
             last_name: a.last_name,

@@ -4,13 +4,13 @@
 //! skipped; the others go through. The demo school is built by this same code.
 
 use super::replay::closed_replay;
-use super::roster::RosterRow;
+use super::roster::{Roster, RosterRow, oneroster};
 use super::{Actor, Sesame};
 use crate::credentials::policy::{self, PolicyContext};
 use crate::domain::text::login_base;
 use crate::domain::{
     Access, Account, AccountId, Action, Activation, Caller, Class, ClassName, Credentials, Email, Error,
-    LocalAdmin, Login, Outcome, Profile, Result, Role, School, SecretKind, Source,
+    FieldError, LocalAdmin, Login, Outcome, Profile, Result, Role, School, SecretKind, Source,
 };
 use crate::ports::AccountFilter;
 use chrono::NaiveDate;
@@ -40,10 +40,16 @@ impl Progress for Unobserved {
     }
 }
 
-pub use crate::domain::import_job::{ImportReport, RowError};
+pub use crate::domain::import_job::{
+    ImportMode, ImportOptions, ImportReport, Leaver, LeaverGroup, RowError, SyncReport,
+};
 
 struct Row {
     line: usize,
+    /// The row's place in the file's rows.
+    index: usize,
+    /// The file's login was a wish that cannot be (the account gets one of ours).
+    wish_refused: bool,
     account: Account,
     children: Vec<String>,
     password: Option<SecretString>,
@@ -51,6 +57,8 @@ struct Row {
     matched: Option<AccountId>,
     /// No account of the school is this row's.
     new: bool,
+    /// What the row gets otherwise than it asked (reported, not refused).
+    notices: Vec<RowError>,
 }
 
 fn split_list(raw: Option<&str>) -> Vec<String> {
@@ -76,13 +84,8 @@ fn validate(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Row, Vec<RowError>> {
     let mut errors = Vec::new();
-    let mut error = |field: &str, message: String| {
-        errors.push(RowError {
-            row: line,
-            field: field.to_owned(),
-            message,
-        })
-    };
+    let mut notices = Vec::new();
+    let mut error = |field: &str, message: String| errors.push(RowError::new(line, field, message));
     let profile = Profile::parse(&raw.profile.to_lowercase());
     if profile.is_none() {
         error(
@@ -102,7 +105,11 @@ fn validate(
         }
     }
     let mut classes = Vec::new();
-    for name in split_list(raw.classes.as_deref()) {
+    let added = raw
+        .class_changes
+        .iter()
+        .flat_map(|(added, _)| added.iter().cloned());
+    for name in split_list(raw.classes.as_deref()).into_iter().chain(added) {
         match ClassName::parse(&name) {
             Ok(c) if !classes.contains(&c) => classes.push(c),
             Ok(_) => {}
@@ -135,10 +142,33 @@ fn validate(
     if profile.is_some_and(|p| !may_carry_local_admin(p)) && local_admin != LocalAdmin::None {
         error("local_admin", LOCAL_ADMIN_ADULTS.to_owned());
     }
-    let login = raw
-        .login
-        .as_deref()
-        .and_then(|l| Login::parse(l).map_err(|e| error("login", e.to_string())).ok());
+    let wish = raw.origin.as_ref().is_some_and(|o| o.login_is_a_wish);
+    let mut login_refused = false;
+    let login = raw.login.as_deref().and_then(|l| match Login::parse(l) {
+        Ok(login) => Some(login),
+        // A wish that cannot be a login: the account gets one of ours.
+        Err(e) if wish => {
+            login_refused = true;
+            notices.push(RowError::new(
+                line,
+                "login",
+                format!("{l:?} {e}: the account gets a login of its own"),
+            ));
+            None
+        }
+        Err(e) => {
+            error("login", e.to_string());
+            None
+        }
+    });
+    let access = match raw.access.as_deref() {
+        None | Some("enabled") => Access::Enabled,
+        Some("disabled") => Access::Disabled,
+        Some(_) => {
+            error("access", "must be enabled or disabled".to_owned());
+            Access::Enabled
+        }
+    };
     let source = Source::from(raw.source.clone().unwrap_or_default());
     if source != Source::Local && raw.password.is_some() {
         error(
@@ -166,23 +196,26 @@ fn validate(
         local_admin,
         parents: Vec::new(),
         children: Vec::new(),
-        access: Access::Enabled,
+        access,
         activation: Activation::Pending,
         source,
         external_id: raw.external_id.clone(),
         credentials: Credentials::default(),
         created_at: now,
         activated_at: None,
-        disabled_at: None,
+        disabled_at: (access == Access::Disabled).then_some(now),
         version: 0,
     };
     Ok(Row {
         line,
+        index: 0,
+        wish_refused: raw.login.is_some() && login_refused,
         account,
         children: split_list(raw.children.as_deref()),
         password: raw.password.clone().map(SecretString::from),
         matched: None,
         new: true,
+        notices,
     })
 }
 
@@ -206,16 +239,18 @@ fn may_import(
     matched: Option<&Account>,
     row: Row,
 ) -> Result<Row, Vec<RowError>> {
-    let refuse = |field: &str, message: &str| {
-        Err(vec![RowError {
-            row: line,
-            field: field.to_owned(),
-            message: message.to_owned(),
-        }])
-    };
+    let refuse = |field: &str, message: &str| Err(vec![RowError::new(line, field, message)]);
     if let Some(old) = matched {
         if caller.may(Action::Change, old).is_err() {
             return refuse("external_id", "you may not change this account");
+        }
+        if raw.has("access") && row.account.access != old.access {
+            if caller.may_set_access(old).is_err() {
+                return refuse("access", "you may not change this account's access");
+            }
+            if row.account.access == Access::Disabled && caller.is_self(old) {
+                return refuse("access", "you cannot deactivate your own account");
+            }
         }
         if raw.password.is_some() && caller.may_issue(old, SecretKind::TemporaryPassword).is_err() {
             return refuse("password", "this account's password cannot be set here");
@@ -238,7 +273,13 @@ fn may_import(
 
 /// The fields of a matched account that the file names; `source` and
 /// `local_admin` only from the role `admin` (anyone else's import leaves them).
-fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account) {
+fn merge(
+    caller: &Caller,
+    raw: &RosterRow,
+    account: &mut Account,
+    fresh: Account,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     /// `field` takes `value` if the file has `column`.
     fn named<T>(raw: &RosterRow, column: &str, field: &mut T, value: T) {
         if raw.has(column) {
@@ -251,7 +292,28 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
     }
     (account.first_name, account.last_name, account.profile) =
         (fresh.first_name, fresh.last_name, fresh.profile);
-    named(raw, "classes", &mut account.classes, fresh.classes);
+    named(raw, "classes", &mut account.classes, fresh.classes.clone());
+    if let (false, Some((_, removed))) = (raw.has("classes"), &raw.class_changes) {
+        account
+            .classes
+            .retain(|c| !removed.iter().any(|r| r == c.as_str()));
+        for class in fresh.classes {
+            if !account.classes.contains(&class) {
+                account.classes.push(class);
+            }
+        }
+    }
+    if raw.has("access") && account.access != fresh.access {
+        // As a deactivation does: every outstanding secret ends with the access.
+        account.access = fresh.access;
+        match fresh.access {
+            Access::Enabled => account.disabled_at = None,
+            Access::Disabled => {
+                account.disabled_at = Some(now);
+                account.credentials.revoke(now);
+            }
+        }
+    }
     named(raw, "level", &mut account.level, fresh.level);
     named(raw, "groups", &mut account.groups, fresh.groups);
     named(raw, "options", &mut account.options, fresh.options);
@@ -303,11 +365,7 @@ impl<'a> Import<'a> {
     }
 
     fn error(&mut self, row: usize, field: &str, message: impl Into<String>) {
-        self.report.errors.push(RowError {
-            row,
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.report.errors.push(RowError::new(row, field, message));
     }
 
     /// 1. Each row is valid, the caller may import it, and its external id is new
@@ -332,11 +390,31 @@ impl<'a> Import<'a> {
                 );
                 continue;
             }
+            // A row that changes only some fields (a OneRoster delta's enrollment)
+            // names an account of the school, whose name and profile it keeps.
+            let filled;
+            let raw = match matched {
+                _ if raw.has("profile") => raw,
+                Some(account) => {
+                    filled = RosterRow {
+                        profile: account.profile.as_str().to_owned(),
+                        first_name: account.first_name.clone(),
+                        last_name: account.last_name.clone(),
+                        ..raw.clone()
+                    };
+                    &filled
+                }
+                None => {
+                    self.error(line, "external_id", "names no account of the school");
+                    continue;
+                }
+            };
             let checked = validate(line, raw, self.school, now)
                 .and_then(|row| may_import(self.caller, line, raw, matched, row))
                 .map(|row| Row {
                     matched: matched.map(|a| a.id.clone()),
                     new: matched.is_none(),
+                    index: i,
                     ..row
                 });
             match checked {
@@ -349,7 +427,10 @@ impl<'a> Import<'a> {
                 {
                     self.error(line, "external_id", "appears twice in the file");
                 }
-                Ok(row) => self.rows.push(row),
+                Ok(mut row) => {
+                    self.report.notices.append(&mut row.notices);
+                    self.rows.push(row);
+                }
                 Err(errors) => self.report.errors.extend(errors),
             }
         }
@@ -365,15 +446,20 @@ impl<'a> Import<'a> {
         let Some(login) = raw.login.as_deref().and_then(|l| Login::parse(l).ok()) else {
             return Ok(None);
         };
+        let wish = raw.origin.as_ref().is_some_and(|o| o.login_is_a_wish);
         match self.by_login.get(login.as_str()) {
-            Some(account) if account.external_id.is_some() && raw.external_id.is_some() => Err(RowError {
-                row: line,
-                field: "login".to_owned(),
-                message: format!(
-                    "{login} is the login of another person of the school (external id {})",
-                    account.external_id.as_deref().unwrap_or_default()
-                ),
-            }),
+            // A wished login of someone else: the new account gets another.
+            Some(account) if account.external_id.is_some() && raw.external_id.is_some() && wish => Ok(None),
+            Some(account) if account.external_id.is_some() && raw.external_id.is_some() => {
+                Err(RowError::new(
+                    line,
+                    "login",
+                    format!(
+                        "{login} is the login of another person of the school (external id {})",
+                        account.external_id.as_deref().unwrap_or_default()
+                    ),
+                ))
+            }
             Some(account) => Ok(Some(*account)),
             None => Ok(None),
         }
@@ -392,11 +478,11 @@ impl<'a> Import<'a> {
                 "password",
             );
             let meets = broken.is_empty();
-            errors.extend(broken.into_iter().map(|e| RowError {
-                row: row.line,
-                field: e.field,
-                message: e.message,
-            }));
+            errors.extend(
+                broken
+                    .into_iter()
+                    .map(|e| RowError::new(row.line, &e.field, e.message)),
+            );
             meets
         });
         self.report.errors.extend(errors);
@@ -485,6 +571,90 @@ impl<'a> Import<'a> {
         outside.into_values().collect()
     }
 
+    /// 8. A sync's leavers: the local accounts of the file's profiles (or those
+    ///    asked) that no row names, still enabled. Federated accounts, those with
+    ///    `local_admin` and those the caller may not deactivate are kept, and counted.
+    fn leavers(&self, options: &ImportOptions) -> (SyncReport, Vec<AccountId>) {
+        let mut profiles: Vec<Profile> = if options.sync_profiles.is_empty() {
+            self.file
+                .iter()
+                .filter(|raw| raw.has("profile"))
+                .filter_map(|raw| Profile::parse(&raw.profile.to_lowercase()))
+                .collect()
+        } else {
+            options.sync_profiles.clone()
+        };
+        profiles.sort();
+        profiles.dedup();
+        // Every account a row names, even a row refused (it is no leaver).
+        let named: HashSet<&AccountId> = self
+            .file
+            .iter()
+            .filter_map(|raw| {
+                let by_login = || {
+                    let login = Login::parse(raw.login.as_deref()?).ok()?;
+                    self.by_login.get(login.as_str()).copied()
+                };
+                raw.external_id
+                    .as_deref()
+                    .and_then(|e| self.by_external.get(e).copied())
+                    .or_else(by_login)
+                    .map(|a| &a.id)
+            })
+            .collect();
+        let mut report = SyncReport {
+            profiles: profiles.clone(),
+            ..SyncReport::default()
+        };
+        let mut groups: BTreeMap<(Option<String>, Profile), Vec<Leaver>> = BTreeMap::new();
+        let mut ids = Vec::new();
+        let mut missing: Vec<&&Account> = self
+            .before
+            .values()
+            .filter(|a| {
+                profiles.contains(&a.profile) && a.access == Access::Enabled && !named.contains(&a.id)
+            })
+            .collect();
+        missing.sort_by(|a, b| {
+            a.sort_key(crate::domain::Sort::Name)
+                .cmp(&b.sort_key(crate::domain::Sort::Name))
+        });
+        for account in missing {
+            let closable = account.source == Source::Local
+                && account.local_admin == LocalAdmin::None
+                && self.caller.may_set_access(account).is_ok()
+                && !self.caller.is_self(account);
+            if !closable {
+                report.kept += 1;
+                continue;
+            }
+            ids.push(account.id.clone());
+            groups
+                .entry((
+                    account.classes.first().map(|c| c.as_str().to_owned()),
+                    account.profile,
+                ))
+                .or_default()
+                .push(Leaver {
+                    id: account.id.clone(),
+                    login: account.login.as_str().to_owned(),
+                    first_name: account.first_name.clone(),
+                    last_name: account.last_name.clone(),
+                });
+        }
+        report.deactivations = ids.len();
+        report.by_class = groups
+            .into_iter()
+            .map(|((class, profile), accounts)| LeaverGroup {
+                class,
+                profile,
+                count: accounts.len(),
+                accounts,
+            })
+            .collect();
+        (report, ids)
+    }
+
     /// 6. What to create and what to update; rows that change nothing are counted.
     fn changes(&mut self, outside: Vec<Account>) -> Changes {
         let mut creates = Vec::new();
@@ -550,20 +720,23 @@ impl Sesame {
     /// 2. Identity: a matched account keeps its id, login, state and credentials and
     ///    takes the fields the file names; a new one gets its login (the file's if
     ///    free, else a generated one).
-    async fn identify(&self, import: &mut Import<'_>) -> Result<()> {
+    async fn identify(&self, import: &mut Import<'_>, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         let mut taken: HashSet<Login> = HashSet::new();
         let mut elsewhere = Vec::new();
+        let mut notices = Vec::new();
         for row in &mut import.rows {
-            let raw = &import.file[row.line - 2];
+            let raw = &import.file[row.index];
             let matched = row.matched.as_ref().and_then(|id| import.before.get(id));
             if let Some(old) = matched {
                 let fresh = std::mem::replace(&mut row.account, (*old).clone());
-                merge(import.caller, raw, &mut row.account, fresh);
+                merge(import.caller, raw, &mut row.account, fresh, now);
                 row.new = false;
                 continue;
             }
             let login = row.account.login.clone();
-            row.account.login = if raw.login.is_none() {
+            let wish = raw.origin.as_ref().is_some_and(|o| o.login_is_a_wish);
+            let wished = raw.login.is_some() && wish;
+            row.account.login = if raw.login.is_none() || row.wish_refused {
                 self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
                     .await?
             } else if !taken.insert(login.clone()) {
@@ -571,13 +744,24 @@ impl Sesame {
                 self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
                     .await?
             } else if self.accounts.find_by_login(&login).await?.is_some() {
-                // Not an account of this school (those were matched): another's.
-                elsewhere.push((row.line, login.clone()));
-                login
+                if wished {
+                    notices.push(RowError::new(
+                        row.line,
+                        "login",
+                        format!("{login} is taken: the account gets a login of its own"),
+                    ));
+                    self.free_login(&row.account.first_name, &row.account.last_name, &mut taken)
+                        .await?
+                } else {
+                    // Not an account of this school (those were matched): another's.
+                    elsewhere.push((row.line, login.clone()));
+                    login
+                }
             } else {
                 login
             };
         }
+        import.report.notices.extend(notices);
         for (line, login) in elsewhere {
             import.rows.retain(|r| r.line != line);
             import.error(
@@ -656,7 +840,7 @@ impl Sesame {
         }
     }
 
-    /// Imports `rows` into the caller's school (administrators only).
+    /// Imports `rows` into the caller's school (administrators only), as a merge.
     pub async fn import_roster(
         &self,
         caller: &Caller,
@@ -664,35 +848,75 @@ impl Sesame {
         rows: &[RosterRow],
         dry_run: bool,
     ) -> Result<ImportReport> {
-        self.import_observed(caller, request_id, rows, dry_run, &Unobserved)
+        let roster = Roster::of(rows.to_vec());
+        let options = ImportOptions {
+            mode: Some(ImportMode::Merge),
+            ..ImportOptions::default()
+        };
+        self.import_observed(caller, request_id, &roster, &options, dry_run, &Unobserved)
             .await
     }
 
-    /// [`import_roster`](Self::import_roster), telling `progress` how the writing goes.
+    /// Imports a roster as read from its file, as `options` say.
+    pub async fn import_file(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        roster: &Roster,
+        options: &ImportOptions,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        self.import_observed(caller, request_id, roster, options, dry_run, &Unobserved)
+            .await
+    }
+
+    /// The school's OneRoster org (its setting `oneroster_org`), to read a bundle.
+    pub async fn oneroster_org(&self, caller: &Caller) -> Result<Option<String>> {
+        Self::may_import(caller)?;
+        Ok(self.school(&caller.school).await?.settings.oneroster_org)
+    }
+
+    /// [`import_file`](Self::import_file), telling `progress` how the writing goes.
     pub(crate) async fn import_observed(
         &self,
         caller: &Caller,
         request_id: Option<&str>,
-        rows: &[RosterRow],
+        roster: &Roster,
+        options: &ImportOptions,
         dry_run: bool,
         progress: &dyn Progress,
     ) -> Result<ImportReport> {
         Self::may_import(caller)?;
+        let mode = mode_of(roster, options)?;
         let school = self.school(&caller.school).await?;
         let now = self.now();
         let existing = self.all_accounts(&school.id, AccountFilter::default()).await?;
+        let rows = &roster.rows;
         let mut import = Import::new(caller, &school, rows, &existing);
         import.report.dry_run = dry_run;
+        import.report.mode = mode;
+        import.report.oneroster = roster.oneroster.clone();
 
         import.check_rows(now);
-        self.identify(&mut import).await?;
+        self.identify(&mut import, now).await?;
         import.check_passwords();
         let outside = import.link_families();
         self.set_initial_passwords(&mut import, now).await?;
         let changes = import.changes(outside);
+        let leavers = (mode == ImportMode::Sync).then(|| import.leavers(options));
+        import.report.sync = leavers.as_ref().map(|(report, _)| report.clone());
+        locate(rows, &mut import.report.errors);
+        locate(rows, &mut import.report.notices);
         if dry_run {
             return Ok(import.report);
         }
+        let closing = match &leavers {
+            Some((report, ids)) => {
+                sync_may_run(&import.report, report, options)?;
+                ids.clone()
+            }
+            None => Vec::new(),
+        };
 
         let lost = self.write_changes(&import, &changes, progress).await?;
         if lost > 0 {
@@ -703,6 +927,15 @@ impl Sesame {
                 format!("{lost} accounts changed during the import; import again"),
             );
         }
+        let closed = self.close_leavers(caller, request_id, &closing).await?;
+        if let Some(sync) = &mut import.report.sync {
+            sync.deactivations = closed.len();
+            for group in &mut sync.by_class {
+                group.accounts.retain(|a| closed.contains(&a.id));
+                group.count = group.accounts.len();
+            }
+            sync.by_class.retain(|g| g.count > 0);
+        }
         let report = import.report;
         let targets: Vec<AccountId> = changes
             .creates
@@ -710,12 +943,21 @@ impl Sesame {
             .chain(&changes.updates)
             .map(|a| a.id.clone())
             .collect();
-        let detail = format!(
+        let mut detail = format!(
             "created={} updated={} errors={}",
             report.created,
             report.updated,
             report.errors.len()
         );
+        if mode == ImportMode::Sync {
+            detail.push_str(&format!(" mode=sync deactivated={}", closed.len()));
+        }
+        if let Some(bundle) = &report.oneroster {
+            detail.push_str(&format!(
+                " oneroster={} delta={} other_orgs={} passwords_ignored={}",
+                bundle.version, bundle.delta, bundle.other_orgs, bundle.passwords
+            ));
+        }
         let outcome = if report.errors.is_empty() {
             Outcome::Ok
         } else {
@@ -725,5 +967,101 @@ impl Sesame {
         self.audit(actor, &school.id, "roster.import", targets, outcome, Some(detail))
             .await?;
         Ok(report)
+    }
+
+    /// Deactivates the leavers of a sync (as `POST /v1/accounts/deactivate` does,
+    /// audited the same way), answering those it closed.
+    async fn close_leavers(
+        &self,
+        caller: &Caller,
+        request_id: Option<&str>,
+        ids: &[AccountId],
+    ) -> Result<HashSet<AccountId>> {
+        let mut closed = HashSet::new();
+        for batch in ids.chunks(super::access::MAX_BULK_IDS) {
+            let results = self
+                .set_access(caller, request_id, batch, Access::Disabled)
+                .await?;
+            closed.extend(super::PerAccount::succeeded(&results));
+        }
+        Ok(closed)
+    }
+}
+
+/// The mode an import runs in: as asked, else a OneRoster bulk bundle syncs and
+/// anything else merges. A delta carries changes only, so it never syncs.
+fn mode_of(roster: &Roster, options: &ImportOptions) -> Result<ImportMode> {
+    let delta = roster.oneroster.as_ref().is_some_and(|o| o.delta);
+    let bulk = roster.oneroster.as_ref().is_some_and(|o| !o.delta);
+    let mode = options
+        .mode
+        .unwrap_or(if bulk { ImportMode::Sync } else { ImportMode::Merge });
+    if mode == ImportMode::Sync && delta {
+        return Err(Error::invalid(
+            "mode",
+            "a OneRoster delta carries changes only: it cannot stand for the whole roster of a sync",
+        ));
+    }
+    if mode == ImportMode::Merge && !options.sync_profiles.is_empty() {
+        return Err(Error::invalid("sync_profiles", "is for mode=sync only"));
+    }
+    if mode == ImportMode::Merge && options.expect_deactivations.is_some() {
+        return Err(Error::invalid("expect_deactivations", "is for mode=sync only"));
+    }
+    Ok(mode)
+}
+
+/// Whether the real run of a sync may go: a file without row errors (a rejected
+/// row must not look like a leaver), and no more leavers than the caller confirmed.
+fn sync_may_run(report: &ImportReport, sync: &SyncReport, options: &ImportOptions) -> Result<()> {
+    if !report.errors.is_empty() {
+        let mut errors = vec![FieldError::new(
+            "file",
+            format!(
+                "a sync runs only on a file without errors, so that a rejected row is not taken for a leaver: \
+                 {} row errors (the dry run lists them)",
+                report.errors.len()
+            ),
+        )];
+        errors.extend(report.errors.iter().take(100).map(|e| {
+            let field = match &e.file {
+                Some(file) => format!("{file} row {} column {}", e.row, e.field),
+                None => format!("row {} {}", e.row, e.field),
+            };
+            FieldError::new(field, e.message.clone())
+        }));
+        return Err(Error::Validation(errors));
+    }
+    match options.expect_deactivations {
+        None if sync.deactivations > 0 => Err(Error::invalid(
+            "expect_deactivations",
+            "a sync that closes accounts needs the number its dry run gave, to confirm it",
+        )),
+        Some(expected) if sync.deactivations > expected => Err(Error::invalid(
+            "expect_deactivations",
+            format!(
+                "this file would close {} accounts, more than the {expected} confirmed: \
+                 is the export complete? Check it with a dry run",
+                sync.deactivations
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Names, for the rows of a bundle, the file, row and column of each problem.
+fn locate(rows: &[RosterRow], errors: &mut [RowError]) {
+    for error in errors {
+        let origin = error
+            .row
+            .checked_sub(2)
+            .and_then(|i| rows.get(i))
+            .and_then(|raw| raw.origin.as_ref());
+        if let Some(origin) = origin {
+            let (file, row, column) = oneroster::source_of(&error.field, origin);
+            error.file = Some(file.to_owned());
+            error.row = row;
+            error.field = column.to_owned();
+        }
     }
 }

@@ -9,8 +9,9 @@
 
 use super::Sesame;
 use super::bulk::optimistic;
+use super::import::ImportOptions;
 use super::import::Progress;
-use super::roster::{RosterKind, read_roster};
+use super::roster::{RosterKind, read_file};
 use crate::domain::{Caller, Code, Error, ImportJob, Result, RunStatus, SchoolId};
 use crate::ops::import::ImportReport;
 use crate::ports::StoreError;
@@ -115,6 +116,7 @@ impl Sesame {
         request_id: Option<&str>,
         upload_id: &str,
         dry_run: bool,
+        options: ImportOptions,
     ) -> Result<ImportJob> {
         Self::may_import(caller)?;
         let key = upload_key(&caller.school, upload_id)
@@ -149,14 +151,17 @@ impl Sesame {
         } else {
             format!("imp_{random}")
         };
-        let job = ImportJob::queued(
-            id,
-            caller.clone(),
-            request_id.map(str::to_owned),
-            key,
-            dry_run,
-            self.now(),
-        );
+        let job = ImportJob {
+            options,
+            ..ImportJob::queued(
+                id,
+                caller.clone(),
+                request_id.map(str::to_owned),
+                key,
+                dry_run,
+                self.now(),
+            )
+        };
         match self.exports.put_import(&job).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -264,8 +269,12 @@ impl Sesame {
             ));
         }
         let kind = RosterKind::sniff(&bytes);
-        let rows = read_roster(bytes, kind).await?;
-        let total = rows.len() as u64;
+        let org = match kind {
+            RosterKind::OneRoster => self.school(&job.school).await?.settings.oneroster_org,
+            _ => None,
+        };
+        let roster = read_file(bytes, kind, org).await?;
+        let total = roster.rows.len() as u64;
         self.update_import(&job.school, &job.id, |j| j.total = total)
             .await?;
         let progress = JobProgress {
@@ -276,7 +285,8 @@ impl Sesame {
         self.import_observed(
             &job.requested_by,
             job.request_id.as_deref(),
-            &rows,
+            &roster,
+            &job.options,
             job.dry_run,
             &progress,
         )
@@ -367,11 +377,20 @@ fn kept(mut report: ImportReport) -> ImportReport {
     if report.errors.len() > KEPT_ERRORS {
         let more = report.errors.len() - KEPT_ERRORS;
         report.errors.truncate(KEPT_ERRORS);
-        report.errors.push(crate::ops::import::RowError {
-            row: 0,
-            field: "file".to_owned(),
-            message: format!("and {more} more rows with errors"),
-        });
+        report.errors.push(crate::ops::import::RowError::new(
+            0,
+            "file",
+            format!("and {more} more rows with errors"),
+        ));
+    }
+    report.notices.truncate(KEPT_ERRORS);
+    // The leavers' names, within a record's size; the counts stay whole.
+    if let Some(sync) = &mut report.sync {
+        let mut room = KEPT_ERRORS;
+        for group in &mut sync.by_class {
+            group.accounts.truncate(room);
+            room -= group.accounts.len();
+        }
     }
     report
 }
@@ -395,11 +414,7 @@ mod tests {
 
     #[test]
     fn a_jobs_record_keeps_the_first_thousand_row_errors_and_counts_the_others() {
-        let error = |row| RowError {
-            row,
-            field: "last_name".to_owned(),
-            message: "must be 1 to 100 characters".to_owned(),
-        };
+        let error = |row| RowError::new(row, "last_name", "must be 1 to 100 characters");
         let report = ImportReport {
             errors: (2..2502).map(error).collect(),
             ..ImportReport::default()

@@ -2,6 +2,7 @@
 //! BOM) or XLSX (the first sheet). Both share the headers, in English or French
 //! (`prenom`, `nom`, `classe`, …), the building of rows and the bounds.
 
+pub mod oneroster;
 mod xlsx;
 
 use crate::domain::Code;
@@ -37,6 +38,26 @@ pub struct RosterRow {
     pub password: Option<String>,
     /// Optional explicit login; generated as `first.last` otherwise.
     pub login: Option<String>,
+    /// `enabled` or `disabled` (a OneRoster `enabledUser` or `tobedeleted`).
+    pub access: Option<String>,
+    /// Classes to add and to remove, leaving the others (a OneRoster delta's
+    /// enrollments), when the row has no `classes` column.
+    pub class_changes: Option<(Vec<String>, Vec<String>)>,
+    /// Where the row comes from when it is not row N of one file (a OneRoster bundle).
+    pub origin: Option<Origin>,
+}
+
+/// Where a row of a bundle comes from: its row in `users.csv` (or, for a delta row
+/// that only changes enrollments or a birth date, in that file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: &'static str,
+    pub row: usize,
+    /// The row of `demographics.csv` that gave the birth date.
+    pub demographics_row: Option<usize>,
+    /// The login is a wish (a OneRoster `username`): taken or invalid, the account
+    /// gets another, and the report says so.
+    pub login_is_a_wish: bool,
 }
 
 impl RosterRow {
@@ -95,11 +116,14 @@ pub const MAX_COLUMNS: usize = 100;
 pub enum RosterKind {
     Csv,
     Xlsx,
+    /// A OneRoster CSV bundle (a zip of `manifest.csv`, `users.csv`, …).
+    OneRoster,
 }
 
 impl RosterKind {
     pub const CSV_TYPE: &'static str = "text/csv";
     pub const XLSX_TYPE: &'static str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    pub const ZIP_TYPE: &'static str = "application/zip";
 
     /// The format a `Content-Type` names (parameters such as `charset` aside).
     pub fn from_content_type(content_type: &str) -> Option<Self> {
@@ -108,20 +132,58 @@ impl RosterKind {
             Some(Self::Csv)
         } else if mime.eq_ignore_ascii_case(Self::XLSX_TYPE) {
             Some(Self::Xlsx)
+        } else if mime.eq_ignore_ascii_case(Self::ZIP_TYPE)
+            || mime.eq_ignore_ascii_case("application/x-zip-compressed")
+        {
+            Some(Self::OneRoster)
         } else {
             None
         }
     }
 
-    /// The format of a file nobody named (the console's upload): an XLSX workbook is
-    /// a zip archive, whose first bytes no text file starts with.
+    /// The format of a file nobody named (the console's upload, an uploaded file): a
+    /// zip archive, whose first bytes no text file starts with, is a OneRoster bundle
+    /// when it holds `manifest.csv` and `users.csv`, else a workbook.
     pub fn sniff(bytes: &[u8]) -> Self {
-        if bytes.starts_with(b"PK\x03\x04") {
-            Self::Xlsx
-        } else {
+        if !oneroster::is_zip(bytes) {
             Self::Csv
+        } else if oneroster::is_bundle(bytes) {
+            Self::OneRoster
+        } else {
+            Self::Xlsx
         }
     }
+}
+
+/// A roster as read: its rows and, for a OneRoster bundle, what else it held.
+#[derive(Debug, Default)]
+pub struct Roster {
+    pub rows: Vec<RosterRow>,
+    pub oneroster: Option<crate::domain::import_job::OneRosterSummary>,
+}
+
+impl Roster {
+    /// Rows built in code (the demo, the first administrator).
+    pub fn of(rows: Vec<RosterRow>) -> Self {
+        Self {
+            rows,
+            oneroster: None,
+        }
+    }
+}
+
+/// Reads a roster of any kind off the async executor; a OneRoster bundle keeps
+/// the users of the org `org` (the school's `oneroster_org`).
+pub async fn read_file<B>(bytes: B, kind: RosterKind, org: Option<String>) -> Result<Roster>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || match kind {
+        RosterKind::OneRoster => oneroster::parse_bundle(bytes.as_ref(), org.as_deref()),
+        _ => parse_roster(bytes.as_ref(), kind).map(Roster::of),
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
 }
 
 /// Reads a roster of `kind`. A header that names no known column is an error, so
@@ -130,6 +192,7 @@ pub fn parse_roster(bytes: &[u8], kind: RosterKind) -> Result<Vec<RosterRow>> {
     match kind {
         RosterKind::Csv => parse_csv(bytes),
         RosterKind::Xlsx => parse_xlsx(bytes),
+        RosterKind::OneRoster => oneroster::parse_bundle(bytes, None).map(|r| r.rows),
     }
 }
 

@@ -22,6 +22,10 @@ pub struct SettingsPatch {
     pub language: Option<Language>,
     /// An IANA time zone name, e.g. `Europe/Paris`, `America/Cayenne`, `Indian/Reunion`.
     pub time_zone: Option<String>,
+    /// The `sourcedId` of the school's org in OneRoster bundles, or `null` to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub oneroster_org: Option<Option<String>>,
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -100,6 +104,14 @@ impl SettingsPatch {
             Some(None) => Some(None),
             None => None,
         };
+        if let Some(Some(org)) = &self.oneroster_org
+            && (org.trim().is_empty() || org.chars().count() > 255 || crate::domain::text::has_control(org))
+        {
+            errors.push(FieldError::new(
+                "oneroster_org",
+                "must be 1 to 255 characters, without control characters",
+            ));
+        }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
@@ -117,6 +129,9 @@ impl SettingsPatch {
         s.time_zone = time_zone.unwrap_or(s.time_zone);
         if let Some(sender) = sender {
             s.sender = sender;
+        }
+        if let Some(org) = self.oneroster_org {
+            s.oneroster_org = org.map(|o| o.trim().to_owned());
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use super::kit::*;
 use crate::domain::Language;
 use crate::http::AppState;
 use crate::http::ui::{alert, field, tr};
-use crate::ops::import::ImportReport;
+use crate::ops::import::{ImportMode, ImportOptions, ImportReport};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -41,12 +41,21 @@ fn upload_form(staff: &Staff, message: Option<Markup>) -> Markup {
         @if let Some(message) = message { (message) }
         div.card {
             p { (tr(lang,
-                "Un fichier CSV (séparateur virgule ou point-virgule) ou XLSX (la première feuille) avec les colonnes de l'API : un aperçu montre ce qui changera, rien n'est écrit avant votre confirmation.",
-                "A CSV file (comma or semicolon) or an XLSX workbook (its first sheet) with the API's columns: a preview shows what will change; nothing is written before you confirm.")) }
+                "Un fichier CSV (séparateur virgule ou point-virgule) ou XLSX (la première feuille) avec les colonnes de l'API, ou un export OneRoster (zip CSV, 1.1 ou 1.2) : un aperçu montre ce qui changera, rien n'est écrit avant votre confirmation.",
+                "A CSV file (comma or semicolon) or an XLSX workbook (its first sheet) with the API's columns, or a OneRoster export (CSV zip, 1.1 or 1.2): a preview shows what will change; nothing is written before you confirm.")) }
             form method="post" action="/console/imports/preview" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(staff.session.csrf);
                 label for="roster" { (tr(lang, "Fichier", "File")) }
-                input #roster type="file" name="roster" accept=".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required;
+                input #roster type="file" name="roster" accept=".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,.zip,application/zip" required;
+                fieldset {
+                    legend { (tr(lang, "Ce que le fichier représente", "What the file stands for")) }
+                    label.inline { input type="radio" name="mode" value="auto" checked;
+                        " " (tr(lang, "Selon le fichier (un export OneRoster complet synchronise, sinon ajout et mise à jour)", "As the file says (a full OneRoster export syncs; anything else adds and updates)")) }
+                    label.inline { input type="radio" name="mode" value="merge";
+                        " " (tr(lang, "Ajouter et mettre à jour les comptes du fichier seulement", "Add and update the file's accounts only")) }
+                    label.inline { input type="radio" name="mode" value="sync";
+                        " " (tr(lang, "Synchroniser : le fichier est toute l'école pour ses profils ; les comptes absents seront désactivés (l'aperçu les liste)", "Sync: the file is the whole school for its profiles; accounts missing from it will be deactivated (the preview lists them)")) }
+                }
                 button #preview type="submit" { (tr(lang, "Voir l'aperçu", "Preview")) }
             }
         }
@@ -54,16 +63,69 @@ fn upload_form(staff: &Staff, message: Option<Markup>) -> Markup {
 }
 
 fn report_markup(lang: Language, report: &ImportReport) -> Markup {
+    let rows = |errors: &[crate::ops::import::RowError]| {
+        scroll_table(
+            lang,
+            &[
+                tr(lang, "Fichier", "File"),
+                tr(lang, "Ligne", "Row"),
+                tr(lang, "Colonne", "Column"),
+                tr(lang, "Problème", "Problem"),
+            ],
+            html! { @for e in errors { tr { td { (e.file.as_deref().unwrap_or("")) } td { (e.row) } td { code { (e.field) } } td { (e.message) } } } },
+        )
+    };
     html! {
         dl {
             dt { (tr(lang, "Créés", "Created")) } dd #created { (report.created) }
             dt { (tr(lang, "Modifiés", "Updated")) } dd #updated { (report.updated) }
             dt { (tr(lang, "Inchangés", "Unchanged")) } dd { (report.unchanged) }
+            @if let Some(sync) = &report.sync {
+                dt { (if report.dry_run { tr(lang, "À désactiver (absents du fichier)", "To deactivate (missing from the file)") } else { tr(lang, "Désactivés (absents du fichier)", "Deactivated (missing from the file)") }) }
+                dd #deactivations { (sync.deactivations) }
+                dt { (tr(lang, "Absents gardés (annuaire fédéré, administrateurs)", "Missing but kept (federated, administrators)")) } dd { (sync.kept) }
+            }
+            @if let Some(bundle) = &report.oneroster {
+                dt { (tr(lang, "Autres établissements (ignorés)", "Other orgs (left out)")) } dd { (bundle.other_orgs) }
+                dt { (tr(lang, "Mots de passe du fichier (ignorés)", "Passwords in the file (ignored)")) } dd { (bundle.passwords) }
+            }
             dt { (tr(lang, "Erreurs", "Errors")) } dd #errors { (report.errors.len()) }
         }
-        @if !report.errors.is_empty() {
-            (scroll_table(lang, &[tr(lang, "Ligne", "Row"), tr(lang, "Colonne", "Column"), tr(lang, "Problème", "Problem")], html! { @for e in &report.errors { tr { td { (e.row) } td { code { (e.field) } } td { (e.message) } } } }))
+        @if let Some(sync) = report.sync.as_ref().filter(|s| !s.by_class.is_empty()) {
+            h3 { (tr(lang, "Comptes absents du fichier, par classe et profil", "Accounts missing from the file, by class and profile")) }
+            (scroll_table(lang, &[tr(lang, "Classe", "Class"), tr(lang, "Profil", "Profile"), tr(lang, "Nombre", "Count"), tr(lang, "Comptes", "Accounts")], html! {
+                @for g in &sync.by_class { tr {
+                    td { (g.class.as_deref().unwrap_or("—")) }
+                    td { (g.profile.as_str()) }
+                    td { (g.count) }
+                    td { details { summary { (tr(lang, "Voir", "Show")) } ul { @for a in &g.accounts { li { (a.last_name) " " (a.first_name) " (" code { (a.login) } ")" } } } } }
+                } }
+            }))
         }
+        @if !report.errors.is_empty() {
+            @if report.sync.is_some() {
+                (alert(tr(lang, "Une synchronisation ne s'applique qu'à un fichier sans erreur : corrigez les lignes ci-dessous.", "A sync applies only to a file without errors: correct the rows below.")))
+            }
+            (rows(&report.errors))
+        }
+        @if !report.notices.is_empty() {
+            h3 { (tr(lang, "Remarques", "Notes")) }
+            (rows(&report.notices))
+        }
+    }
+}
+
+/// The import's options as the form gives them.
+fn options_of(pairs: &[(String, String)]) -> ImportOptions {
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    ImportOptions {
+        mode: match value("mode") {
+            Some("sync") => Some(ImportMode::Sync),
+            Some("merge") => Some(ImportMode::Merge),
+            _ => None,
+        },
+        sync_profiles: Vec::new(),
+        expect_deactivations: value("expect_deactivations").and_then(|n| n.parse().ok()),
     }
 }
 
@@ -78,11 +140,12 @@ pub(super) async fn preview(
     if let Err(e) = crate::ops::Sesame::may_import(&staff.caller) {
         return refused(&staff, "/console/imports", title, &e);
     }
-    let (mut csrf, mut roster) = (String::new(), None);
+    let (mut csrf, mut roster, mut mode) = (String::new(), None, String::new());
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => match field.name() {
                 Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+                Some("mode") => mode = field.text().await.unwrap_or_default(),
                 Some("roster") => roster = field.bytes().await.ok(),
                 _ => {}
             },
@@ -110,7 +173,8 @@ pub(super) async fn preview(
             staff.shell("/console/imports", title, upload_form(&staff, Some(message))),
         );
     };
-    run_import(&state, &staff, &roster, true).await
+    let options = options_of(&[("mode".to_owned(), mode)]);
+    run_import(&state, &staff, &roster, true, options).await
 }
 
 /// Applies the previewed roster: the bytes the dry run checked come back sealed
@@ -135,7 +199,8 @@ pub(super) async fn apply(State(state): State<AppState>, Posted { staff, pairs }
             staff.shell("/console/imports", title, upload_form(&staff, Some(message))),
         );
     };
-    run_import(&state, &staff, &roster, false).await
+    let options = options_of(&pairs);
+    run_import(&state, &staff, &roster, false, options).await
 }
 
 /// The previewed roster, sealed for this session's later post.
@@ -148,16 +213,30 @@ fn keep(state: &AppState, staff: &Staff, roster: &[u8]) -> Option<String> {
         .map(|sealed| B64.encode(sealed))
 }
 
-async fn run_import(state: &AppState, staff: &Staff, roster: &[u8], dry_run: bool) -> Response {
+async fn run_import(
+    state: &AppState,
+    staff: &Staff,
+    roster: &[u8],
+    dry_run: bool,
+    options: ImportOptions,
+) -> Response {
     let lang = staff.lang;
     let title = import_title(lang);
-    // The kept roster comes back without its type: an XLSX workbook is known by its bytes.
+    // The kept roster comes back without its type: a workbook or a bundle is known by its bytes.
     let kind = crate::ops::roster::RosterKind::sniff(roster);
-    let report = match crate::ops::roster::read_roster(roster.to_vec(), kind).await {
-        Ok(rows) => {
+    let org = match kind {
+        crate::ops::roster::RosterKind::OneRoster => state.sesame.oneroster_org(&staff.caller).await,
+        _ => Ok(None),
+    };
+    let read = match org {
+        Ok(org) => crate::ops::roster::read_file(roster.to_vec(), kind, org).await,
+        Err(e) => Err(e),
+    };
+    let report = match read {
+        Ok(read) => {
             state
                 .sesame
-                .import_roster(&staff.caller, staff.request_id(), &rows, dry_run)
+                .import_file(&staff.caller, staff.request_id(), &read, &options, dry_run)
                 .await
         }
         Err(e) => Err(e),
@@ -188,7 +267,18 @@ async fn run_import(state: &AppState, staff: &Staff, roster: &[u8], dry_run: boo
                 form method="post" action="/console/imports/apply" {
                     input type="hidden" name="csrf" value=(staff.session.csrf);
                     input type="hidden" name="roster" value=(kept);
-                    button #apply type="submit" { (tr(lang, "Appliquer l'import", "Apply the import")) }
+                    input type="hidden" name="mode" value=(match report.mode { ImportMode::Sync => "sync", ImportMode::Merge => "merge" });
+                    @if let Some(sync) = &report.sync {
+                        // Applying confirms the number the preview showed: a file that
+                        // would close more is refused.
+                        input type="hidden" name="expect_deactivations" value=(sync.deactivations);
+                    }
+                    button #apply type="submit" disabled[report.sync.is_some() && !report.errors.is_empty()] {
+                        @match report.sync.as_ref().map(|s| s.deactivations).filter(|n| *n > 0) {
+                            Some(n) => { (tr(lang, "Appliquer et désactiver ", "Apply and deactivate ")) (n) (tr(lang, " comptes", " accounts")) }
+                            None => { (tr(lang, "Appliquer l'import", "Apply the import")) }
+                        }
+                    }
                     a.button.quiet href="/console/imports" { (tr(lang, "Annuler", "Cancel")) }
                 }
             } @else {

@@ -62,6 +62,8 @@ async fn settings_page(
                 }
                 label for="time_zone" { (tr(lang, "Fuseau horaire (ex. Europe/Paris, America/Cayenne, Indian/Reunion)", "Time zone (e.g. Europe/Paris, America/Cayenne, Indian/Reunion)")) }
                 input #time_zone name="time_zone" value=(s.time_zone.name()) required;
+                label for="oneroster_org" { (tr(lang, "Identifiant OneRoster de l'établissement (sourcedId de son org ; vide : la seule école du fichier)", "The school's OneRoster id (its org's sourcedId; empty: the bundle's only school)")) }
+                input #oneroster_org name="oneroster_org" value=(s.oneroster_org.as_deref().unwrap_or_default()) maxlength="255";
                 div.inline {
                     label { input type="checkbox" name="birth_date_mode" value="true" checked[s.birth_date_mode];
                         " " (tr(lang, "Permettre la date de naissance comme mot de passe (déconseillé)", "Allow the birth date as a password (not advised)")) }
@@ -94,6 +96,12 @@ pub(super) async fn save_settings(
         audit_days: number("audit_days"),
         school_name: field(&pairs, "school_name").map(str::to_owned),
         time_zone: field(&pairs, "time_zone").map(str::to_owned),
+        oneroster_org: Some(
+            field(&pairs, "oneroster_org")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        ),
         login_url: field(&pairs, "login_url").map(str::to_owned),
         sender: Some(
             field(&pairs, "sender")

@@ -2,13 +2,14 @@
 //! imported in the background (rosters larger than a Lambda request carries).
 
 use crate::domain::Code;
+use crate::domain::Profile;
 use crate::domain::{ImportJob, RunStatus};
 use crate::http::AppState;
 use crate::http::extract::{ApiJson, ApiQuery, Authenticated, RequestId, read_body};
 use crate::http::problem::{ApiResult, Problem};
-use crate::ops::import::ImportReport;
+use crate::ops::import::{ImportMode, ImportOptions, ImportReport};
 use crate::ops::import_runs::Upload;
-use crate::ops::roster::{RosterKind, read_roster};
+use crate::ops::roster::{RosterKind, read_file};
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
@@ -39,6 +40,30 @@ pub struct StartImport {
     /// for the real run).
     #[serde(default)]
     pub dry_run: bool,
+    /// `merge`, or `sync`: the file is the whole roster of its profiles, and local
+    /// accounts of those profiles it does not name are deactivated. Default: a
+    /// OneRoster bulk bundle syncs, anything else merges.
+    #[serde(default)]
+    pub mode: Option<ImportMode>,
+    /// The profiles a sync stands for (default: those the file carries).
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub sync_profiles: Vec<Profile>,
+    /// The number of deactivations the sync's dry run announced: the real run
+    /// needs it when it closes accounts, and refuses a file that would close more.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    pub expect_deactivations: Option<u32>,
+}
+
+impl StartImport {
+    fn options(&self) -> ImportOptions {
+        ImportOptions {
+            mode: self.mode,
+            sync_profiles: self.sync_profiles.clone(),
+            expect_deactivations: self.expect_deactivations.map(|n| n as usize),
+        }
+    }
 }
 
 /// An import run in the background.
@@ -107,10 +132,13 @@ async fn start_import(
     request_id: RequestId,
     body: ApiJson<StartImport>,
 ) -> ApiResult<(StatusCode, Json<ImportState>)> {
-    let StartImport { upload_id, dry_run } = body.value;
+    let options = body.value.options();
+    let StartImport {
+        upload_id, dry_run, ..
+    } = body.value;
     let job = state
         .sesame
-        .start_import(&caller, request_id.as_deref(), &upload_id, dry_run)
+        .start_import(&caller, request_id.as_deref(), &upload_id, dry_run, options)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job.into())))
 }
@@ -133,24 +161,61 @@ async fn get_import(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// Report what would change without changing anything.
+    /// Report what would change without changing anything (a sync: who it would close).
     #[serde(default)]
     pub dry_run: bool,
+    /// `merge`, or `sync`: the file is the whole roster of its profiles, and local
+    /// accounts of those profiles it does not name are deactivated. Default: a
+    /// OneRoster bulk bundle syncs, anything else merges.
+    pub mode: Option<ImportMode>,
+    /// The profiles a sync stands for, comma-separated (default: those the file carries).
+    #[param(pattern = r"^(student|parent|teacher|staff|guest)(,(student|parent|teacher|staff|guest))*$")]
+    pub sync_profiles: Option<String>,
+    /// The number of deactivations the sync's dry run announced: the real run
+    /// needs it when it closes accounts, and refuses a file that would close more.
+    #[param(minimum = 0, maximum = 1_000_000)]
+    pub expect_deactivations: Option<u32>,
+}
+
+impl ImportParams {
+    fn options(&self) -> Result<ImportOptions, crate::domain::Error> {
+        let mut profiles = Vec::new();
+        for name in self.sync_profiles.iter().flat_map(|p| p.split(',')) {
+            match Profile::parse(name) {
+                Some(p) => profiles.push(p),
+                None => {
+                    return Err(crate::domain::Error::invalid(
+                        "sync_profiles",
+                        format!("{name:?} is not a profile (student, parent, teacher, staff, guest)"),
+                    ));
+                }
+            }
+        }
+        Ok(ImportOptions {
+            mode: self.mode,
+            sync_profiles: profiles,
+            expect_deactivations: self.expect_deactivations.map(|n| n as usize),
+        })
+    }
 }
 
 /// Creates or updates accounts from a roster in CSV or XLSX (the first sheet), as
 /// `Content-Type` says (columns `external_id`, `profile`, `first_name`, `last_name`,
 /// `classes`, `level`, `groups`, `options`, `email`, `birth_date`, `local_admin`,
-/// `source`, `children`, `password`, `login`; French headers accepted). Answers counts
-/// and per-row errors, rows numbered as in the file (the header is row 1).
+/// `source`, `children`, `password`, `login`; French headers accepted), or from a
+/// OneRoster 1.1 or 1.2 CSV bundle (`application/zip`; bulk or delta). Answers counts
+/// and per-row errors, rows numbered as in the file (the header is row 1; a bundle's
+/// errors name their file). A sync (`mode=sync`, or a OneRoster bulk bundle) also
+/// deactivates the local accounts of the file's profiles that it does not name;
+/// its dry run lists them, its real run needs `expect_deactivations`.
 #[utoipa::path(post, path = "/v1/imports", tag = "imports", security(("bearer" = [])), params(ImportParams),
     request_body(description = "The roster: CSV, or an XLSX workbook whose first sheet is read",
-        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/zip"))),
     responses((status = 200, body = ImportReport),
         (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
         (status = 413, description = "The body is larger than 10 MiB", body = Problem),
-        (status = 415, description = "Neither CSV nor XLSX", body = Problem),
-        (status = 422, description = "The file cannot be read as a roster (field `file`), or would inflate beyond the bounds", body = Problem)))]
+        (status = 415, description = "Neither CSV, XLSX nor a zip", body = Problem),
+        (status = 422, description = "The file cannot be read as a roster (field `file`, or a bundle's `file row N column C`), would inflate beyond the bounds, or a sync is refused (`expect_deactivations`, or row errors)", body = Problem)))]
 async fn import(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -168,18 +233,24 @@ async fn import(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::UnsupportedMediaType,
             format!(
-                "send the roster as {} or {}",
+                "send the roster as {}, {} or (a OneRoster bundle) {}",
                 RosterKind::CSV_TYPE,
-                RosterKind::XLSX_TYPE
+                RosterKind::XLSX_TYPE,
+                RosterKind::ZIP_TYPE
             ),
         ));
     };
     crate::ops::Sesame::may_import(&caller)?;
+    let options = params.options()?;
     let bytes = read_body(request, &state).await?;
-    let rows = read_roster(bytes, kind).await?;
+    let org = match kind {
+        RosterKind::OneRoster => state.sesame.oneroster_org(&caller).await?,
+        _ => None,
+    };
+    let roster = read_file(bytes, kind, org).await?;
     let report = state
         .sesame
-        .import_roster(&caller, request_id.as_deref(), &rows, params.dry_run)
+        .import_file(&caller, request_id.as_deref(), &roster, &options, params.dry_run)
         .await?;
     Ok(Json(report))
 }

@@ -57,7 +57,7 @@ struct SettingsChange;
 
 /// What `SettingsPatch::apply` accepts of each field (besides `null`, which keeps
 /// the value; `sender: null` clears it).
-fn bounds() -> [(&'static str, Value); 8] {
+fn bounds() -> [(&'static str, Value); 9] {
     let days = |min: u32, max: u32| json!({ "minimum": min, "maximum": max });
     // Neither control characters nor line or paragraph separators (`has_control`).
     let no_control = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]";
@@ -93,6 +93,14 @@ fn bounds() -> [(&'static str, Value); 8] {
             }),
         ),
         ("time_zone", json!({ "enum": zones })),
+        (
+            "oneroster_org",
+            json!({
+                "description": "1 to 255 characters, not only spaces, no control character; `null` clears it.",
+                "maxLength": 255,
+                "pattern": format!("^{no_control}*{visible}{no_control}*$"),
+            }),
+        ),
     ]
 }
 

@@ -24,7 +24,7 @@ pub const RATIO_FLOOR_BYTES: u64 = 10 * MIB;
 /// Rows must follow each other from row 1 on, so that a row's number in a report is
 /// the one the spreadsheet shows.
 pub(super) fn each_row(bytes: &[u8], mut row: impl FnMut(usize, &[String]) -> Result<()>) -> Result<()> {
-    check_archive(bytes)?;
+    check_archive(bytes, "workbook")?;
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let sheet = workbook
         .sheets_metadata()
@@ -83,19 +83,27 @@ fn gap(next: u32) -> String {
     }
 }
 
-/// Refuses an archive that would inflate beyond the bounds, from the sizes its
-/// central directory declares (the reader later holds each part to its size).
-fn check_archive(bytes: &[u8]) -> Result<()> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_a_workbook())?;
+/// Refuses an archive (a `what`: workbook, bundle) that would inflate beyond the
+/// bounds, from the sizes its central directory declares (the reader later holds
+/// each part to its size).
+pub(super) fn check_archive(bytes: &[u8], what: &str) -> Result<()> {
+    let not_readable = || match what {
+        "workbook" => not_a_workbook(),
+        _ => Error::invalid(
+            "file",
+            format!("the file is not a readable {what} (a zip archive)"),
+        ),
+    };
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_readable())?;
     if archive.len() > MAX_PARTS {
         return Err(Error::invalid(
             "file",
-            format!("the workbook holds more than {MAX_PARTS} parts"),
+            format!("the {what} holds more than {MAX_PARTS} parts"),
         ));
     }
     let mut total: u64 = 0;
     for i in 0..archive.len() {
-        let part = archive.by_index_data(i).map_err(|_| not_a_workbook())?;
+        let part = archive.by_index_data(i).map_err(|_| not_readable())?;
         let (size, compressed) = (part.size(), part.compressed_size());
         let name = String::from_utf8_lossy(part.name_raw()).into_owned();
         if size > MAX_PART_BYTES {
@@ -121,7 +129,7 @@ fn check_archive(bytes: &[u8]) -> Result<()> {
             return Err(Error::invalid(
                 "file",
                 format!(
-                    "the workbook would inflate to more than {} MiB",
+                    "the {what} would inflate to more than {} MiB",
                     MAX_TOTAL_BYTES / MIB
                 ),
             ));
