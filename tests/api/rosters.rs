@@ -845,3 +845,75 @@ async fn an_uploaded_bundle_syncs_in_the_background_after_its_preview() {
     assert_eq!(all["u1"]["access"], "disabled");
     assert_eq!(all["p1"]["access"], "enabled", "sync_profiles: students only");
 }
+
+/// A console upload of `file` with the `mode` the form's radio gives.
+fn console_upload(csrf: &str, name: &str, mode: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----sesame-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n{mode}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The value of the hidden field `name` of a page.
+fn hidden(page: &str, name: &str) -> String {
+    let prefix = format!("name=\"{name}\" value=\"");
+    let at = page.find(&prefix).unwrap_or_else(|| panic!("no {name} in {page}")) + prefix.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_console_previews_a_sync_with_its_leavers_then_applies_it_as_confirmed() {
+    use super::console_pages::{csrf, staff};
+    let f = Fixture::new().await;
+    let mut admin = staff(&f, "ADM").await;
+    let (status, page, _) = admin.get("/console/imports").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"sync\"") && page.contains(".zip"), "{page}");
+
+    let roster = "external_id,profile,first_name,last_name,classes\nSA1,student,Zoé,Lefèvre,5A\nSB1,student,Léa,Dubois,5B\n";
+    let (content_type, body) = console_upload(&csrf(&page), "eleves.csv", "sync", roster.as_bytes());
+    let (status, preview) = admin
+        .post_raw("/console/imports/preview", &content_type, body)
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert!(preview.contains("<dd id=\"deactivations\">1</dd>"), "{preview}");
+    assert!(preview.contains("Martin") && preview.contains("5A"), "the leaver is named: {preview}");
+    assert!(preview.contains("Appliquer et désactiver 1 compte"), "{preview}");
+    let account = f.app.get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin()).await;
+    assert_eq!(account.body["access"], "enabled", "a preview closes no one");
+
+    let form = [
+        ("csrf", csrf(&preview)),
+        ("roster", hidden(&preview, "roster")),
+        ("mode", hidden(&preview, "mode")),
+        ("expect_deactivations", hidden(&preview, "expect_deactivations")),
+    ];
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, applied, _, _) = admin.post("/console/imports/apply", &fields).await;
+    assert_eq!(status, 200, "{applied}");
+    assert!(applied.contains("Import appliqué"), "{applied}");
+    assert!(applied.contains("<dd id=\"deactivations\">1</dd>"), "{applied}");
+    let account = f.app.get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin()).await;
+    assert_eq!(account.body["access"], "disabled");
+
+    // A OneRoster bundle is known by its bytes; the school's org picks its users.
+    let set = f
+        .app
+        .put("/v1/settings", &f.admin(), json!({"oneroster_org": "s1"}))
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let (content_type, body) = console_upload(&csrf(&applied), "oneroster.zip", "merge", &district_11());
+    let (status, preview) = admin
+        .post_raw("/console/imports/preview", &content_type, body)
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert!(preview.contains("<dd id=\"created\">6</dd>"), "{preview}");
+    assert!(!preview.contains("id=\"deactivations\""), "a merge closes no one: {preview}");
+}

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "aws")]
 mod mail_events;
+mod oneroster;
 #[cfg(feature = "aws")]
 mod reads;
 
@@ -124,6 +125,11 @@ async fn main() {
     #[cfg(feature = "aws")]
     if std::env::args().any(|a| a == "reads") {
         reads::reads(&mut report).await;
+        println!("{report}");
+        return;
+    }
+    if std::env::args().any(|a| a == "oneroster") {
+        oneroster::oneroster(&mut report).await;
         println!("{report}");
         return;
     }

@@ -275,6 +275,7 @@ async fn run_import(
                     }
                     button #apply type="submit" disabled[report.sync.is_some() && !report.errors.is_empty()] {
                         @match report.sync.as_ref().map(|s| s.deactivations).filter(|n| *n > 0) {
+                            Some(1) => { (tr(lang, "Appliquer et désactiver 1 compte", "Apply and deactivate 1 account")) }
                             Some(n) => { (tr(lang, "Appliquer et désactiver ", "Apply and deactivate ")) (n) (tr(lang, " comptes", " accounts")) }
                             None => { (tr(lang, "Appliquer l'import", "Apply the import")) }
                         }

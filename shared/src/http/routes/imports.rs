@@ -47,7 +47,6 @@ pub struct StartImport {
     pub mode: Option<ImportMode>,
     /// The profiles a sync stands for (default: those the file carries).
     #[serde(default)]
-    #[schema(max_items = 5)]
     pub sync_profiles: Vec<Profile>,
     /// The number of deactivations the sync's dry run announced: the real run
     /// needs it when it closes accounts, and refuses a file that would close more.
@@ -57,12 +56,25 @@ pub struct StartImport {
 }
 
 impl StartImport {
-    fn options(&self) -> ImportOptions {
-        ImportOptions {
+    fn options(&self) -> Result<ImportOptions, crate::domain::Error> {
+        Ok(ImportOptions {
             mode: self.mode,
             sync_profiles: self.sync_profiles.clone(),
-            expect_deactivations: self.expect_deactivations.map(|n| n as usize),
-        }
+            expect_deactivations: expected(self.expect_deactivations)?,
+        })
+    }
+}
+
+/// Most deactivations a sync may be asked to confirm.
+const MAX_EXPECTED: u32 = 1_000_000;
+
+fn expected(n: Option<u32>) -> Result<Option<usize>, crate::domain::Error> {
+    match n {
+        Some(n) if n > MAX_EXPECTED => Err(crate::domain::Error::invalid(
+            "expect_deactivations",
+            format!("must be between 0 and {MAX_EXPECTED}"),
+        )),
+        n => Ok(n.map(|n| n as usize)),
     }
 }
 
@@ -132,7 +144,7 @@ async fn start_import(
     request_id: RequestId,
     body: ApiJson<StartImport>,
 ) -> ApiResult<(StatusCode, Json<ImportState>)> {
-    let options = body.value.options();
+    let options = body.value.options()?;
     let StartImport {
         upload_id, dry_run, ..
     } = body.value;
@@ -194,7 +206,7 @@ impl ImportParams {
         Ok(ImportOptions {
             mode: self.mode,
             sync_profiles: profiles,
-            expect_deactivations: self.expect_deactivations.map(|n| n as usize),
+            expect_deactivations: expected(self.expect_deactivations)?,
         })
     }
 }

@@ -1,0 +1,153 @@
+//! `sesame-bench oneroster [--students N]`: the import of a whole school's
+//! OneRoster 1.1 bulk bundle (SPEC §4; issue 22), on the store the suite runs on
+//! (`SESAME_TEST_BACKEND`: SQLite, or DynamoDB on the emulator): its dry run and
+//! its real run in one request, a sync that closes the leavers after its preview,
+//! and the same bundle imported by a background job from an upload (the cloud's
+//! road for files larger than a Lambda request). Each phase prints its time and
+//! this process's peak resident memory during it (server and client share the
+//! process: `VmHWM`, reset before each phase through `/proc/self/clear_refs`).
+
+use serde_json::Value;
+use sesame_tests::TestApp;
+use sesame_tests::oneroster::school_11;
+use sesame_tests::uploads::{job, upload};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// This process's resident memory now and at its peak since the last reset, in MiB.
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Starts a new peak (Linux: writing 5 to `clear_refs` resets `VmHWM`).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn import(app: &TestApp, token: &str, query: &str, bytes: &[u8]) -> Value {
+    let request = app
+        .client
+        .post(format!("{}/v1/imports{query}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/zip")
+        .body(bytes.to_vec());
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+pub async fn oneroster(report: &mut String) {
+    let students: usize = std::env::args()
+        .skip_while(|a| a != "--students")
+        .nth(1)
+        .map_or(12_987, |n| n.parse().expect("--students N"));
+    let backend = std::env::var("SESAME_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into());
+    let app = TestApp::spawn().await;
+    let (bundle, users) = school_11(students);
+    // A year later: the last 100 pupils left, with their parents and the classes that empty.
+    let (later, later_users) = school_11(students - 100);
+    writeln!(
+        report,
+        "\n**OneRoster 1.1 bulk bundle, {users} users** ({students} students in classes of 25, a parent for every \
+         second one, a teacher a class; {} KiB zipped), store: {backend}, {} cores, load average {}:\n",
+        bundle.len() / 1024,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+    .unwrap();
+    writeln!(report, "| phase | time | peak RSS of the process (MiB) | result |").unwrap();
+    writeln!(report, "|---|---|---|---|").unwrap();
+    let mut line = |what: &str, seconds: f64, result: String| {
+        let (_, peak) = memory();
+        writeln!(report, "| {what} | {seconds:.1} s | {peak:.0} | {result} |").unwrap();
+    };
+    app.create_school("oneroster", "Collège OneRoster").await;
+    let token = app.token("oneroster", "admin", "bench", &[]);
+    let (baseline, _) = memory();
+
+    reset_peak();
+    let start = Instant::now();
+    let preview = import(&app, &token, "?dry_run=true", &bundle).await;
+    line(
+        "dry run (one request)",
+        start.elapsed().as_secs_f64(),
+        format!("{} to create", preview["created"]),
+    );
+
+    reset_peak();
+    let start = Instant::now();
+    let done = import(&app, &token, "", &bundle).await;
+    assert_eq!(done["errors"], serde_json::json!([]), "{:?}", done["errors"][0]);
+    line(
+        "import (one request)",
+        start.elapsed().as_secs_f64(),
+        format!("{} created", done["created"]),
+    );
+
+    reset_peak();
+    let start = Instant::now();
+    let preview = import(&app, &token, "?dry_run=true", &later).await;
+    let closing = preview["sync"]["deactivations"].as_u64().unwrap();
+    line(
+        &format!("a year later ({later_users} users): sync's dry run"),
+        start.elapsed().as_secs_f64(),
+        format!("{closing} to deactivate, {} unchanged", preview["unchanged"]),
+    );
+
+    reset_peak();
+    let start = Instant::now();
+    let synced = import(&app, &token, &format!("?expect_deactivations={closing}"), &later).await;
+    line(
+        "sync",
+        start.elapsed().as_secs_f64(),
+        format!("{} deactivated", synced["sync"]["deactivations"]),
+    );
+
+    app.create_school("oneroster-job", "Collège OneRoster (envoi)").await;
+    let token = app.token("oneroster-job", "admin", "bench", &[]);
+    reset_peak();
+    let start = Instant::now();
+    let upload_id = upload(&app.client, &app.base, &token, bundle.clone()).await;
+    let started = app
+        .send(
+            app.client
+                .post(format!("{}/v1/imports/jobs", app.base))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"upload_id": upload_id})),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let id = started.body["id"].as_str().unwrap();
+    let job = loop {
+        let job = job(&app.client, &app.base, &token, id).await;
+        if job["status"] == "done" || job["status"] == "failed" {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["status"], "done", "{job:?}");
+    line(
+        "upload, then background job",
+        start.elapsed().as_secs_f64(),
+        format!("{} created", job["report"]["created"]),
+    );
+    writeln!(
+        report,
+        "\nThe process held {baseline:.0} MiB before the first import (the server, the two bundles built)."
+    )
+    .unwrap();
+}
