@@ -864,7 +864,10 @@ fn console_upload(csrf: &str, name: &str, mode: &str, file: &[u8]) -> (String, V
 /// The value of the hidden field `name` of a page.
 fn hidden(page: &str, name: &str) -> String {
     let prefix = format!("name=\"{name}\" value=\"");
-    let at = page.find(&prefix).unwrap_or_else(|| panic!("no {name} in {page}")) + prefix.len();
+    let at = page
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + prefix.len();
     page[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -884,9 +887,15 @@ async fn the_console_previews_a_sync_with_its_leavers_then_applies_it_as_confirm
         .await;
     assert_eq!(status, 200, "{preview}");
     assert!(preview.contains("<dd id=\"deactivations\">1</dd>"), "{preview}");
-    assert!(preview.contains("Martin") && preview.contains("5A"), "the leaver is named: {preview}");
+    assert!(
+        preview.contains("Martin") && preview.contains("5A"),
+        "the leaver is named: {preview}"
+    );
     assert!(preview.contains("Appliquer et désactiver 1 compte"), "{preview}");
-    let account = f.app.get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin()).await;
+    let account = f
+        .app
+        .get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin())
+        .await;
     assert_eq!(account.body["access"], "enabled", "a preview closes no one");
 
     let form = [
@@ -900,7 +909,10 @@ async fn the_console_previews_a_sync_with_its_leavers_then_applies_it_as_confirm
     assert_eq!(status, 200, "{applied}");
     assert!(applied.contains("Import appliqué"), "{applied}");
     assert!(applied.contains("<dd id=\"deactivations\">1</dd>"), "{applied}");
-    let account = f.app.get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin()).await;
+    let account = f
+        .app
+        .get(&format!("/v1/accounts/{}", f.id("SA2")), &f.admin())
+        .await;
     assert_eq!(account.body["access"], "disabled");
 
     // A OneRoster bundle is known by its bytes; the school's org picks its users.
@@ -914,6 +926,273 @@ async fn the_console_previews_a_sync_with_its_leavers_then_applies_it_as_confirm
         .post_raw("/console/imports/preview", &content_type, body)
         .await;
     assert_eq!(status, 200, "{preview}");
-    assert!(preview.contains("<dd id=\"created\">6</dd>"), "{preview}");
-    assert!(!preview.contains("id=\"deactivations\""), "a merge closes no one: {preview}");
+    // Its u1 asks for Zoé's login (another person of the school): that row's error, named in its file.
+    assert!(preview.contains("<dd id=\"created\">5</dd>"), "{preview}");
+    assert!(
+        preview.contains("<td>users.csv</td><td>2</td><td><code>username</code>"),
+        "{preview}"
+    );
+    assert!(
+        !preview.contains("id=\"deactivations\""),
+        "a merge closes no one: {preview}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_closes_accounts_only_as_a_sync_counts_them_and_never_reopens_one() {
+    let app = TestApp::spawn().await;
+    let admin = school(&app, "chenes", Some("s1")).await;
+    assert_eq!(bundle(&app, &admin, "", district_11()).await.status, 200);
+    // The next year's export marks every pupil disabled: that is two closures
+    // (u2 is already closed, so one) that the sync counts and must be confirmed.
+    let users = users_11(&[
+        user_11(
+            "u1",
+            false,
+            "s1",
+            "student",
+            "zoe.lefevre",
+            "Zoé",
+            "Lefèvre",
+            "",
+            "p1",
+            "06",
+            "",
+        ),
+        user_11("u2", true, "s1", "student", "", "Noé", "Martin", "", "", "06", ""),
+        user_11(
+            "p1",
+            true,
+            "s1",
+            "parent",
+            "",
+            "Sébastien",
+            "Lefèvre",
+            "seb@example.org",
+            "u1",
+            "",
+            "",
+        ),
+        user_11(
+            "g1", true, "s1", "guardian", "", "Anne", "Martin", "", "u2", "", "",
+        ),
+        user_11(
+            "t1",
+            true,
+            "s1",
+            "teacher",
+            "m.besson",
+            "Marion",
+            "Besson",
+            "m.besson@example.org",
+            "",
+            "",
+            "",
+        ),
+        user_11(
+            "a1",
+            true,
+            "s1",
+            "administrator",
+            "",
+            "Hélène",
+            "Garnier",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]);
+    let next = zip(&[
+        ("manifest.csv", manifest("1.1", "bulk", &["users"])),
+        ("users.csv", users),
+    ]);
+    let preview = bundle(&app, &admin, "?dry_run=true", next.clone()).await;
+    assert_eq!(preview.status, 200, "{:?}", preview.body);
+    assert_eq!(preview.body["sync"]["deactivations"], 1, "{:?}", preview.body);
+    assert_eq!(
+        preview.body["sync"]["by_class"][0]["accounts"][0]["login"],
+        "zoe.lefevre"
+    );
+    // u2 is disabled here and enabled in the file: the file does not reopen it.
+    let notices = preview.body["notices"].as_array().unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["field"] == "enabledUser" && n["row"] == 3),
+        "{notices:?}"
+    );
+    let refused = bundle(&app, &admin, "?expect_deactivations=0", next.clone()).await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    // Confirmed by its fingerprint: the very accounts of the preview.
+    let digest = preview.body["sync"]["digest"].as_str().unwrap();
+    let wrong = bundle(
+        &app,
+        &admin,
+        "?expect_deactivations=1&expect_digest=0000000000000000",
+        next.clone(),
+    )
+    .await;
+    assert_eq!(wrong.status, 422, "{:?}", wrong.body);
+    assert_eq!(wrong.body["errors"][0]["field"], "expect_digest");
+    let done = bundle(
+        &app,
+        &admin,
+        &format!("?expect_deactivations=1&expect_digest={digest}"),
+        next,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.body["deactivated"], 1);
+    let all = accounts(&app, &admin).await;
+    assert_eq!(all["u1"]["access"], "disabled");
+    assert_eq!(all["u2"]["access"], "disabled", "never reopened by a file");
+    let audit = app.get("/v1/audit?action=account.deactivate", &admin).await;
+    let targets = audit.body["items"].to_string();
+    assert!(targets.contains(all["u1"]["id"].as_str().unwrap()), "{targets}");
+}
+
+#[tokio::test]
+async fn sections_that_share_a_title_stay_apart_and_another_schools_classes_are_not_read() {
+    let app = TestApp::spawn().await;
+    let admin = school(&app, "chenes", Some("s1")).await;
+    let users = users_11(&[
+        user_11(
+            "u1", true, "s1", "student", "", "Zoé", "Lefèvre", "", "", "06", "",
+        ),
+        user_11("u2", true, "s1", "student", "", "Noé", "Martin", "", "", "06", ""),
+        user_11(
+            "t1", true, "s1,s2", "teacher", "", "Marion", "Besson", "", "", "", "",
+        ),
+    ]);
+    let bytes = zip(&[
+        (
+            "manifest.csv",
+            manifest("1.1", "bulk", &["users", "classes", "enrollments"]),
+        ),
+        ("users.csv", users),
+        (
+            "classes.csv",
+            format!(
+                "{CLASSES_11}\nc1,,,Maths 6,06,,M6-1,scheduled,,s1,t1,,,\nc2,,,Maths 6,06,,M6-2,scheduled,,s1,t1,,,\n\
+                 c9,,,Maths 6,06,,M6-1,scheduled,,s2,t1,,,\n"
+            ),
+        ),
+        (
+            "enrollments.csv",
+            format!(
+                "{ENROLLMENTS_11}\ne1,,,c1,s1,u1,student,false,,\ne2,,,c2,s1,u2,student,false,,\n\
+                 e3,,,c1,s1,t1,teacher,true,,\ne9,,,c9,s2,t1,teacher,true,,\n"
+            ),
+        ),
+    ]);
+    let done = bundle(&app, &admin, "", bytes).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.body["errors"], json!([]));
+    let all = accounts(&app, &admin).await;
+    assert_eq!(all["u1"]["classes"], json!(["Maths 6 (M6-1)"]));
+    assert_eq!(all["u2"]["classes"], json!(["Maths 6 (M6-2)"]));
+    assert_eq!(
+        all["t1"]["classes"],
+        json!(["Maths 6 (M6-1)"]),
+        "the other school's section is not ours"
+    );
+    // The teacher of one section sees its pupils only.
+    let teacher = app.token(
+        "chenes",
+        "teacher",
+        all["t1"]["id"].as_str().unwrap(),
+        &["Maths 6 (M6-1)"],
+    );
+    let seen = app.get("/v1/accounts?limit=50", &teacher).await;
+    let seen: Vec<&str> = seen.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["external_id"].as_str())
+        .collect();
+    assert_eq!(seen, ["u1"]);
+}
+
+#[tokio::test]
+async fn a_1_2_user_with_a_secondary_role_at_the_school_belongs_to_it_and_a_delta_without_roles_keeps_profiles()
+ {
+    let app = TestApp::spawn().await;
+    let admin = school(&app, "un", Some("s1")).await;
+    let user = |id: &str, given: &str, family: &str, org: &str| {
+        format!("{id},,,true,,,{given},{family},,,,,,,,,,,,,,{org},")
+    };
+    let users = format!(
+        "{USERS_12}\n{}\n{}\n",
+        user("t1", "Marion", "Besson", "s2"),
+        user("s1u", "Zoé", "Lefèvre", "s1")
+    );
+    let roles = format!(
+        "{ROLES_12}\nr1,,,t1,primary,teacher,,,s2,\nr2,,,t1,secondary,teacher,,,s1,\nr3,,,s1u,primary,student,,,s1,\n"
+    );
+    let bytes = zip(&[
+        ("manifest.csv", manifest("1.2", "bulk", &["users", "roles"])),
+        (
+            "orgs.csv",
+            format!("{ORGS}\ns1,,,École Un,school,,\ns2,,,École Deux,school,,\n"),
+        ),
+        ("users.csv", users),
+        ("roles.csv", roles),
+    ]);
+    let done = bundle(&app, &admin, "", bytes).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.body["created"], 2, "{:?}", done.body);
+    assert_eq!(done.body["oneroster"]["other_orgs"], 0);
+    let all = accounts(&app, &admin).await;
+    assert_eq!(all["t1"]["profile"], "teacher");
+
+    // A 1.2 delta that renames a user without their roles: the profile stays.
+    let delta = zip(&[
+        ("manifest.csv", manifest("1.2", "delta", &["users"])),
+        (
+            "users.csv",
+            format!("{USERS_12}\n{}\n", user("s1u", "Zoé", "Lefèvre-Martin", "s1")),
+        ),
+    ]);
+    let renamed = bundle(&app, &admin, "", delta).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(renamed.body["errors"], json!([]), "{:?}", renamed.body);
+    let all = accounts(&app, &admin).await;
+    assert_eq!(
+        (all["s1u"]["profile"].as_str(), all["s1u"]["last_name"].as_str()),
+        (Some("student"), Some("Lefèvre-Martin"))
+    );
+}
+
+#[tokio::test]
+async fn a_username_that_is_the_login_of_another_person_of_the_school_is_the_rows_error() {
+    let f = Fixture::new().await;
+    // Zoé (SA1) has an external id; a bundle names someone else with her login.
+    let set = f
+        .app
+        .put("/v1/settings", &f.admin(), json!({"oneroster_org": "s1"}))
+        .await;
+    assert_eq!(set.status, 200);
+    let users = users_11(&[user_11(
+        "NEW",
+        true,
+        "s1",
+        "student",
+        f.login_of("SA1"),
+        "Zoé",
+        "Autre",
+        "",
+        "",
+        "06",
+        "",
+    )]);
+    let bytes = zip(&[
+        ("manifest.csv", manifest("1.1", "bulk", &["users"])),
+        ("users.csv", users),
+    ]);
+    let report = bundle(&f.app, &f.admin(), "?mode=merge", bytes).await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    assert_eq!(report.body["created"], 0, "{:?}", report.body);
+    assert_eq!(report.body["errors"][0]["field"], "username");
+    assert_eq!(report.body["errors"][0]["file"], "users.csv");
 }

@@ -69,26 +69,38 @@ pub async fn oneroster(report: &mut String) {
             .join(" ")
     )
     .unwrap();
-    writeln!(report, "| phase | time | peak RSS of the process (MiB) | result |").unwrap();
+    writeln!(
+        report,
+        "| phase | time | RSS before → peak during (MiB) | result |"
+    )
+    .unwrap();
     writeln!(report, "|---|---|---|---|").unwrap();
-    let mut line = |what: &str, seconds: f64, result: String| {
+    let mut before;
+    let mut line = |what: &str, seconds: f64, result: String, before: f64| {
         let (_, peak) = memory();
-        writeln!(report, "| {what} | {seconds:.1} s | {peak:.0} | {result} |").unwrap();
+        writeln!(
+            report,
+            "| {what} | {seconds:.1} s | {before:.0} → {peak:.0} | {result} |"
+        )
+        .unwrap();
     };
     app.create_school("oneroster", "Collège OneRoster").await;
     let token = app.token("oneroster", "admin", "bench", &[]);
     let (baseline, _) = memory();
 
     reset_peak();
+    before = memory().0;
     let start = Instant::now();
     let preview = import(&app, &token, "?dry_run=true", &bundle).await;
     line(
         "dry run (one request)",
         start.elapsed().as_secs_f64(),
         format!("{} to create", preview["created"]),
+        before,
     );
 
     reset_peak();
+    before = memory().0;
     let start = Instant::now();
     let done = import(&app, &token, "", &bundle).await;
     assert_eq!(done["errors"], serde_json::json!([]), "{:?}", done["errors"][0]);
@@ -96,9 +108,11 @@ pub async fn oneroster(report: &mut String) {
         "import (one request)",
         start.elapsed().as_secs_f64(),
         format!("{} created", done["created"]),
+        before,
     );
 
     reset_peak();
+    before = memory().0;
     let start = Instant::now();
     let preview = import(&app, &token, "?dry_run=true", &later).await;
     let closing = preview["sync"]["deactivations"].as_u64().unwrap();
@@ -106,20 +120,25 @@ pub async fn oneroster(report: &mut String) {
         &format!("a year later ({later_users} users): sync's dry run"),
         start.elapsed().as_secs_f64(),
         format!("{closing} to deactivate, {} unchanged", preview["unchanged"]),
+        before,
     );
 
     reset_peak();
+    before = memory().0;
     let start = Instant::now();
     let synced = import(&app, &token, &format!("?expect_deactivations={closing}"), &later).await;
     line(
         "sync",
         start.elapsed().as_secs_f64(),
         format!("{} deactivated", synced["sync"]["deactivations"]),
+        before,
     );
 
-    app.create_school("oneroster-job", "Collège OneRoster (envoi)").await;
+    app.create_school("oneroster-job", "Collège OneRoster (envoi)")
+        .await;
     let token = app.token("oneroster-job", "admin", "bench", &[]);
     reset_peak();
+    before = memory().0;
     let start = Instant::now();
     let upload_id = upload(&app.client, &app.base, &token, bundle.clone()).await;
     let started = app
@@ -144,6 +163,7 @@ pub async fn oneroster(report: &mut String) {
         "upload, then background job",
         start.elapsed().as_secs_f64(),
         format!("{} created", job["report"]["created"]),
+        before,
     );
     writeln!(
         report,

@@ -72,7 +72,8 @@ pub fn user_11(
         }
     };
     format!(
-        "{id},,,{enabled},{org},{role},{username},,{given},{family},,,{email},,,{},{},{password}",
+        "{id},,,{enabled},{},{role},{username},,{given},{family},,,{email},,,{},{},{password}",
+        quote(org),
         quote(agents),
         quote(grades)
     )

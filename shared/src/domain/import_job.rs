@@ -134,6 +134,10 @@ pub struct ImportOptions {
     /// needs it and refuses a file that would close more.
     #[serde(default)]
     pub expect_deactivations: Option<usize>,
+    /// The `digest` of the sync's preview: when given, the real run closes those
+    /// very accounts or refuses.
+    #[serde(default)]
+    pub expect_digest: Option<String>,
 }
 
 /// An account a sync closes (or would close).
@@ -161,8 +165,13 @@ pub struct LeaverGroup {
 pub struct SyncReport {
     /// The profiles the file stands for.
     pub profiles: Vec<Profile>,
-    /// Accounts closed (dry run: that would be): the number `expect_deactivations` confirms.
+    /// Accounts closed (dry run: that would be): the number `expect_deactivations`
+    /// confirms. Those the file names as disabled (`enabledUser=false`,
+    /// `tobedeleted`) are among them.
     pub deactivations: usize,
+    /// A fingerprint of the accounts closed (dry run: that would be), for
+    /// `expect_digest`.
+    pub digest: String,
     /// Accounts missing from the file that a sync never closes: federated ones,
     /// those with `local_admin`, and those the importer may not deactivate.
     pub kept: usize,
@@ -191,6 +200,10 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub errors: Vec<RowError>,
+    /// Accounts deactivated (a dry run: that would be): a sync's leavers, and the
+    /// accounts the file itself closes.
+    #[serde(default)]
+    pub deactivated: usize,
     /// What was done differently from what the file asked, row by row, without
     /// refusing it (a OneRoster `username` taken or invalid: the account got
     /// another login).

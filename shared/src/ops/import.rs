@@ -104,6 +104,19 @@ fn validate(
             );
         }
     }
+    for (field, value, most) in [
+        ("external_id", raw.external_id.as_deref(), 255),
+        ("level", raw.level.as_deref(), 100),
+    ] {
+        if let Some(value) = value
+            && (value.chars().count() > most || crate::domain::text::has_control(value))
+        {
+            error(
+                field,
+                format!("must be at most {most} characters, without control characters"),
+            );
+        }
+    }
     let mut classes = Vec::new();
     let added = raw
         .class_changes
@@ -219,6 +232,12 @@ fn validate(
     })
 }
 
+/// Whether an import may close `account`: never a federated account (its
+/// directory decides) nor one with `local_admin` (SPEC §4, sync).
+fn closable(account: &Account) -> bool {
+    account.source == Source::Local && account.local_admin == LocalAdmin::None
+}
+
 /// Why a student, parent or guest row cannot carry `local_admin` (SPEC §2).
 const LOCAL_ADMIN_ADULTS: &str =
     "only teacher and staff accounts can be administrators: must be none (or empty) for this profile";
@@ -244,11 +263,13 @@ fn may_import(
         if caller.may(Action::Change, old).is_err() {
             return refuse("external_id", "you may not change this account");
         }
-        if raw.has("access") && row.account.access != old.access {
+        // A file that closes an account asks what a deactivation asks (of one it
+        // may close at all: see `Import::closures`).
+        if row.account.access == Access::Disabled && old.access == Access::Enabled && closable(old) {
             if caller.may_set_access(old).is_err() {
-                return refuse("access", "you may not change this account's access");
+                return refuse("access", "you may not deactivate this account");
             }
-            if row.account.access == Access::Disabled && caller.is_self(old) {
+            if caller.is_self(old) {
                 return refuse("access", "you cannot deactivate your own account");
             }
         }
@@ -273,13 +294,9 @@ fn may_import(
 
 /// The fields of a matched account that the file names; `source` and
 /// `local_admin` only from the role `admin` (anyone else's import leaves them).
-fn merge(
-    caller: &Caller,
-    raw: &RosterRow,
-    account: &mut Account,
-    fresh: Account,
-    now: chrono::DateTime<chrono::Utc>,
-) {
+/// Access is not among them: a file closes an account as a deactivation does
+/// (see [`Import::closures`]) and never reopens one.
+fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account) {
     /// `field` takes `value` if the file has `column`.
     fn named<T>(raw: &RosterRow, column: &str, field: &mut T, value: T) {
         if raw.has(column) {
@@ -303,17 +320,7 @@ fn merge(
             }
         }
     }
-    if raw.has("access") && account.access != fresh.access {
-        // As a deactivation does: every outstanding secret ends with the access.
-        account.access = fresh.access;
-        match fresh.access {
-            Access::Enabled => account.disabled_at = None,
-            Access::Disabled => {
-                account.disabled_at = Some(now);
-                account.credentials.revoke(now);
-            }
-        }
-    }
+
     named(raw, "level", &mut account.level, fresh.level);
     named(raw, "groups", &mut account.groups, fresh.groups);
     named(raw, "options", &mut account.options, fresh.options);
@@ -383,9 +390,13 @@ impl<'a> Import<'a> {
                 }
             };
             if matched.is_some_and(|a| !named.insert(&a.id)) {
+                let by_external = raw
+                    .external_id
+                    .as_deref()
+                    .is_some_and(|e| self.by_external.contains_key(e));
                 self.error(
                     line,
-                    "login",
+                    if by_external { "external_id" } else { "login" },
                     "names an account another row of the file already names",
                 );
                 continue;
@@ -396,10 +407,15 @@ impl<'a> Import<'a> {
             let raw = match matched {
                 _ if raw.has("profile") => raw,
                 Some(account) => {
+                    let (first, last) = if raw.has("first_name") {
+                        (raw.first_name.clone(), raw.last_name.clone())
+                    } else {
+                        (account.first_name.clone(), account.last_name.clone())
+                    };
                     filled = RosterRow {
                         profile: account.profile.as_str().to_owned(),
-                        first_name: account.first_name.clone(),
-                        last_name: account.last_name.clone(),
+                        first_name: first,
+                        last_name: last,
                         ..raw.clone()
                     };
                     &filled
@@ -446,10 +462,7 @@ impl<'a> Import<'a> {
         let Some(login) = raw.login.as_deref().and_then(|l| Login::parse(l).ok()) else {
             return Ok(None);
         };
-        let wish = raw.origin.as_ref().is_some_and(|o| o.login_is_a_wish);
         match self.by_login.get(login.as_str()) {
-            // A wished login of someone else: the new account gets another.
-            Some(account) if account.external_id.is_some() && raw.external_id.is_some() && wish => Ok(None),
             Some(account) if account.external_id.is_some() && raw.external_id.is_some() => {
                 Err(RowError::new(
                     line,
@@ -571,10 +584,40 @@ impl<'a> Import<'a> {
         outside.into_values().collect()
     }
 
+    /// 7. The accounts the file closes (a OneRoster `enabledUser=false` or
+    ///    `tobedeleted`): matched, enabled, and closable; the others are noted. A
+    ///    file never reopens a disabled account: that is an administrator's act.
+    fn closures(&mut self) -> Vec<AccountId> {
+        let mut closing = Vec::new();
+        let mut notices = Vec::new();
+        for row in self.rows.iter().filter(|r| !r.new) {
+            let Some(old) = self.before.get(&row.account.id) else {
+                continue;
+            };
+            match (self.file[row.index].access.as_deref(), old.access) {
+                (Some("disabled"), Access::Enabled) if closable(old) => closing.push(old.id.clone()),
+                (Some("disabled"), Access::Enabled) => notices.push(RowError::new(
+                    row.line,
+                    "access",
+                    "kept open: an import never closes a federated account or one with local_admin",
+                )),
+                (Some("enabled"), Access::Disabled) => notices.push(RowError::new(
+                    row.line,
+                    "access",
+                    "disabled here: an import does not reopen an account; activate it if it should be",
+                )),
+                _ => {}
+            }
+        }
+        self.report.notices.extend(notices);
+        closing
+    }
+
     /// 8. A sync's leavers: the local accounts of the file's profiles (or those
-    ///    asked) that no row names, still enabled. Federated accounts, those with
-    ///    `local_admin` and those the caller may not deactivate are kept, and counted.
-    fn leavers(&self, options: &ImportOptions) -> (SyncReport, Vec<AccountId>) {
+    ///    asked) that no row names, still enabled, with the accounts the file
+    ///    itself closes (`closing`). Federated accounts, those with `local_admin`
+    ///    and those the caller may not deactivate are kept, and counted.
+    fn leavers(&self, options: &ImportOptions, closing: &[AccountId]) -> (SyncReport, Vec<AccountId>) {
         let mut profiles: Vec<Profile> = if options.sync_profiles.is_empty() {
             self.file
                 .iter()
@@ -586,45 +629,37 @@ impl<'a> Import<'a> {
         };
         profiles.sort();
         profiles.dedup();
-        // Every account a row names, even a row refused (it is no leaver).
+        // Every account a row names as the import matches it, even a row refused
+        // (it is no leaver).
         let named: HashSet<&AccountId> = self
             .file
             .iter()
-            .filter_map(|raw| {
-                let by_login = || {
-                    let login = Login::parse(raw.login.as_deref()?).ok()?;
-                    self.by_login.get(login.as_str()).copied()
-                };
-                raw.external_id
-                    .as_deref()
-                    .and_then(|e| self.by_external.get(e).copied())
-                    .or_else(by_login)
-                    .map(|a| &a.id)
-            })
+            .enumerate()
+            .filter_map(|(i, raw)| self.matched(i + 2, raw).ok().flatten())
+            .map(|a| &a.id)
             .collect();
         let mut report = SyncReport {
             profiles: profiles.clone(),
             ..SyncReport::default()
         };
-        let mut groups: BTreeMap<(Option<String>, Profile), Vec<Leaver>> = BTreeMap::new();
-        let mut ids = Vec::new();
-        let mut missing: Vec<&&Account> = self
+        let closed_by_file: HashSet<&AccountId> = closing.iter().collect();
+        let mut missing: Vec<&Account> = self
             .before
             .values()
+            .copied()
+            .filter(|a| a.access == Access::Enabled)
             .filter(|a| {
-                profiles.contains(&a.profile) && a.access == Access::Enabled && !named.contains(&a.id)
+                closed_by_file.contains(&a.id) || (profiles.contains(&a.profile) && !named.contains(&a.id))
             })
             .collect();
-        missing.sort_by(|a, b| {
-            a.sort_key(crate::domain::Sort::Name)
-                .cmp(&b.sort_key(crate::domain::Sort::Name))
-        });
+        missing.sort_by_cached_key(|a| a.sort_key(crate::domain::Sort::Name));
+        let mut groups: BTreeMap<(Option<String>, Profile), Vec<Leaver>> = BTreeMap::new();
+        let mut ids = Vec::new();
         for account in missing {
-            let closable = account.source == Source::Local
-                && account.local_admin == LocalAdmin::None
-                && self.caller.may_set_access(account).is_ok()
-                && !self.caller.is_self(account);
-            if !closable {
+            if !closable(account)
+                || self.caller.may_set_access(account).is_err()
+                || self.caller.is_self(account)
+            {
                 report.kept += 1;
                 continue;
             }
@@ -643,6 +678,7 @@ impl<'a> Import<'a> {
                 });
         }
         report.deactivations = ids.len();
+        report.digest = digest(&ids);
         report.by_class = groups
             .into_iter()
             .map(|((class, profile), accounts)| LeaverGroup {
@@ -720,7 +756,7 @@ impl Sesame {
     /// 2. Identity: a matched account keeps its id, login, state and credentials and
     ///    takes the fields the file names; a new one gets its login (the file's if
     ///    free, else a generated one).
-    async fn identify(&self, import: &mut Import<'_>, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    async fn identify(&self, import: &mut Import<'_>) -> Result<()> {
         let mut taken: HashSet<Login> = HashSet::new();
         let mut elsewhere = Vec::new();
         let mut notices = Vec::new();
@@ -729,7 +765,20 @@ impl Sesame {
             let matched = row.matched.as_ref().and_then(|id| import.before.get(id));
             if let Some(old) = matched {
                 let fresh = std::mem::replace(&mut row.account, (*old).clone());
-                merge(import.caller, raw, &mut row.account, fresh, now);
+                if fresh.profile != old.profile {
+                    notices.push(RowError::new(
+                        row.line,
+                        "profile",
+                        format!(
+                            "{} ({}) was a {}: the file makes it a {}",
+                            old.login,
+                            old.external_id.as_deref().unwrap_or("no external id"),
+                            old.profile.as_str(),
+                            fresh.profile.as_str()
+                        ),
+                    ));
+                }
+                merge(import.caller, raw, &mut row.account, fresh);
                 row.new = false;
                 continue;
             }
@@ -898,13 +947,15 @@ impl Sesame {
         import.report.oneroster = roster.oneroster.clone();
 
         import.check_rows(now);
-        self.identify(&mut import, now).await?;
+        self.identify(&mut import).await?;
         import.check_passwords();
         let outside = import.link_families();
         self.set_initial_passwords(&mut import, now).await?;
+        let closures = import.closures();
         let changes = import.changes(outside);
-        let leavers = (mode == ImportMode::Sync).then(|| import.leavers(options));
+        let leavers = (mode == ImportMode::Sync).then(|| import.leavers(options, &closures));
         import.report.sync = leavers.as_ref().map(|(report, _)| report.clone());
+        import.report.deactivated = leavers.as_ref().map_or(closures.len(), |(_, ids)| ids.len());
         locate(rows, &mut import.report.errors);
         locate(rows, &mut import.report.notices);
         if dry_run {
@@ -915,7 +966,7 @@ impl Sesame {
                 sync_may_run(&import.report, report, options)?;
                 ids.clone()
             }
-            None => Vec::new(),
+            None => closures,
         };
 
         let lost = self.write_changes(&import, &changes, progress).await?;
@@ -928,6 +979,7 @@ impl Sesame {
             );
         }
         let closed = self.close_leavers(caller, request_id, &closing).await?;
+        import.report.deactivated = closed.len();
         if let Some(sync) = &mut import.report.sync {
             sync.deactivations = closed.len();
             for group in &mut sync.by_class {
@@ -950,7 +1002,10 @@ impl Sesame {
             report.errors.len()
         );
         if mode == ImportMode::Sync {
-            detail.push_str(&format!(" mode=sync deactivated={}", closed.len()));
+            detail.push_str(" mode=sync");
+        }
+        if !closed.is_empty() {
+            detail.push_str(&format!(" deactivated={}", closed.len()));
         }
         if let Some(bundle) = &report.oneroster {
             detail.push_str(&format!(
@@ -988,6 +1043,16 @@ impl Sesame {
     }
 }
 
+/// A short fingerprint of a set of accounts: the real run of a sync closes the
+/// accounts its preview listed, not merely as many.
+fn digest(ids: &[AccountId]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&str> = ids.iter().map(AccountId::as_str).collect();
+    sorted.sort_unstable();
+    let hash = Sha256::digest(sorted.join("\n").as_bytes());
+    hash[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The mode an import runs in: as asked, else a OneRoster bulk bundle syncs and
 /// anything else merges. A delta carries changes only, so it never syncs.
 fn mode_of(roster: &Roster, options: &ImportOptions) -> Result<ImportMode> {
@@ -1004,6 +1069,9 @@ fn mode_of(roster: &Roster, options: &ImportOptions) -> Result<ImportMode> {
     }
     if mode == ImportMode::Merge && !options.sync_profiles.is_empty() {
         return Err(Error::invalid("sync_profiles", "is for mode=sync only"));
+    }
+    if mode == ImportMode::Merge && options.expect_digest.is_some() {
+        return Err(Error::invalid("expect_digest", "is for mode=sync only"));
     }
     if mode == ImportMode::Merge && options.expect_deactivations.is_some() {
         return Err(Error::invalid("expect_deactivations", "is for mode=sync only"));
@@ -1031,6 +1099,14 @@ fn sync_may_run(report: &ImportReport, sync: &SyncReport, options: &ImportOption
             FieldError::new(field, e.message.clone())
         }));
         return Err(Error::Validation(errors));
+    }
+    if let Some(expected) = &options.expect_digest
+        && *expected != sync.digest
+    {
+        return Err(Error::invalid(
+            "expect_digest",
+            "the accounts this file would close are no longer those of its preview: preview it again",
+        ));
     }
     match options.expect_deactivations {
         None if sync.deactivations > 0 => Err(Error::invalid(

@@ -55,6 +55,8 @@ pub struct Origin {
     pub row: usize,
     /// The row of `demographics.csv` that gave the birth date.
     pub demographics_row: Option<usize>,
+    /// The first row of `enrollments.csv` that gave a class.
+    pub enrollments_row: Option<usize>,
     /// The login is a wish (a OneRoster `username`): taken or invalid, the account
     /// gets another, and the report says so.
     pub login_is_a_wish: bool,
@@ -192,18 +194,12 @@ pub fn parse_roster(bytes: &[u8], kind: RosterKind) -> Result<Vec<RosterRow>> {
     match kind {
         RosterKind::Csv => parse_csv(bytes),
         RosterKind::Xlsx => parse_xlsx(bytes),
-        RosterKind::OneRoster => oneroster::parse_bundle(bytes, None).map(|r| r.rows),
+        // Its users depend on the school's org: `read_file` reads it.
+        RosterKind::OneRoster => Err(Error::invalid(
+            "file",
+            "a OneRoster bundle is read for its school's org",
+        )),
     }
-}
-
-/// [`parse_roster`] off the async executor: a large workbook is seconds of CPU.
-pub async fn read_roster<B>(bytes: B, kind: RosterKind) -> Result<Vec<RosterRow>>
-where
-    B: AsRef<[u8]> + Send + 'static,
-{
-    tokio::task::spawn_blocking(move || parse_roster(bytes.as_ref(), kind))
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
 }
 
 /// The columns of a roster, as its header row names them, and the rows read so far.

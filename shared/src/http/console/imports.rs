@@ -85,6 +85,10 @@ fn report_markup(lang: Language, report: &ImportReport) -> Markup {
                 dd #deactivations { (sync.deactivations) }
                 dt { (tr(lang, "Absents gardés (annuaire fédéré, administrateurs)", "Missing but kept (federated, administrators)")) } dd { (sync.kept) }
             }
+            @if report.sync.is_none() && report.deactivated > 0 {
+                dt { (if report.dry_run { tr(lang, "À désactiver (fermés par le fichier)", "To deactivate (closed by the file)") } else { tr(lang, "Désactivés (fermés par le fichier)", "Deactivated (closed by the file)") }) }
+                dd #deactivations { (report.deactivated) }
+            }
             @if let Some(bundle) = &report.oneroster {
                 dt { (tr(lang, "Autres établissements (ignorés)", "Other orgs (left out)")) } dd { (bundle.other_orgs) }
                 dt { (tr(lang, "Mots de passe du fichier (ignorés)", "Passwords in the file (ignored)")) } dd { (bundle.passwords) }
@@ -126,6 +130,7 @@ fn options_of(pairs: &[(String, String)]) -> ImportOptions {
         },
         sync_profiles: Vec::new(),
         expect_deactivations: value("expect_deactivations").and_then(|n| n.parse().ok()),
+        expect_digest: value("expect_digest").map(str::to_owned),
     }
 }
 
@@ -272,6 +277,7 @@ async fn run_import(
                         // Applying confirms the number the preview showed: a file that
                         // would close more is refused.
                         input type="hidden" name="expect_deactivations" value=(sync.deactivations);
+                        input type="hidden" name="expect_digest" value=(sync.digest);
                     }
                     button #apply type="submit" disabled[report.sync.is_some() && !report.errors.is_empty()] {
                         @match report.sync.as_ref().map(|s| s.deactivations).filter(|n| *n > 0) {

@@ -53,6 +53,11 @@ pub struct StartImport {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1_000_000)]
     pub expect_deactivations: Option<u32>,
+    /// The `sync.digest` of the dry run: the real run then closes those very
+    /// accounts, or refuses.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9a-f]{16}$")]
+    pub expect_digest: Option<String>,
 }
 
 impl StartImport {
@@ -61,12 +66,25 @@ impl StartImport {
             mode: self.mode,
             sync_profiles: self.sync_profiles.clone(),
             expect_deactivations: expected(self.expect_deactivations)?,
+            expect_digest: fingerprint(self.expect_digest.as_deref())?,
         })
     }
 }
 
 /// Most deactivations a sync may be asked to confirm.
 const MAX_EXPECTED: u32 = 1_000_000;
+
+fn fingerprint(digest: Option<&str>) -> Result<Option<String>, crate::domain::Error> {
+    match digest {
+        Some(d) if d.len() != 16 || !d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            Err(crate::domain::Error::invalid(
+                "expect_digest",
+                "must be the 16 hexadecimal digits a dry run gave",
+            ))
+        }
+        d => Ok(d.map(str::to_owned)),
+    }
+}
 
 fn expected(n: Option<u32>) -> Result<Option<usize>, crate::domain::Error> {
     match n {
@@ -187,6 +205,10 @@ pub struct ImportParams {
     /// needs it when it closes accounts, and refuses a file that would close more.
     #[param(minimum = 0, maximum = 1_000_000)]
     pub expect_deactivations: Option<u32>,
+    /// The `sync.digest` of the dry run: the real run then closes those very
+    /// accounts, or refuses.
+    #[param(pattern = "^[0-9a-f]{16}$")]
+    pub expect_digest: Option<String>,
 }
 
 impl ImportParams {
@@ -207,6 +229,7 @@ impl ImportParams {
             mode: self.mode,
             sync_profiles: profiles,
             expect_deactivations: expected(self.expect_deactivations)?,
+            expect_digest: fingerprint(self.expect_digest.as_deref())?,
         })
     }
 }
@@ -222,7 +245,7 @@ impl ImportParams {
 /// its dry run lists them, its real run needs `expect_deactivations`.
 #[utoipa::path(post, path = "/v1/imports", tag = "imports", security(("bearer" = [])), params(ImportParams),
     request_body(description = "The roster: CSV, or an XLSX workbook whose first sheet is read",
-        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/zip"))),
+        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/zip"), (Vec<u8> = "application/x-zip-compressed"))),
     responses((status = 200, body = ImportReport),
         (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
         (status = 413, description = "The body is larger than 10 MiB", body = Problem),

@@ -86,18 +86,43 @@ pub fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
+/// The files of a bundle that Sésame reads; any other (results, line items…) is
+/// left in the archive, never inflated.
+const READ: [&str; 8] = [
+    "manifest.csv",
+    "users.csv",
+    "orgs.csv",
+    "roles.csv",
+    "classes.csv",
+    "enrollments.csv",
+    "demographics.csv",
+    "academicsessions.csv",
+];
+
+/// The name of a part as the bundle's file it is, if it is one Sésame reads
+/// (at the archive's root, in any case).
+fn known_file(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    READ.iter()
+        .find(|f| f.eq_ignore_ascii_case(&lower))
+        .map(|f| match *f {
+            "academicsessions.csv" => "academicSessions.csv",
+            other => other,
+        })
+}
+
 /// Whether a zip archive is a OneRoster bundle (it has `manifest.csv` or
 /// `users.csv` at its root) rather than a workbook.
 pub fn is_bundle(bytes: &[u8]) -> bool {
     zip::ZipArchive::new(std::io::Cursor::new(bytes)).is_ok_and(|archive| {
         archive
             .file_names()
-            .any(|n| n.is_ok_and(|n| n == "manifest.csv" || n == "users.csv"))
+            .any(|n| n.is_ok_and(|n| matches!(known_file(&n), Some("manifest.csv" | "users.csv"))))
     })
 }
 
-/// The CSV files at the archive's root, inflated within the bounds, by name.
-fn files(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+/// The files Sésame reads, inflated within the bounds, by name.
+fn files(bytes: &[u8]) -> Result<BTreeMap<&'static str, Vec<u8>>> {
     super::xlsx::check_archive(bytes, "OneRoster bundle")?;
     let invalid = |message: String| Error::invalid("file", message);
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
@@ -111,25 +136,35 @@ fn files(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
             .name()
             .map_err(|e| invalid(format!("an unreadable name: {e}")))?
             .into_owned();
-        if !name.ends_with(".csv") || name.contains('/') {
+        let Some(known) = known_file(&name) else {
             continue;
-        }
+        };
         let declared = file.size();
         let mut content = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
-        // Held to the declared size, whatever the stream says.
+        // Read to its end (so that its checksum is checked), but never beyond
+        // the size declared and checked.
         (&mut file)
-            .take(declared)
+            .take(declared.saturating_add(1))
             .read_to_end(&mut content)
             .map_err(|e| invalid(format!("{name} cannot be inflated: {e}")))?;
-        files.insert(name, content);
+        if content.len() as u64 > declared {
+            return Err(invalid(format!("{name} inflates beyond the size it declares")));
+        }
+        if files.insert(known, content).is_some() {
+            return Err(invalid(format!("{known} appears twice in the bundle")));
+        }
     }
     Ok(files)
 }
 
+/// Most rows a file of the bundle may hold (a district's enrollments); the
+/// archive's size bounds hold the memory they take.
+const MAX_TABLE_ROWS: usize = 1_000_000;
+
 /// Reads `file` of the bundle (absent: `None`), UTF-8 with or without a BOM,
 /// checking that it has the `required` columns.
 fn table(
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &BTreeMap<&'static str, Vec<u8>>,
     file: &'static str,
     required: &[&str],
     problems: &mut Problems,
@@ -164,8 +199,8 @@ fn table(
     }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        if rows.len() == MAX_ROWS {
-            problems.add(file, None, None, format!("more than {MAX_ROWS} rows"));
+        if rows.len() == MAX_TABLE_ROWS {
+            problems.add(file, None, None, format!("more than {MAX_TABLE_ROWS} rows"));
             return None;
         }
         match record {
@@ -203,6 +238,7 @@ fn list(cell: &str) -> impl Iterator<Item = &str> {
 /// The bundle's files, read and checked.
 struct Bundle {
     version: String,
+    v12: bool,
     delta: bool,
     orgs: Option<Table>,
     users: Table,
@@ -213,11 +249,9 @@ struct Bundle {
 }
 
 impl Bundle {
-    fn read(files: &BTreeMap<String, Vec<u8>>, problems: &mut Problems) -> Result<Self> {
-        for required in ["manifest.csv", "users.csv"] {
-            if !files.contains_key(required) {
-                problems.add(required, None, None, "this file is missing from the bundle");
-            }
+    fn read(files: &BTreeMap<&'static str, Vec<u8>>, problems: &mut Problems) -> Result<Self> {
+        if !files.contains_key("manifest.csv") {
+            problems.add("manifest.csv", None, None, "this file is missing from the bundle");
         }
         let manifest = table(files, "manifest.csv", &["propertyName", "value"], problems);
         let property = |name: &str| {
@@ -238,7 +272,13 @@ impl Bundle {
             );
         }
         let v12 = version.starts_with("1.2");
-        let delta = property("file.users").as_deref() == Some("delta");
+        // A delta carries changes: its files say `delta` (those it lacks, `absent`).
+        let delta = ["users", "enrollments", "demographics", "classes", "roles"]
+            .iter()
+            .any(|f| property(&format!("file.{f}")).as_deref() == Some("delta"));
+        if !files.contains_key("users.csv") && !delta {
+            problems.add("users.csv", None, None, "this file is missing from the bundle");
+        }
         let mut users_required = vec!["sourcedId", "givenName", "familyName"];
         if !v12 {
             users_required.extend(["role", "orgSourcedIds"]);
@@ -252,12 +292,12 @@ impl Bundle {
             &["sourcedId", "classSourcedId", "userSourcedId"],
             problems,
         );
-        if enrollments.is_some() && classes.is_none() && !delta && !files.contains_key("classes.csv") {
+        if enrollments.is_some() && !files.contains_key("classes.csv") {
             problems.add(
                 "classes.csv",
                 None,
                 None,
-                "enrollments.csv names classes: this file is missing from the bundle",
+                "enrollments.csv names classes by their sourcedId: this file, which titles them, is missing",
             );
         }
         let demographics = table(files, "demographics.csv", &["sourcedId", "birthDate"], problems);
@@ -281,9 +321,14 @@ impl Bundle {
             None
         };
         problems.check()?;
-        let users = users.ok_or_else(|| Error::invalid("users.csv", "unreadable"))?;
+        let users = users.unwrap_or_else(|| Table {
+            file: "users.csv",
+            columns: HashMap::new(),
+            rows: Vec::new(),
+        });
         Ok(Self {
             version: if v12 { "1.2" } else { "1.1" }.to_owned(),
+            v12,
             delta,
             orgs,
             users,
@@ -326,6 +371,29 @@ impl Bundle {
     }
 }
 
+/// Each user's roles at the school (1.2's `roles.csv`): the primary one first.
+type Roles<'a> = HashMap<&'a str, Vec<&'a str>>;
+
+/// A user's role at the school, if they have one there: 1.2's primary role at
+/// the school, else another of their roles there; 1.1's role, if one of its orgs
+/// is the school.
+fn role_here<'a>(
+    users: &'a Table,
+    roles: Option<&Roles<'a>>,
+    row: &'a csv::StringRecord,
+    org: &str,
+) -> Option<&'a str> {
+    let id = users.get(row, "sourcedId");
+    if let Some(roles) = roles {
+        return roles.get(id).and_then(|r| r.first().copied());
+    }
+    let orgs = match users.get(row, "orgSourcedIds") {
+        "" => users.get(row, "primaryOrgSourcedId"),
+        orgs => orgs,
+    };
+    list(orgs).any(|o| o == org).then(|| users.get(row, "role"))
+}
+
 /// Reads a OneRoster bundle for the school whose org is `org` (its setting
 /// `oneroster_org`; `None`: the bundle's only school).
 pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
@@ -333,8 +401,10 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
     let mut problems = Problems::default();
     let bundle = Bundle::read(&files, &mut problems)?;
     let org = bundle.org(org)?;
+    let org = org.as_str();
     let Bundle {
         delta,
+        v12,
         users,
         roles,
         classes,
@@ -342,9 +412,9 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         demographics,
         ..
     } = &bundle;
-    let delta = *delta;
+    let (delta, v12) = (*delta, *v12);
 
-    // Each user once, with a sourcedId.
+    // Each user once, with a sourcedId, and (1.1) an org.
     let mut row_of: HashMap<&str, usize> = HashMap::new();
     for (number, row) in users.numbered() {
         let id = users.get(row, "sourcedId");
@@ -356,6 +426,14 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
                 Some(number),
                 Some("sourcedId"),
                 format!("{id:?} repeats row {first}"),
+            );
+        }
+        if !v12 && users.get(row, "orgSourcedIds").is_empty() {
+            problems.add(
+                users.file,
+                Some(number),
+                Some("orgSourcedIds"),
+                "is empty: name the user's org",
             );
         }
     }
@@ -373,25 +451,57 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         }
         found
     };
-    // The primary role of each user (1.2), with its org.
-    let mut primary: HashMap<&str, (&str, &str)> = HashMap::new();
+    // 1.2: each user's roles at the school, the primary one first.
+    let mut here: Roles = HashMap::new();
     if let Some(roles) = roles {
         for (number, row) in roles.numbered() {
             let user = roles.get(row, "userSourcedId");
             known(&mut problems, roles.file, number, "userSourcedId", user);
-            if roles.get(row, "roleType").eq_ignore_ascii_case("primary") && !roles.deleted(row) {
-                primary.insert(user, (roles.get(row, "role"), roles.get(row, "orgSourcedId")));
+            if roles.deleted(row) || roles.get(row, "orgSourcedId") != org {
+                continue;
+            }
+            let role = roles.get(row, "role");
+            let held = here.entry(user).or_default();
+            if roles.get(row, "roleType").eq_ignore_ascii_case("primary") {
+                held.insert(0, role);
+            } else {
+                held.push(role);
             }
         }
     }
-    // Class titles, by sourcedId.
-    let mut titles: HashMap<&str, &str> = HashMap::new();
+    // 1.2 names roles in roles.csv only: a user without one there has none here.
+    let roles_here = v12.then_some(&here);
+    // The school's classes, by sourcedId; a title two sections share is told
+    // apart by its class code (else its sourcedId), so that a teacher of one
+    // section never gets the pupils of another.
+    let mut titles: HashMap<&str, String> = HashMap::new();
     if let Some(classes) = classes {
+        let ours = |row: &csv::StringRecord| match classes.get(row, "schoolSourcedId") {
+            "" => true,
+            school => school == org,
+        };
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for row in classes.rows.iter().filter(|r| ours(r)) {
+            *count.entry(classes.get(row, "title")).or_default() += 1;
+        }
         for (number, row) in classes.numbered() {
             let (id, title) = (classes.get(row, "sourcedId"), classes.get(row, "title"));
+            if !ours(row) {
+                continue;
+            }
             if title.is_empty() {
                 problems.add(classes.file, Some(number), Some("title"), "is empty");
-            } else if titles.insert(id, title).is_some() {
+                continue;
+            }
+            let name = if count.get(title).copied().unwrap_or(0) > 1 {
+                match classes.get(row, "classCode") {
+                    "" => format!("{title} ({id})"),
+                    code => format!("{title} ({code})"),
+                }
+            } else {
+                title.to_owned()
+            };
+            if titles.insert(id, name).is_some() {
                 problems.add(
                     classes.file,
                     Some(number),
@@ -401,7 +511,11 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
             }
         }
     }
-    // Enrollments: each user's classes (a delta: added and removed).
+    let all_classes: BTreeSet<&str> = classes
+        .iter()
+        .flat_map(|c| c.rows.iter().map(|r| c.get(r, "sourcedId")))
+        .collect();
+    // Enrollments in the school's classes: each user's (a delta: added and removed).
     let mut enrolled: HashMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = HashMap::new();
     let mut enrollment_row: HashMap<&str, usize> = HashMap::new();
     if let Some(enrollments) = enrollments {
@@ -414,12 +528,15 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
                 continue;
             }
             let Some(title) = titles.get(class) else {
-                problems.add(
-                    enrollments.file,
-                    Some(number),
-                    Some("classSourcedId"),
-                    format!("names no class of classes.csv ({class:?})"),
-                );
+                // Another school's class (a district's bundle) is not ours to read.
+                if !all_classes.contains(class) {
+                    problems.add(
+                        enrollments.file,
+                        Some(number),
+                        Some("classSourcedId"),
+                        format!("names no class of classes.csv ({class:?})"),
+                    );
+                }
                 continue;
             };
             enrollment_row.entry(user).or_insert(number);
@@ -443,11 +560,13 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         }
     }
     // Agents, both ways: a parent's children, and the parents a student names.
-    let role_of = |row| role_of(users, &primary, row);
     let profiles: HashMap<&str, Option<&'static str>> = users
         .rows
         .iter()
-        .map(|row| (users.get(row, "sourcedId"), profile(role_of(row).0)))
+        .map(|row| {
+            let role = role_here(users, roles_here, row, org).unwrap_or_default();
+            (users.get(row, "sourcedId"), profile(role))
+        })
         .collect();
     let mut children: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     if users.has("agentSourcedIds") {
@@ -455,10 +574,8 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
             let id = users.get(row, "sourcedId");
             for agent in list(users.get(row, "agentSourcedIds")) {
                 let found = known(&mut problems, users.file, number, "agentSourcedIds", agent);
-                let (mine, theirs) = (
-                    profiles.get(id).copied().flatten(),
-                    profiles.get(agent).copied().flatten(),
-                );
+                let mine = profiles.get(id).copied().flatten();
+                let theirs = profiles.get(agent).copied().flatten();
                 match (mine, theirs) {
                     (Some("parent"), Some("student")) => children.entry(id).or_default().insert(agent),
                     (Some("student"), Some("parent")) => children.entry(agent).or_default().insert(id),
@@ -472,31 +589,26 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
     }
     problems.check()?;
 
-    // The rows of the school's org, in the file's order.
-    let mut columns = vec![
-        "external_id",
-        "profile",
-        "first_name",
-        "last_name",
-        "login",
-        "access",
-    ];
-    if users.has("email") {
-        columns.push("email");
+    // The rows of the school, in the file's order. A bulk file's columns are the
+    // same for every row; a delta's row carries what it changes.
+    let mut columns = vec!["external_id", "first_name", "last_name", "login", "access"];
+    for (column, present) in [
+        ("email", users.has("email")),
+        ("classes", enrollments.is_some() && !delta),
+        ("level", users.has("grades")),
+        ("children", users.has("agentSourcedIds")),
+    ] {
+        if present {
+            columns.push(column);
+        }
     }
-    if enrollments.is_some() && !delta {
-        columns.push("classes");
-    }
-    if users.has("grades") {
-        columns.push("level");
-    }
-    if demographics.is_some() {
-        columns.push("birth_date");
-    }
-    if users.has("agentSourcedIds") {
-        columns.push("children");
-    }
-    let columns: Arc<[&'static str]> = columns.into();
+    let shared = |profile: bool, birth_date: bool| -> Arc<[&'static str]> {
+        let mut c = columns.clone();
+        c.extend(profile.then_some("profile"));
+        c.extend(birth_date.then_some("birth_date"));
+        c.into()
+    };
+    let bulk_columns = shared(true, demographics.is_some());
     let mut summary = OneRosterSummary {
         version: bundle.version.clone(),
         delta,
@@ -506,11 +618,17 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
     let mut carried: BTreeSet<&str> = BTreeSet::new();
     for (number, row) in users.numbered() {
         let id = users.get(row, "sourcedId");
-        let (role, orgs) = role_of(row);
-        if !list(orgs).any(|o| o == org) {
+        let role = role_here(users, roles_here, row, org);
+        // 1.2's delta may carry a user without their roles: the account keeps its
+        // profile, if it is the school's (else the row names no account).
+        let role_kept = v12 && delta && role.is_none() && !here.contains_key(id) && {
+            let primary = users.get(row, "primaryOrgSourcedId");
+            primary.is_empty() || primary == org
+        };
+        let Some(role) = role.or(role_kept.then_some("")) else {
             summary.other_orgs += 1;
             continue;
-        }
+        };
         if !users.get(row, "password").is_empty() {
             summary.passwords += 1;
         }
@@ -519,8 +637,14 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         let disabled = users.get(row, "enabledUser").eq_ignore_ascii_case("false") || users.deleted(row);
         let (added, removed) = enrolled.remove(id).unwrap_or_default();
         let joined = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join("|");
+        let birth_date = birth.get(id);
+        let row_columns = if delta || role_kept {
+            shared(!role_kept, birth_date.is_some())
+        } else {
+            bulk_columns.clone()
+        };
         rows.push(RosterRow {
-            columns: Some(columns.clone()),
+            columns: Some(row_columns),
             external_id: Some(id.to_owned()),
             // An unknown role is the row's error, as in any roster.
             profile: profile(role).unwrap_or(role).to_owned(),
@@ -535,7 +659,7 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
             }),
             level: list(users.get(row, "grades")).next().map(str::to_owned),
             email: optional(users.get(row, "email")),
-            birth_date: birth.get(id).map(|(b, _)| (*b).to_owned()),
+            birth_date: birth_date.map(|(b, _)| (*b).to_owned()),
             login: optional(users.get(row, "username")),
             access: Some(if disabled { "disabled" } else { "enabled" }.to_owned()),
             children: children
@@ -544,54 +668,71 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
             origin: Some(Origin {
                 file: users.file,
                 row: number,
-                demographics_row: birth.get(id).map(|(_, n)| *n),
+                demographics_row: birth_date.map(|(_, n)| *n),
+                enrollments_row: enrollment_row.get(id).copied(),
                 login_is_a_wish: true,
             }),
             ..RosterRow::default()
         });
     }
-    // A delta's enrollments and birth dates of users it does not carry: rows that
-    // change only those (the import finds the account by its external id).
+    // A delta's enrollments and birth dates of users it does not carry: one row
+    // each that changes only those (the import finds the account by its external
+    // id, and refuses a row that names none).
+    if rows.len() > MAX_ROWS {
+        return Err(Error::invalid(
+            "users.csv",
+            format!("more than {MAX_ROWS} users of the school; split the roster"),
+        ));
+    }
     if delta {
-        let only_classes: Arc<[&'static str]> = ["external_id"].into();
+        let mut partial: BTreeMap<&str, RosterRow> = BTreeMap::new();
         for (user, (added, removed)) in enrolled {
             if carried.contains(user) || row_of.contains_key(user) {
                 continue;
             }
-            rows.push(RosterRow {
-                columns: Some(only_classes.clone()),
-                external_id: Some(user.to_owned()),
-                class_changes: Some((
-                    added.iter().map(|c| (*c).to_owned()).collect(),
-                    removed.iter().map(|c| (*c).to_owned()).collect(),
-                )),
-                origin: Some(Origin {
-                    file: "enrollments.csv",
-                    row: enrollment_row.get(user).copied().unwrap_or(0),
-                    demographics_row: None,
-                    login_is_a_wish: false,
-                }),
-                ..RosterRow::default()
-            });
+            let number = enrollment_row.get(user).copied().unwrap_or(0);
+            partial.insert(
+                user,
+                RosterRow {
+                    columns: Some(["external_id"].into()),
+                    external_id: Some(user.to_owned()),
+                    class_changes: Some((
+                        added.iter().map(|c| (*c).to_owned()).collect(),
+                        removed.iter().map(|c| (*c).to_owned()).collect(),
+                    )),
+                    origin: Some(Origin {
+                        file: "enrollments.csv",
+                        row: number,
+                        demographics_row: None,
+                        enrollments_row: Some(number),
+                        login_is_a_wish: false,
+                    }),
+                    ..RosterRow::default()
+                },
+            );
         }
-        let only_birth: Arc<[&'static str]> = ["external_id", "birth_date"].into();
         for (user, (date, number)) in &birth {
             if carried.contains(user) || row_of.contains_key(user) {
                 continue;
             }
-            rows.push(RosterRow {
-                columns: Some(only_birth.clone()),
+            let row = partial.entry(user).or_insert_with(|| RosterRow {
                 external_id: Some((*user).to_owned()),
-                birth_date: Some((*date).to_owned()),
                 origin: Some(Origin {
                     file: "demographics.csv",
                     row: *number,
-                    demographics_row: Some(*number),
+                    demographics_row: None,
+                    enrollments_row: None,
                     login_is_a_wish: false,
                 }),
                 ..RosterRow::default()
             });
+            row.columns = Some(["external_id", "birth_date"].into());
+            row.birth_date = Some((*date).to_owned());
+            if let Some(origin) = &mut row.origin {
+                origin.demographics_row = Some(*number);
+            }
         }
+        rows.extend(partial.into_values());
     }
     Ok(Roster {
         rows,
@@ -599,47 +740,34 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
     })
 }
 
-/// A user's role and orgs: the primary role of `roles.csv` (1.2), else the row's own.
-fn role_of<'a>(
-    users: &'a Table,
-    primary: &HashMap<&str, (&'a str, &'a str)>,
-    row: &'a csv::StringRecord,
-) -> (&'a str, &'a str) {
-    let id = users.get(row, "sourcedId");
-    match primary.get(id) {
-        Some(&(role, org)) => (role, org),
-        None => {
-            let orgs = users.get(row, "orgSourcedIds");
-            let orgs = if orgs.is_empty() {
-                users.get(row, "primaryOrgSourcedId")
-            } else {
-                orgs
-            };
-            (users.get(row, "role"), orgs)
-        }
-    }
-}
-
-/// The column of the bundle that holds a roster row's `field`, and its file.
+/// The file, row and column of the bundle that hold a roster row's `field`.
 pub fn source_of(field: &str, origin: &Origin) -> (&'static str, usize, &'static str) {
-    let users = |column| (origin.file, origin.row, column);
+    let here = |column| (origin.file, origin.row, column);
+    let id_column = match origin.file {
+        "enrollments.csv" => "userSourcedId",
+        _ => "sourcedId",
+    };
     match field {
-        "external_id" => users("sourcedId"),
-        "first_name" => users("givenName"),
-        "last_name" => users("familyName"),
-        "login" => users("username"),
-        "profile" => users("role"),
-        "level" => users("grades"),
-        "children" => users("agentSourcedIds"),
-        "access" => users("enabledUser"),
-        "email" => users("email"),
-        "classes" => ("enrollments.csv", 0, "classSourcedId"),
+        "external_id" => here(id_column),
+        "first_name" => here("givenName"),
+        "last_name" => here("familyName"),
+        "login" => here("username"),
+        "profile" | "local_admin" => here("role"),
+        "level" => here("grades"),
+        "children" => here("agentSourcedIds"),
+        "access" => here("enabledUser"),
+        "email" => here("email"),
+        "classes" => (
+            "enrollments.csv",
+            origin.enrollments_row.unwrap_or(origin.row),
+            "classSourcedId",
+        ),
         "birth_date" => (
             "demographics.csv",
-            origin.demographics_row.unwrap_or(0),
+            origin.demographics_row.unwrap_or(origin.row),
             "birthDate",
         ),
-        _ => users("sourcedId"),
+        _ => here(id_column),
     }
 }
 
