@@ -79,11 +79,32 @@ pub fn user_11(
     )
 }
 
+/// A family name of letters only for `n` (a digit would meet the logins' own
+/// numbering: `nom37` + `3` is `nom373`).
+fn family(n: usize) -> String {
+    let mut name = String::from("Nom");
+    let mut n = n;
+    loop {
+        name.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            return name;
+        }
+    }
+}
+
 /// A whole school of OneRoster 1.1 with `students` students in classes of 25,
-/// one parent for every second student, a teacher a class: its bundle, and the
-/// number of users of the school.
-pub fn school_11(students: usize) -> (Vec<u8>, usize) {
+/// one parent for every second student, a teacher a class, every pupil named
+/// `given` (so that two schools' logins differ): its bundle, and the number of
+/// users of the school.
+pub fn school_11(students: usize, given: &str) -> (Vec<u8>, usize) {
     let classes = students.div_ceil(25);
+    let tag: String = given
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .take(3)
+        .collect();
     let mut users = vec![USERS_11.to_owned()];
     let mut class_rows = vec![CLASSES_11.to_owned()];
     let mut enrollments = vec![ENROLLMENTS_11.to_owned()];
@@ -95,10 +116,10 @@ pub fn school_11(students: usize) -> (Vec<u8>, usize) {
             true,
             "s1",
             "teacher",
-            &format!("prof{c}"),
+            &format!("prof{c}.{tag}"),
             "Claire",
-            &format!("Prof{c}"),
-            &format!("prof{c}@example.org"),
+            &format!("Prof{}", family(c)),
+            &format!("prof{c}.{tag}@example.org"),
             "",
             "",
             "",
@@ -113,8 +134,8 @@ pub fn school_11(students: usize) -> (Vec<u8>, usize) {
             "s1",
             "student",
             "",
-            "Élève",
-            &format!("Nom{s}"),
+            given,
+            &family(s),
             "",
             parent.as_deref().unwrap_or_default(),
             "06",
@@ -130,7 +151,7 @@ pub fn school_11(students: usize) -> (Vec<u8>, usize) {
                 "parent",
                 "",
                 "Parent",
-                &format!("Nom{s}"),
+                &family(s),
                 &format!("parent{s}@example.org"),
                 &format!("s{s}"),
                 "",

@@ -320,7 +320,6 @@ fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account
             }
         }
     }
-
     named(raw, "level", &mut account.level, fresh.level);
     named(raw, "groups", &mut account.groups, fresh.groups);
     named(raw, "options", &mut account.options, fresh.options);
@@ -584,7 +583,7 @@ impl<'a> Import<'a> {
         outside.into_values().collect()
     }
 
-    /// 7. The accounts the file closes (a OneRoster `enabledUser=false` or
+    /// 6. The accounts the file closes (a OneRoster `enabledUser=false` or
     ///    `tobedeleted`): matched, enabled, and closable; the others are noted. A
     ///    file never reopens a disabled account: that is an administrator's act.
     fn closures(&mut self) -> Vec<AccountId> {
@@ -691,7 +690,7 @@ impl<'a> Import<'a> {
         (report, ids)
     }
 
-    /// 6. What to create and what to update; rows that change nothing are counted.
+    /// 7. What to create and what to update; rows that change nothing are counted.
     fn changes(&mut self, outside: Vec<Account>) -> Changes {
         let mut creates = Vec::new();
         let mut updates = outside;
@@ -848,7 +847,7 @@ impl Sesame {
         Ok(())
     }
 
-    /// 7. The classes, the new accounts, then the updates; a password the file set
+    /// 9. The classes, the new accounts, then the updates; a password the file set
     ///    ends the one stored copy of the secret it replaced. Answers how many updates
     ///    lost a race with another write.
     async fn write_changes(
