@@ -4,8 +4,11 @@
 //! its real run in one request, a sync that closes the leavers after its preview,
 //! and the same bundle imported by a background job from an upload (the cloud's
 //! road for files larger than a Lambda request). Each phase prints its time and
-//! this process's peak resident memory during it (server and client share the
-//! process: `VmHWM`, reset before each phase through `/proc/self/clear_refs`).
+//! this process's resident memory before it and at its peak during it (server
+//! and client share the process: `VmHWM`, reset before each phase through
+//! `/proc/self/clear_refs`; memory freed by a phase stays with the allocator, so
+//! a later phase starts higher). `--only job` runs the background job alone, in a
+//! fresh process on a fresh store: the memory a worker needs for it.
 
 use serde_json::Value;
 use sesame_tests::TestApp;
@@ -31,6 +34,52 @@ fn memory() -> (f64, f64) {
 /// Starts a new peak (Linux: writing 5 to `clear_refs` resets `VmHWM`).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// A row of the table: the phase, its time, the memory before it and its peak.
+fn line(report: &mut String, what: &str, seconds: f64, result: String, before: f64) {
+    let (_, peak) = memory();
+    writeln!(
+        report,
+        "| {what} | {seconds:.1} s | {before:.0} → {peak:.0} | {result} |"
+    )
+    .unwrap();
+}
+
+/// Imports `bundle` into a new school from an upload, by a background job.
+async fn background_job(app: &TestApp, report: &mut String, bundle: Vec<u8>) {
+    app.create_school("oneroster-job", "Collège OneRoster (envoi)")
+        .await;
+    let token = app.token("oneroster-job", "admin", "bench", &[]);
+    reset_peak();
+    let before = memory().0;
+    let start = Instant::now();
+    let upload_id = upload(&app.client, &app.base, &token, bundle).await;
+    let started = app
+        .send(
+            app.client
+                .post(format!("{}/v1/imports/jobs", app.base))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"upload_id": upload_id})),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let id = started.body["id"].as_str().unwrap();
+    let job = loop {
+        let job = job(&app.client, &app.base, &token, id).await;
+        if job["status"] == "done" || job["status"] == "failed" {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["status"], "done", "{job:?}");
+    line(
+        report,
+        "upload, then background job",
+        start.elapsed().as_secs_f64(),
+        format!("{} created", job["report"]["created"]),
+        before,
+    );
 }
 
 async fn import(app: &TestApp, token: &str, query: &str, bytes: &[u8]) -> Value {
@@ -78,23 +127,20 @@ pub async fn oneroster(report: &mut String) {
     .unwrap();
     writeln!(report, "|---|---|---|---|").unwrap();
     let mut before;
-    let mut line = |what: &str, seconds: f64, result: String, before: f64| {
-        let (_, peak) = memory();
-        writeln!(
-            report,
-            "| {what} | {seconds:.1} s | {before:.0} → {peak:.0} | {result} |"
-        )
-        .unwrap();
-    };
+    let (baseline, _) = memory();
+    let job_only = std::env::args().any(|a| a == "job");
+    if job_only {
+        return background_job(&app, report, other).await;
+    }
     app.create_school("oneroster", "Collège OneRoster").await;
     let token = app.token("oneroster", "admin", "bench", &[]);
-    let (baseline, _) = memory();
 
     reset_peak();
     before = memory().0;
     let start = Instant::now();
     let preview = import(&app, &token, "?dry_run=true", &bundle).await;
     line(
+        report,
         "dry run (one request)",
         start.elapsed().as_secs_f64(),
         format!("{} to create", preview["created"]),
@@ -107,6 +153,7 @@ pub async fn oneroster(report: &mut String) {
     let done = import(&app, &token, "", &bundle).await;
     assert_eq!(done["errors"], serde_json::json!([]), "{:?}", done["errors"][0]);
     line(
+        report,
         "import (one request)",
         start.elapsed().as_secs_f64(),
         format!("{} created", done["created"]),
@@ -119,6 +166,7 @@ pub async fn oneroster(report: &mut String) {
     let preview = import(&app, &token, "?dry_run=true", &later).await;
     let closing = preview["sync"]["deactivations"].as_u64().unwrap();
     line(
+        report,
         &format!("a year later ({later_users} users): sync's dry run"),
         start.elapsed().as_secs_f64(),
         format!("{closing} to deactivate, {} unchanged", preview["unchanged"]),
@@ -130,43 +178,14 @@ pub async fn oneroster(report: &mut String) {
     let start = Instant::now();
     let synced = import(&app, &token, &format!("?expect_deactivations={closing}"), &later).await;
     line(
+        report,
         "sync",
         start.elapsed().as_secs_f64(),
         format!("{} deactivated", synced["sync"]["deactivations"]),
         before,
     );
 
-    app.create_school("oneroster-job", "Collège OneRoster (envoi)")
-        .await;
-    let token = app.token("oneroster-job", "admin", "bench", &[]);
-    reset_peak();
-    before = memory().0;
-    let start = Instant::now();
-    let upload_id = upload(&app.client, &app.base, &token, other).await;
-    let started = app
-        .send(
-            app.client
-                .post(format!("{}/v1/imports/jobs", app.base))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"upload_id": upload_id})),
-        )
-        .await;
-    assert_eq!(started.status, 202, "{:?}", started.body);
-    let id = started.body["id"].as_str().unwrap();
-    let job = loop {
-        let job = job(&app.client, &app.base, &token, id).await;
-        if job["status"] == "done" || job["status"] == "failed" {
-            break job;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
-    assert_eq!(job["status"], "done", "{job:?}");
-    line(
-        "upload, then background job",
-        start.elapsed().as_secs_f64(),
-        format!("{} created", job["report"]["created"]),
-        before,
-    );
+    background_job(&app, report, other).await;
     writeln!(
         report,
         "\nThe process held {baseline:.0} MiB before the first import (the server, the three bundles built)."
