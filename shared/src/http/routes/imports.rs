@@ -1,4 +1,4 @@
-//! Roster imports (CSV or XLSX): in the request, or uploaded behind a link and
+//! Roster imports (CSV, XLSX or a OneRoster bundle): in the request, or uploaded behind a link and
 //! imported in the background (rosters larger than a Lambda request carries).
 
 use crate::domain::Code;
