@@ -19,6 +19,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// A roster sent as bytes (a workbook, a OneRoster zip), as the description
+/// shows it: a binary string, not an array of numbers.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct RosterBytes(Vec<u8>);
+
 /// Largest roster accepted.
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 
@@ -199,7 +206,7 @@ pub struct ImportParams {
     /// OneRoster bulk bundle syncs, anything else merges.
     pub mode: Option<ImportMode>,
     /// The profiles a sync stands for, comma-separated (default: those the file carries).
-    #[param(pattern = r"^(student|parent|teacher|staff|guest)(,(student|parent|teacher|staff|guest))*$")]
+    #[param(value_type = Option<Vec<Profile>>, style = Form, explode = false, min_items = 1)]
     pub sync_profiles: Option<String>,
     /// The number of deactivations the sync's dry run announced: the real run
     /// needs it when it closes accounts, and refuses a file that would close more.
@@ -244,8 +251,8 @@ impl ImportParams {
 /// deactivates the local accounts of the file's profiles that it does not name;
 /// its dry run lists them, its real run needs `expect_deactivations`.
 #[utoipa::path(post, path = "/v1/imports", tag = "imports", security(("bearer" = [])), params(ImportParams),
-    request_body(description = "The roster: CSV, or an XLSX workbook whose first sheet is read",
-        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/zip"), (Vec<u8> = "application/x-zip-compressed"))),
+    request_body(description = "The roster: CSV, an XLSX workbook whose first sheet is read, or a OneRoster 1.1 or 1.2 CSV bundle (a zip)",
+        content((String = "text/csv"), (RosterBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (RosterBytes = "application/zip"), (RosterBytes = "application/x-zip-compressed"))),
     responses((status = 200, body = ImportReport),
         (status = 403, description = "Administrators only (`forbidden`)", body = Problem),
         (status = 413, description = "The body is larger than 10 MiB", body = Problem),
