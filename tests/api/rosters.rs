@@ -55,14 +55,13 @@ fn users_11(rows: &[String]) -> String {
     format!("{USERS_11}\n{}\n", rows.join("\n"))
 }
 
-/// A OneRoster 1.1 bulk bundle of a district with two schools: s1 (ours) has two
-/// students, a parent, a guardian, a teacher and an administrator; s2 one student.
-fn district_11() -> Vec<u8> {
-    let users = users_11(&[
-        user_11(
-            "u1",
+/// The `users.csv` row of a user of s1 in [`district_11`]: two students (u2
+/// disabled), a parent, a guardian (whose row carries a password), a teacher and an
+/// administrator.
+fn s1_user(id: &str) -> String {
+    let (enabled, role, username, given, family, email, agents, grades, password) = match id {
+        "u1" => (
             true,
-            "s1",
             "student",
             "zoe.lefevre",
             "Zoé",
@@ -72,13 +71,9 @@ fn district_11() -> Vec<u8> {
             "06",
             "",
         ),
-        user_11(
-            "u2", false, "s1", "student", "", "Noé", "Martin", "", "", "06", "",
-        ),
-        user_11(
-            "p1",
+        "u2" => (false, "student", "", "Noé", "Martin", "", "", "06", ""),
+        "p1" => (
             true,
-            "s1",
             "parent",
             "",
             "Sébastien",
@@ -88,13 +83,9 @@ fn district_11() -> Vec<u8> {
             "",
             "",
         ),
-        user_11(
-            "g1", true, "s1", "guardian", "", "Anne", "Martin", "", "u2", "", "hunter2",
-        ),
-        user_11(
-            "t1",
+        "g1" => (true, "guardian", "", "Anne", "Martin", "", "u2", "", "hunter2"),
+        "t1" => (
             true,
-            "s1",
             "teacher",
             "m.besson",
             "Marion",
@@ -104,23 +95,22 @@ fn district_11() -> Vec<u8> {
             "",
             "",
         ),
-        user_11(
-            "a1",
-            true,
-            "s1",
-            "administrator",
-            "",
-            "Hélène",
-            "Garnier",
-            "",
-            "",
-            "",
-            "",
-        ),
-        user_11(
-            "x1", true, "s2", "student", "", "Autre", "École", "", "", "06", "",
-        ),
-    ]);
+        "a1" => (true, "administrator", "", "Hélène", "Garnier", "", "", "", ""),
+        other => panic!("no user {other} in s1"),
+    };
+    user_11(
+        id, enabled, "s1", role, username, given, family, email, agents, grades, password,
+    )
+}
+
+/// A OneRoster 1.1 bulk bundle of a district with two schools: s1 (ours) has two
+/// students, a parent, a guardian, a teacher and an administrator; s2 one student.
+fn district_11() -> Vec<u8> {
+    let mut users: Vec<String> = ["u1", "u2", "p1", "g1", "t1", "a1"].map(s1_user).into();
+    users.push(user_11(
+        "x1", true, "s2", "student", "", "Autre", "École", "", "", "06", "",
+    ));
+    let users = users_11(&users);
     zip(&[
         (
             "manifest.csv",
@@ -730,53 +720,14 @@ async fn an_uploaded_bundle_syncs_in_the_background_after_its_preview() {
     assert_eq!(bundle(&app, &admin, "", district_11()).await.status, 200);
     // The same school without u1 (and so without p1's child link).
     let without = {
-        let users = users_11(&[
-            user_11(
-                "u2", false, "s1", "student", "", "Noé", "Martin", "", "", "06", "",
-            ),
-            user_11(
-                "p1",
-                true,
-                "s1",
-                "parent",
-                "",
-                "Sébastien",
-                "Lefèvre",
-                "seb@example.org",
-                "",
-                "",
-                "",
-            ),
-            user_11(
-                "g1", true, "s1", "guardian", "", "Anne", "Martin", "", "u2", "", "",
-            ),
-            user_11(
-                "t1",
-                true,
-                "s1",
-                "teacher",
-                "m.besson",
-                "Marion",
-                "Besson",
-                "m.besson@example.org",
-                "",
-                "",
-                "",
-            ),
-            user_11(
-                "a1",
-                true,
-                "s1",
-                "administrator",
-                "",
-                "Hélène",
-                "Garnier",
-                "",
-                "",
-                "",
-                "",
-            ),
-        ]);
+        // p1's child left with u1: p1 names no agent any more.
+        let users: Vec<String> = ["u2", "p1", "g1", "t1", "a1"]
+            .map(|id| match id {
+                "p1" => s1_user(id).replace(",u1,", ",,"),
+                _ => s1_user(id),
+            })
+            .into();
+        let users = users_11(&users);
         zip(&[
             ("manifest.csv", manifest("1.1", "bulk", &["users"])),
             ("users.csv", users),
@@ -945,64 +896,14 @@ async fn a_file_closes_accounts_only_as_a_sync_counts_them_and_never_reopens_one
     assert_eq!(bundle(&app, &admin, "", district_11()).await.status, 200);
     // The next year's export marks every pupil disabled: that is two closures
     // (u2 is already closed, so one) that the sync counts and must be confirmed.
-    let users = users_11(&[
-        user_11(
-            "u1",
-            false,
-            "s1",
-            "student",
-            "zoe.lefevre",
-            "Zoé",
-            "Lefèvre",
-            "",
-            "p1",
-            "06",
-            "",
-        ),
-        user_11("u2", true, "s1", "student", "", "Noé", "Martin", "", "", "06", ""),
-        user_11(
-            "p1",
-            true,
-            "s1",
-            "parent",
-            "",
-            "Sébastien",
-            "Lefèvre",
-            "seb@example.org",
-            "u1",
-            "",
-            "",
-        ),
-        user_11(
-            "g1", true, "s1", "guardian", "", "Anne", "Martin", "", "u2", "", "",
-        ),
-        user_11(
-            "t1",
-            true,
-            "s1",
-            "teacher",
-            "m.besson",
-            "Marion",
-            "Besson",
-            "m.besson@example.org",
-            "",
-            "",
-            "",
-        ),
-        user_11(
-            "a1",
-            true,
-            "s1",
-            "administrator",
-            "",
-            "Hélène",
-            "Garnier",
-            "",
-            "",
-            "",
-            "",
-        ),
-    ]);
+    let users: Vec<String> = ["u1", "u2", "p1", "g1", "t1", "a1"]
+        .map(|id| match id {
+            "u1" => s1_user(id).replacen(",true,", ",false,", 1),
+            "u2" => s1_user(id).replacen(",false,", ",true,", 1),
+            _ => s1_user(id),
+        })
+        .into();
+    let users = users_11(&users);
     let next = zip(&[
         ("manifest.csv", manifest("1.1", "bulk", &["users"])),
         ("users.csv", users),
