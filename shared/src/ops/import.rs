@@ -344,6 +344,9 @@ struct Import<'a> {
     by_external: HashMap<&'a str, &'a Account>,
     by_login: HashMap<&'a str, &'a Account>,
     rows: Vec<Row>,
+    /// Every account a row of the file names, even a row refused (a sync's leaver
+    /// is an account no row names).
+    named: HashSet<AccountId>,
     report: ImportReport,
 }
 
@@ -366,6 +369,7 @@ impl<'a> Import<'a> {
                 .collect(),
             by_login: existing.iter().map(|a| (a.login.as_str(), a)).collect(),
             rows: Vec::with_capacity(file.len()),
+            named: HashSet::new(),
             report: ImportReport::default(),
         }
     }
@@ -382,7 +386,10 @@ impl<'a> Import<'a> {
         for (i, raw) in self.file.iter().enumerate() {
             let line = i + 2;
             let matched = match self.matched(line, raw) {
-                Ok(matched) => matched,
+                Ok(matched) => {
+                    self.named.extend(matched.map(|a| a.id.clone()));
+                    matched
+                }
                 Err(error) => {
                     self.report.errors.push(error);
                     continue;
@@ -628,15 +635,7 @@ impl<'a> Import<'a> {
         };
         profiles.sort();
         profiles.dedup();
-        // Every account a row names as the import matches it, even a row refused
-        // (it is no leaver).
-        let named: HashSet<&AccountId> = self
-            .file
-            .iter()
-            .enumerate()
-            .filter_map(|(i, raw)| self.matched(i + 2, raw).ok().flatten())
-            .map(|a| &a.id)
-            .collect();
+
         let mut report = SyncReport {
             profiles: profiles.clone(),
             ..SyncReport::default()
@@ -648,7 +647,8 @@ impl<'a> Import<'a> {
             .copied()
             .filter(|a| a.access == Access::Enabled)
             .filter(|a| {
-                closed_by_file.contains(&a.id) || (profiles.contains(&a.profile) && !named.contains(&a.id))
+                closed_by_file.contains(&a.id)
+                    || (profiles.contains(&a.profile) && !self.named.contains(&a.id))
             })
             .collect();
         missing.sort_by_cached_key(|a| a.sort_key(crate::domain::Sort::Name));
