@@ -890,37 +890,51 @@ async fn the_console_previews_a_sync_with_its_leavers_then_applies_it_as_confirm
 }
 
 #[tokio::test]
-async fn a_file_closes_accounts_only_as_a_sync_counts_them_and_never_reopens_one() {
+async fn a_file_closes_accounts_as_a_sync_counts_them_and_reopens_only_what_a_roster_closed() {
     let app = TestApp::spawn().await;
     let admin = school(&app, "chenes", Some("s1")).await;
     assert_eq!(bundle(&app, &admin, "", district_11()).await.status, 200);
-    // The next year's export marks every pupil disabled: that is two closures
-    // (u2 is already closed, so one) that the sync counts and must be confirmed.
-    let users: Vec<String> = ["u1", "u2", "p1", "g1", "t1", "a1"]
-        .map(|id| match id {
-            "u1" => s1_user(id).replacen(",true,", ",false,", 1),
-            "u2" => s1_user(id).replacen(",false,", ",true,", 1),
-            _ => s1_user(id),
-        })
-        .into();
-    let users = users_11(&users);
-    let next = zip(&[
-        ("manifest.csv", manifest("1.1", "bulk", &["users"])),
-        ("users.csv", users),
-    ]);
+    // The guardian g1 is closed by the school's administrator, by hand.
+    let g1 = accounts(&app, &admin).await["g1"]["id"].clone();
+    let closed = app
+        .post(
+            "/v1/accounts/deactivate",
+            Some(&admin),
+            json!({"account_ids": [g1]}),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{:?}", closed.body);
+    // The next year's export disables u1, enables u2 (which the first file closed)
+    // and still has g1 enabled: one closure, which the sync counts and must be
+    // confirmed, one reopening, and g1 kept closed.
+    let next_year = |u1_enabled: bool| {
+        let users: Vec<String> = ["u1", "u2", "p1", "g1", "t1", "a1"]
+            .map(|id| match id {
+                "u1" if !u1_enabled => s1_user(id).replacen(",true,", ",false,", 1),
+                "u2" => s1_user(id).replacen(",false,", ",true,", 1),
+                _ => s1_user(id),
+            })
+            .into();
+        zip(&[
+            ("manifest.csv", manifest("1.1", "bulk", &["users"])),
+            ("users.csv", users_11(&users)),
+        ])
+    };
+    let next = next_year(false);
     let preview = bundle(&app, &admin, "?dry_run=true", next.clone()).await;
     assert_eq!(preview.status, 200, "{:?}", preview.body);
     assert_eq!(preview.body["sync"]["deactivations"], 1, "{:?}", preview.body);
+    assert_eq!(preview.body["reactivated"], 1, "{:?}", preview.body);
     assert_eq!(
         preview.body["sync"]["by_class"][0]["accounts"][0]["login"],
         "zoe.lefevre"
     );
-    // u2 is disabled here and enabled in the file: the file does not reopen it.
+    // g1 (row 5) is closed here by an administrator: the file does not reopen it.
     let notices = preview.body["notices"].as_array().unwrap();
     assert!(
         notices
             .iter()
-            .any(|n| n["field"] == "enabledUser" && n["row"] == 3),
+            .any(|n| n["field"] == "enabledUser" && n["row"] == 5),
         "{notices:?}"
     );
     let refused = bundle(&app, &admin, "?expect_deactivations=0", next.clone()).await;
@@ -944,13 +958,143 @@ async fn a_file_closes_accounts_only_as_a_sync_counts_them_and_never_reopens_one
     )
     .await;
     assert_eq!(done.status, 200, "{:?}", done.body);
-    assert_eq!(done.body["deactivated"], 1);
+    assert_eq!(
+        (
+            done.body["deactivated"].as_u64(),
+            done.body["reactivated"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     let all = accounts(&app, &admin).await;
     assert_eq!(all["u1"]["access"], "disabled");
-    assert_eq!(all["u2"]["access"], "disabled", "never reopened by a file");
+    assert_eq!(
+        all["u2"]["access"], "enabled",
+        "a roster reopens what a roster closed"
+    );
+    assert_eq!(
+        all["g1"]["access"], "disabled",
+        "never what an administrator closed"
+    );
     let audit = app.get("/v1/audit?action=account.deactivate", &admin).await;
     let targets = audit.body["items"].to_string();
     assert!(targets.contains(all["u1"]["id"].as_str().unwrap()), "{targets}");
+    let audit = app.get("/v1/audit?action=account.activate", &admin).await;
+    let targets = audit.body["items"].to_string();
+    assert!(targets.contains(all["u2"]["id"].as_str().unwrap()), "{targets}");
+
+    // u1 comes back the year after: the sync closed it, the file reopens it.
+    let back = bundle(&app, &admin, "", next_year(true)).await;
+    assert_eq!(back.status, 200, "{:?}", back.body);
+    assert_eq!(back.body["reactivated"], 1, "{:?}", back.body);
+    let all = accounts(&app, &admin).await;
+    assert_eq!(all["u1"]["access"], "enabled");
+    assert_eq!(all["g1"]["access"], "disabled");
+    // Once an administrator reopens g1, it is theirs again: a file may close it.
+    let opened = app
+        .post(
+            "/v1/accounts/activate",
+            Some(&admin),
+            json!({"account_ids": [g1]}),
+        )
+        .await;
+    assert_eq!(opened.status, 200, "{:?}", opened.body);
+}
+
+#[tokio::test]
+async fn any_other_role_is_staff_a_class_title_keeps_its_semicolons_and_a_deletion_may_carry_its_id_alone() {
+    let app = TestApp::spawn().await;
+    let admin = school(&app, "chenes", Some("s1")).await;
+    let teacher = app.token("chenes", "teacher", "prof", &["Latin; groupe 1"]);
+    let refused = post(&app, &teacher, "", "text/plain", b"anything".to_vec()).await;
+    assert_eq!(
+        refused.status, 403,
+        "who may import is asked first: {:?}",
+        refused.body
+    );
+
+    let users = users_11(&[
+        s1_user("u1"),
+        s1_user("p1"),
+        user_11(
+            "l1",
+            true,
+            "s1",
+            "ext:librarian",
+            "",
+            "Lou",
+            "Livre",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]);
+    let first = zip(&[
+        (
+            "manifest.csv",
+            manifest("1.1", "bulk", &["users", "classes", "enrollments"]),
+        ),
+        ("users.csv", users),
+        (
+            "classes.csv",
+            format!("{CLASSES_11}\nc1,,,Latin; groupe 1|bis,06,,,scheduled,,s1,t1,,,\n"),
+        ),
+        (
+            "enrollments.csv",
+            format!("{ENROLLMENTS_11}\ne1,,,c1,s1,u1,student,false,,\n"),
+        ),
+    ]);
+    let done = bundle(&app, &admin, "", first).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.body["errors"], json!([]), "{:?}", done.body);
+    let all = accounts(&app, &admin).await;
+    assert_eq!(all["l1"]["profile"], "staff", "a role outside the list is staff");
+    assert_eq!(all["l1"]["local_admin"], "none");
+    assert_eq!(all["u1"]["classes"], json!(["Latin; groupe 1|bis"]));
+    assert_eq!(all["p1"]["classes"], json!(["Latin; groupe 1|bis"]));
+
+    // A delta whose deletions carry their ids alone: u1 is closed, zz (no account
+    // of the school) is noted, an enrollment without its class is passed over.
+    let blank = |id: &str, columns: usize| {
+        format!("{id},tobedeleted,2026-09-01T00:00:00Z{}", ",".repeat(columns - 3))
+    };
+    let delta = zip(&[
+        (
+            "manifest.csv",
+            manifest("1.1", "delta", &["users", "classes", "enrollments"]),
+        ),
+        (
+            "users.csv",
+            format!("{USERS_11}\n{}\n{}\n", blank("u1", 18), blank("zz", 18)),
+        ),
+        (
+            "classes.csv",
+            format!(
+                "{CLASSES_11}\nc1,active,2026-09-01T00:00:00Z,Latin; groupe 1|bis,06,,,scheduled,,s1,t1,,,\n"
+            ),
+        ),
+        (
+            "enrollments.csv",
+            format!("{ENROLLMENTS_11}\n{}\n", blank("e1", 10)),
+        ),
+    ]);
+    let done = bundle(&app, &admin, "", delta).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.body["errors"], json!([]), "{:?}", done.body);
+    assert_eq!(done.body["deactivated"], 1, "{:?}", done.body);
+    let notices = done.body["notices"].as_array().unwrap();
+    assert!(
+        notices.iter().any(|n| n["field"] == "sourcedId" && n["row"] == 3),
+        "{notices:?}"
+    );
+    let after = accounts(&app, &admin).await;
+    assert_eq!(after["u1"]["access"], "disabled");
+    assert_eq!(
+        after["u1"]["last_name"], all["u1"]["last_name"],
+        "nothing else changes"
+    );
+    assert_eq!(after["u1"]["classes"], all["u1"]["classes"]);
+    assert_eq!(after["l1"], all["l1"]);
 }
 
 #[tokio::test]

@@ -61,6 +61,7 @@ pub fn account(
         created_at: day(0),
         activated_at: None,
         disabled_at: None,
+        closed_by_roster: false,
         version: 0,
     }
 }

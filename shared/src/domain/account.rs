@@ -141,6 +141,11 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Closed by a roster (a OneRoster `enabledUser=false` or `tobedeleted`, or a
+    /// sync's leaver), not by an administrator: a roster that names it open again
+    /// reopens it. An administrator's deactivation only an administrator lifts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_by_roster: bool,
     /// Optimistic-concurrency version: a store writes an update only if the stored
     /// version is still the one this value was read at.
     pub version: u64,
@@ -187,6 +192,7 @@ impl Account {
             created_at: Utc::now(),
             activated_at: None,
             disabled_at: None,
+            closed_by_roster: false,
             version: 1,
         }
     }

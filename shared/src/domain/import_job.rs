@@ -204,6 +204,10 @@ pub struct ImportReport {
     /// accounts the file itself closes.
     #[serde(default)]
     pub deactivated: usize,
+    /// Accounts reopened (a dry run: that would be): those a roster had closed
+    /// that the file names open again (OneRoster `enabledUser=true`).
+    #[serde(default)]
+    pub reactivated: usize,
     /// What was done differently from what the file asked, row by row, without
     /// refusing it (a OneRoster `username` taken or invalid: the account got
     /// another login).

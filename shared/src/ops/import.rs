@@ -217,6 +217,7 @@ fn validate(
         created_at: now,
         activated_at: None,
         disabled_at: (access == Access::Disabled).then_some(now),
+        closed_by_roster: access == Access::Disabled,
         version: 0,
     };
     Ok(Row {
@@ -273,6 +274,15 @@ fn may_import(
                 return refuse("access", "you cannot deactivate your own account");
             }
         }
+        // And one that reopens an account a roster closed, what an activation asks.
+        if row.account.access == Access::Enabled
+            && old.access == Access::Disabled
+            && old.closed_by_roster
+            && raw.has("access")
+            && caller.may_set_access(old).is_err()
+        {
+            return refuse("access", "you may not activate this account");
+        }
         if raw.password.is_some() && caller.may_issue(old, SecretKind::TemporaryPassword).is_err() {
             return refuse("password", "this account's password cannot be set here");
         }
@@ -294,8 +304,8 @@ fn may_import(
 
 /// The fields of a matched account that the file names; `source` and
 /// `local_admin` only from the role `admin` (anyone else's import leaves them).
-/// Access is not among them: a file closes an account as a deactivation does
-/// (see [`Import::closures`]) and never reopens one.
+/// Access is not among them: a file closes an account as a deactivation does, and
+/// reopens one only if a roster closed it (see [`Import::closures`]).
 fn merge(caller: &Caller, raw: &RosterRow, account: &mut Account, fresh: Account) {
     /// `field` takes `value` if the file has `column`.
     fn named<T>(raw: &RosterRow, column: &str, field: &mut T, value: T) {
@@ -425,6 +435,14 @@ impl<'a> Import<'a> {
                         ..raw.clone()
                     };
                     &filled
+                }
+                None if raw.deletion => {
+                    self.report.notices.push(RowError::new(
+                        line,
+                        "external_id",
+                        "nothing to close: no account of the school has this external id",
+                    ));
+                    continue;
                 }
                 None => {
                     self.error(line, "external_id", "names no account of the school");
@@ -591,10 +609,12 @@ impl<'a> Import<'a> {
     }
 
     /// 6. The accounts the file closes (a OneRoster `enabledUser=false` or
-    ///    `tobedeleted`): matched, enabled, and closable; the others are noted. A
-    ///    file never reopens a disabled account: that is an administrator's act.
-    fn closures(&mut self) -> Vec<AccountId> {
+    ///    `tobedeleted`): matched, enabled, and closable; and those it reopens
+    ///    (`enabledUser=true`): matched, closed by a roster. The others are noted:
+    ///    an account an administrator closed only an administrator reopens.
+    fn closures(&mut self) -> (Vec<AccountId>, Vec<AccountId>) {
         let mut closing = Vec::new();
+        let mut reopening = Vec::new();
         let mut notices = Vec::new();
         for row in self.rows.iter().filter(|r| !r.new) {
             let Some(old) = self.before.get(&row.account.id) else {
@@ -607,16 +627,17 @@ impl<'a> Import<'a> {
                     "access",
                     "kept open: an import never closes a federated account or one with local_admin",
                 )),
+                (Some("enabled"), Access::Disabled) if old.closed_by_roster => reopening.push(old.id.clone()),
                 (Some("enabled"), Access::Disabled) => notices.push(RowError::new(
                     row.line,
                     "access",
-                    "disabled here: an import does not reopen an account; activate it if it should be",
+                    "kept closed: an administrator deactivated this account; activate it if it should be",
                 )),
                 _ => {}
             }
         }
         self.report.notices.extend(notices);
-        closing
+        (closing, reopening)
     }
 
     /// 8. A sync's leavers: the local accounts of the file's profiles (or those
@@ -950,11 +971,12 @@ impl Sesame {
         import.check_passwords();
         let outside = import.link_families();
         self.set_initial_passwords(&mut import, now).await?;
-        let closures = import.closures();
+        let (closures, reopening) = import.closures();
         let changes = import.changes(outside);
         let leavers = (mode == ImportMode::Sync).then(|| import.leavers(options, &closures));
         import.report.sync = leavers.as_ref().map(|(report, _)| report.clone());
         import.report.deactivated = leavers.as_ref().map_or(closures.len(), |(_, ids)| ids.len());
+        import.report.reactivated = reopening.len();
         locate(rows, &mut import.report.errors);
         locate(rows, &mut import.report.notices);
         if dry_run {
@@ -977,8 +999,14 @@ impl Sesame {
                 format!("{lost} accounts changed during the import; import again"),
             );
         }
-        let closed = self.close_leavers(caller, request_id, &closing).await?;
+        let closed = self
+            .roster_access(caller, request_id, &closing, Access::Disabled)
+            .await?;
         import.report.deactivated = closed.len();
+        import.report.reactivated = self
+            .roster_access(caller, request_id, &reopening, Access::Enabled)
+            .await?
+            .len();
         if let Some(sync) = &mut import.report.sync {
             sync.deactivations = closed.len();
             for group in &mut sync.by_class {
@@ -1023,22 +1051,25 @@ impl Sesame {
         Ok(report)
     }
 
-    /// Deactivates the leavers of a sync (as `POST /v1/accounts/deactivate` does,
-    /// audited the same way), answering those it closed.
-    async fn close_leavers(
+    /// Deactivates the accounts the file closes and a sync's leavers, or reopens
+    /// those the file names open again (as `POST /v1/accounts/deactivate` and
+    /// `activate` do, audited the same way, on behalf of the roster), answering
+    /// those it changed.
+    async fn roster_access(
         &self,
         caller: &Caller,
         request_id: Option<&str>,
         ids: &[AccountId],
+        access: Access,
     ) -> Result<HashSet<AccountId>> {
-        let mut closed = HashSet::new();
+        let mut changed = HashSet::new();
         for batch in ids.chunks(super::access::MAX_BULK_IDS) {
             let results = self
-                .set_access(caller, request_id, batch, Access::Disabled)
+                .set_access_by(caller, request_id, batch, access, super::access::By::Roster)
                 .await?;
-            closed.extend(super::PerAccount::succeeded(&results));
+            changed.extend(super::PerAccount::succeeded(&results));
         }
-        Ok(closed)
+        Ok(changed)
     }
 }
 

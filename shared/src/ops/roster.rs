@@ -40,9 +40,13 @@ pub struct RosterRow {
     pub login: Option<String>,
     /// `enabled` or `disabled` (a OneRoster `enabledUser` or `tobedeleted`).
     pub access: Option<String>,
-    /// Classes to add and to remove, leaving the others (a OneRoster delta's
-    /// enrollments), when the row has no `classes` column.
+    /// A OneRoster row's enrollments, as lists (a title may hold `;` or `|`): the
+    /// classes to add and to remove. With a `classes` column (a bulk file) the
+    /// account's classes are exactly those added; without (a delta), the others stay.
     pub class_changes: Option<(Vec<String>, Vec<String>)>,
+    /// A OneRoster delta's `tobedeleted` user: it closes the account it names, if
+    /// the school has one, and carries nothing else.
+    pub deletion: bool,
     /// Where the row comes from when it is not row N of one file (a OneRoster bundle).
     pub origin: Option<Origin>,
 }

@@ -121,6 +121,7 @@ impl Row {
             created_at: DateTime::from_timestamp_nanos(self.12),
             activated_at: None,
             disabled_at: self.13.map(DateTime::from_timestamp_nanos),
+            closed_by_roster: false,
             version: 0,
         }
     }

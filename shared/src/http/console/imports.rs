@@ -89,6 +89,10 @@ fn report_markup(lang: Language, report: &ImportReport) -> Markup {
                 dt { (if report.dry_run { tr(lang, "À désactiver (fermés par le fichier)", "To deactivate (closed by the file)") } else { tr(lang, "Désactivés (fermés par le fichier)", "Deactivated (closed by the file)") }) }
                 dd #deactivations { (report.deactivated) }
             }
+            @if report.reactivated > 0 {
+                dt { (if report.dry_run { tr(lang, "À réactiver (fermés par un fichier, ouverts dans celui-ci)", "To reactivate (closed by a roster, open in this one)") } else { tr(lang, "Réactivés (fermés par un fichier, ouverts dans celui-ci)", "Reactivated (closed by a roster, open in this one)") }) }
+                dd #reactivations { (report.reactivated) }
+            }
             @if let Some(bundle) = &report.oneroster {
                 dt { (tr(lang, "Autres établissements (ignorés)", "Other orgs (left out)")) } dd { (bundle.other_orgs) }
                 dt { (tr(lang, "Mots de passe du fichier (ignorés)", "Passwords in the file (ignored)")) } dd { (bundle.passwords) }

@@ -265,6 +265,8 @@ async fn import(
     ApiQuery(params): ApiQuery<ImportParams>,
     request: Request,
 ) -> ApiResult<Json<ImportReport>> {
+    // Who may import is asked first: a teacher learns nothing of what a file needs.
+    crate::ops::Sesame::may_import(&caller)?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -282,7 +284,6 @@ async fn import(
             ),
         ));
     };
-    crate::ops::Sesame::may_import(&caller)?;
     let options = params.options()?;
     let bytes = read_body(request, &state).await?;
     let org = match kind {

@@ -211,22 +211,16 @@ fn table(
     complete.then_some(Table { file, columns, rows })
 }
 
-/// The profile a OneRoster role gives (never an administrator's: SPEC §4).
+/// The profile a OneRoster role gives (SPEC §4): students, teachers, parents, and
+/// every other role (administrator, aide, proctor, 1.2's staff roles, a vendor's
+/// `ext:` role) staff, never an administrator's; an empty role none.
 fn profile(role: &str) -> Option<&'static str> {
     Some(match role.trim().to_ascii_lowercase().as_str() {
+        "" => return None,
         "student" => "student",
         "teacher" => "teacher",
         "parent" | "guardian" | "relative" => "parent",
-        "administrator"
-        | "aide"
-        | "proctor"
-        | "districtadministrator"
-        | "siteadministrator"
-        | "systemadministrator"
-        | "principal"
-        | "counselor"
-        | "staff" => "staff",
-        _ => return None,
+        _ => "staff",
     })
 }
 
@@ -428,7 +422,8 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
                 format!("{id:?} repeats row {first}"),
             );
         }
-        if !v12 && users.get(row, "orgSourcedIds").is_empty() {
+        // A delta's `tobedeleted` record may carry its id alone.
+        if !v12 && users.get(row, "orgSourcedIds").is_empty() && !(delta && users.deleted(row)) {
             problems.add(
                 users.file,
                 Some(number),
@@ -490,7 +485,10 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
                 continue;
             }
             if title.is_empty() {
-                problems.add(classes.file, Some(number), Some("title"), "is empty");
+                // (A delta's `tobedeleted` class may carry its id alone.)
+                if !(delta && classes.deleted(row)) {
+                    problems.add(classes.file, Some(number), Some("title"), "is empty");
+                }
                 continue;
             }
             let name = if count.get(title).copied().unwrap_or(0) > 1 {
@@ -524,6 +522,11 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
                 enrollments.get(row, "classSourcedId"),
                 enrollments.get(row, "userSourcedId"),
             );
+            // A delta's `tobedeleted` enrollment that carries its id alone names no
+            // class we can take the user out of.
+            if delta && enrollments.deleted(row) && (class.is_empty() || user.is_empty()) {
+                continue;
+            }
             if !known(&mut problems, enrollments.file, number, "userSourcedId", user) && !delta {
                 continue;
             }
@@ -618,6 +621,27 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
     let mut carried: BTreeSet<&str> = BTreeSet::new();
     for (number, row) in users.numbered() {
         let id = users.get(row, "sourcedId");
+        if delta && users.deleted(row) {
+            // Whatever else it carries (it may carry nothing but its id): the
+            // account it names, if the school has one, is closed.
+            carried.insert(id);
+            enrolled.remove(id);
+            rows.push(RosterRow {
+                columns: Some(["external_id", "access"].into()),
+                external_id: Some(id.to_owned()),
+                access: Some("disabled".to_owned()),
+                deletion: true,
+                origin: Some(Origin {
+                    file: users.file,
+                    row: number,
+                    demographics_row: None,
+                    enrollments_row: None,
+                    login_is_a_wish: false,
+                }),
+                ..RosterRow::default()
+            });
+            continue;
+        }
         let role = role_here(users, roles_here, row, org);
         // 1.2's delta may carry a user without their roles: the account keeps its
         // profile, if it is the school's (else the row names no account).
@@ -636,7 +660,6 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         let optional = |value: &str| (!value.is_empty()).then(|| value.to_owned());
         let disabled = users.get(row, "enabledUser").eq_ignore_ascii_case("false") || users.deleted(row);
         let (added, removed) = enrolled.remove(id).unwrap_or_default();
-        let joined = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join("|");
         let birth_date = birth.get(id);
         let row_columns = if delta || role_kept {
             shared(!role_kept, birth_date.is_some())
@@ -646,17 +669,21 @@ pub fn parse_bundle(bytes: &[u8], org: Option<&str>) -> Result<Roster> {
         rows.push(RosterRow {
             columns: Some(row_columns),
             external_id: Some(id.to_owned()),
-            // An unknown role is the row's error, as in any roster.
+            // An empty role is the row's error, as in any roster.
             profile: profile(role).unwrap_or(role).to_owned(),
             first_name: users.get(row, "givenName").to_owned(),
             last_name: users.get(row, "familyName").to_owned(),
-            classes: (!delta).then(|| joined(&added)).filter(|c| !c.is_empty()),
-            class_changes: delta.then(|| {
-                (
-                    added.iter().map(|c| (*c).to_owned()).collect(),
-                    removed.iter().map(|c| (*c).to_owned()).collect(),
-                )
-            }),
+            // As a list, never joined: a class's title may hold `;` or `|`. A bulk
+            // row's are all its classes (its columns name `classes`), a delta's the
+            // changes.
+            class_changes: Some((
+                added.iter().map(|c| (*c).to_owned()).collect(),
+                if delta {
+                    removed.iter().map(|c| (*c).to_owned()).collect()
+                } else {
+                    Vec::new()
+                },
+            )),
             level: list(users.get(row, "grades")).next().map(str::to_owned),
             email: optional(users.get(row, "email")),
             birth_date: birth_date.map(|(b, _)| (*b).to_owned()),
