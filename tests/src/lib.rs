@@ -193,6 +193,7 @@ async fn root_files(bucket: &str) -> Arc<dyn sesame::ports::FileStore> {
     Arc::new(sesame::adapters::s3::S3Files::new(&sdk, bucket))
 }
 
+#[cfg(feature = "aws")]
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -409,6 +410,7 @@ impl TestApp {
             trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
             alone: !as_deployed,
         };
+        #[cfg(feature = "aws")]
         let given_mailer = mailer.is_some();
         let mailer = mailer.unwrap_or_else(|| Arc::new(Outbox::new(dir.path().join("outbox")).unwrap()));
         let adapters = Adapters {
