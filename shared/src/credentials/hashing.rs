@@ -234,10 +234,9 @@ fn with_memory<T>(work: impl FnOnce(&mut [Block]) -> T) -> T {
 ///
 /// A hash reads its 19 MiB at random, so with 4 KiB pages almost every block it
 /// reads is also a TLB miss, and with two workers the page-table walks compete for
-/// the same cache as the blocks: on a 2-core machine, memory on 2 MiB pages brought
-/// two workers from about 0.9 to about 1.0 of twice one hash of the crate's own
-/// (BENCHMARKS.md). Asking is only advice: where the kernel has none to give, or on
-/// another system, the same memory works on ordinary pages.
+/// the same cache as the blocks (what it gains: BENCHMARKS.md, bulk reset). Asking
+/// is only advice: where the kernel has none to give, or on another system, the
+/// same memory works on ordinary pages.
 struct Memory {
     buffer: Vec<Block>,
     /// Where the blocks begin in `buffer`: just past a 2 MiB boundary.
