@@ -28,7 +28,7 @@ pub(crate) trait Progress: Send + Sync {
 }
 
 /// An import nobody follows (one answered in its request).
-struct Unobserved;
+pub(crate) struct Unobserved;
 
 #[async_trait::async_trait]
 impl Progress for Unobserved {
@@ -922,20 +922,7 @@ impl Sesame {
             mode: Some(ImportMode::Merge),
             ..ImportOptions::default()
         };
-        self.import_observed(caller, request_id, &roster, &options, dry_run, &Unobserved)
-            .await
-    }
-
-    /// Imports a roster as read from its file, as `options` say.
-    pub async fn import_file(
-        &self,
-        caller: &Caller,
-        request_id: Option<&str>,
-        roster: &Roster,
-        options: &ImportOptions,
-        dry_run: bool,
-    ) -> Result<ImportReport> {
-        self.import_observed(caller, request_id, roster, options, dry_run, &Unobserved)
+        self.import_file(caller, request_id, &roster, &options, dry_run, &Unobserved)
             .await
     }
 
@@ -945,8 +932,9 @@ impl Sesame {
         Ok(self.school(&caller.school).await?.settings.oneroster_org)
     }
 
-    /// [`import_file`](Self::import_file), telling `progress` how the writing goes.
-    pub(crate) async fn import_observed(
+    /// Imports a roster as read from its file, as `options` say, telling `progress`
+    /// how the writing goes ([`Unobserved`] when the request waits for the report).
+    pub(crate) async fn import_file(
         &self,
         caller: &Caller,
         request_id: Option<&str>,

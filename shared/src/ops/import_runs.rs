@@ -282,7 +282,7 @@ impl Sesame {
             school: &job.school,
             id: &job.id,
         };
-        self.import_observed(
+        self.import_file(
             &job.requested_by,
             job.request_id.as_deref(),
             &roster,

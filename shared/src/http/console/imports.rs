@@ -245,7 +245,14 @@ async fn run_import(
         Ok(read) => {
             state
                 .sesame
-                .import_file(&staff.caller, staff.request_id(), &read, &options, dry_run)
+                .import_file(
+                    &staff.caller,
+                    staff.request_id(),
+                    &read,
+                    &options,
+                    dry_run,
+                    &crate::ops::import::Unobserved,
+                )
                 .await
         }
         Err(e) => Err(e),

@@ -293,7 +293,14 @@ async fn import(
     let roster = read_file(bytes, kind, org).await?;
     let report = state
         .sesame
-        .import_file(&caller, request_id.as_deref(), &roster, &options, params.dry_run)
+        .import_file(
+            &caller,
+            request_id.as_deref(),
+            &roster,
+            &options,
+            params.dry_run,
+            &crate::ops::import::Unobserved,
+        )
         .await?;
     Ok(Json(report))
 }
